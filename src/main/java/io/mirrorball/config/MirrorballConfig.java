@@ -1,0 +1,48 @@
+package io.mirrorball.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The whole configuration, as read from conf/mirrorball.yml with MIRRORBALL_* overrides
+ * (see {@link ConfigLoader}). Every value is validated before a record is built.
+ */
+public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Auth auth, Metrics metrics) {
+
+    /** {@code addr} is {@code host:port} or {@code :port}; port 0 picks a free port. */
+    public record Http(String host, int port) {
+    }
+
+    public record Storage(Ipfs ipfs, Uploads uploads) {
+    }
+
+    /**
+     * @param node {@code embedded}, or the Kubo RPC URL(s) such as {@code http://127.0.0.1:5001}
+     */
+    public record Ipfs(String node, Embedded embedded, String mfsRoot, boolean clone, Duration cloneTimeout) {
+        public boolean isEmbedded() {
+            return "embedded".equals(node);
+        }
+    }
+
+    public record Embedded(Path path) {
+    }
+
+    public record Uploads(Path path, Duration expireAfter) {
+    }
+
+    /** {@code url} empty means no fall-through. */
+    public record Upstream(String url, String username, String password, Duration tagTtl, boolean mirror,
+                           boolean publish) {
+        public boolean enabled() {
+            return url != null && !url.isEmpty();
+        }
+    }
+
+    /** {@code htpasswd} empty means no authentication. */
+    public record Auth(Path htpasswd, boolean anonymousPull) {
+    }
+
+    public record Metrics(String path) {
+    }
+}
