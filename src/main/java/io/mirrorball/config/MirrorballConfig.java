@@ -19,7 +19,7 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Au
     /**
      * @param node {@code embedded}, or the Kubo RPC URL(s) such as {@code http://127.0.0.1:5001}
      */
-    public record Ipfs(String node, Embedded embedded, String mfsRoot, boolean clone, Duration cloneTimeout) {
+    public record Ipfs(String node, Embedded embedded, String mfsRoot, boolean cloneEnabled, Duration cloneTimeout) {
         public boolean isEmbedded() {
             return "embedded".equals(node);
         }

@@ -1,0 +1,186 @@
+package io.mirrorball.ipfs;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Content-addressed block files: {@code blocks/<first 2 hex of sha-256>/<64 hex>}. Blocks are keyed by
+ * their sha2-256 digest (as Kubo keys by multihash), so one file serves a raw and a dag-pb CID of the
+ * same bytes. A block is written to a temp file and renamed into place, so a reader sees a whole
+ * block or none. Files are not fsynced one by one: {@link #syncPending()} forces every block written
+ * since the last call, and the MFS root and pin set are only published after it returned.
+ */
+final class Blockstore {
+    static final int MAX_BLOCK = 2 * 1024 * 1024;
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final Path blocks;
+    private final Path tmp;
+    private final Set<Path> pendingFiles = ConcurrentHashMap.newKeySet();
+    private final Set<Path> pendingDirs = ConcurrentHashMap.newKeySet();
+    private final AtomicLong tmpCounter = new AtomicLong();
+
+    private Blockstore(Path blocks) {
+        this.blocks = blocks;
+        this.tmp = blocks.resolve(".tmp");
+    }
+
+    static Blockstore open(Path blocks) throws IOException {
+        Files.createDirectories(blocks.resolve(".tmp"));
+        Blockstore store = new Blockstore(blocks);
+        // temp files of a process that was killed: never renamed into place, so never referenced
+        try (DirectoryStream<Path> stale = Files.newDirectoryStream(store.tmp)) {
+            for (Path file : stale) {
+                Files.deleteIfExists(file);
+            }
+        }
+        return store;
+    }
+
+    /** Stores a block whose sha-256 digest the caller computed (over exactly these bytes). */
+    void put(byte[] digest, byte[] block, int length) throws IOException {
+        if (length > MAX_BLOCK) {
+            throw new IpfsException(IpfsException.Kind.FAILED, "block of " + length + " bytes is over the "
+                    + MAX_BLOCK + "-byte limit");
+        }
+        Path file = file(digest);
+        try {
+            if (Files.size(file) == length) {
+                pendingFiles.add(file); // may have been written, not yet synced, by a process that died
+                return;
+            }
+        } catch (NoSuchFileException absent) {
+            // write it below
+        }
+        Path dir = file.getParent();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            pendingDirs.add(blocks);
+        }
+        Path temp = tmp.resolve(Thread.currentThread().getId() + "-" + tmpCounter.incrementAndGet());
+        try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            out.write(block, 0, length);
+        }
+        try {
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.deleteIfExists(temp);
+            throw new IpfsException(IpfsException.Kind.FAILED, "blockstore needs atomic renames: " + blocks, e);
+        } catch (FileAlreadyExistsException raced) {
+            Files.deleteIfExists(temp);
+        }
+        pendingFiles.add(file);
+        pendingDirs.add(dir);
+    }
+
+    /** Hashes and stores a block; returns its sha-256 digest. */
+    byte[] put(byte[] block) throws IOException {
+        byte[] digest = UnixFs.sha256(block);
+        put(digest, block, block.length);
+        return digest;
+    }
+
+    /** The block's bytes, unverified; empty when absent. */
+    Optional<byte[]> read(Cid cid) throws IOException {
+        requireSha256(cid);
+        try {
+            return Optional.of(Files.readAllBytes(file(cid.sha256Digest())));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The block's bytes after checking them against the CID. */
+    byte[] get(Cid cid) throws IOException {
+        byte[] block = read(cid).orElseThrow(() -> new IpfsNotFoundException("block " + cid + " not found"));
+        if (!MessageDigest.isEqual(UnixFs.sha256(block), cid.sha256Digest())) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, "block " + cid + " is corrupt on disk: "
+                    + file(cid.sha256Digest()));
+        }
+        return block;
+    }
+
+    boolean has(Cid cid) {
+        return cid.isSha256() && Files.exists(file(cid.sha256Digest()));
+    }
+
+    Optional<Long> size(Cid cid) throws IOException {
+        requireSha256(cid);
+        try {
+            return Optional.of(Files.size(file(cid.sha256Digest())));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Forces every block written since the last call (files, then their directories) to disk. */
+    void syncPending() throws IOException {
+        List<Path> files = new ArrayList<>(pendingFiles);
+        for (Path file : files) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                channel.force(true);
+            }
+        }
+        files.forEach(pendingFiles::remove);
+        List<Path> dirs = new ArrayList<>(pendingDirs);
+        for (Path dir : dirs) {
+            fsyncDirectory(dir);
+        }
+        dirs.forEach(pendingDirs::remove);
+    }
+
+    static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // some file systems refuse to open a directory for fsync; the rename is then all we have
+            if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("win")) {
+                throw e;
+            }
+        }
+    }
+
+    /** Writes a small file atomically and durably: temp file, fsync, rename, fsync of the directory. */
+    static void writeAtomically(Path target, byte[] content) throws IOException {
+        Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        fsyncDirectory(target.getParent());
+    }
+
+    private Path file(byte[] digest) {
+        String hex = HEX.formatHex(digest);
+        return blocks.resolve(hex.substring(0, 2)).resolve(hex);
+    }
+
+    private static void requireSha256(Cid cid) throws IpfsException {
+        if (!cid.isSha256()) {
+            throw new IpfsException(IpfsException.Kind.FAILED, "only sha2-256 blocks are supported: " + cid);
+        }
+    }
+}

@@ -1,0 +1,410 @@
+package io.mirrorball.ipfs;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An IPFS node in a local directory, for running mirrorball with nothing else installed. Its CIDs
+ * equal Kubo's for the same bytes and import parameters (see {@link Importer}, {@link UnixFs}).
+ *
+ * <pre>
+ * dir/blocks/&lt;2 hex&gt;/&lt;sha-256 hex&gt;   one file per block (temp file + rename)
+ * dir/mfs-root                         CID of the MFS root directory (replaced atomically)
+ * dir/pins                             recursively pinned roots, one CID per line (replaced atomically)
+ * dir/identity                         this node's peer id
+ * dir/repo.lock                        held while the node is open (one process at a time)
+ * </pre>
+ *
+ * <p>Durability: blocks are written without per-block fsync; before the MFS root or the pin set
+ * changes, every block written since the last commit is fsynced, then the pointer file is
+ * replaced (temp file, fsync, rename, directory fsync). A crash therefore leaves the last committed
+ * root with all of its blocks. Blocks that were only {@code add}ed are durable once something
+ * references them (MFS or a pin), as in Kubo, where unreferenced blocks are garbage anyway.
+ *
+ * <p>Thread safety: any number of threads may call any method. MFS mutations are serialised;
+ * reads, {@code add} and block operations run concurrently. Not supported: HAMT-sharded directories
+ * (reading or creating them), garbage collection, blocks hashed with anything but sha2-256.
+ */
+public final class EmbeddedNode implements IpfsNode {
+    /** Kubo refuses to {@code block/put} blocks over 1 MiB. */
+    static final int MAX_PUT_BLOCK = 1024 * 1024;
+    private static final String VERSION = "mirrorball-embedded/0.1.0";
+
+    private final Path dir;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Blockstore blocks;
+    private final Mfs mfs;
+    private final Pins pins;
+    private final String peerId;
+    private volatile boolean closed;
+
+    private EmbeddedNode(Path dir, FileChannel lockChannel, FileLock lock, Blockstore blocks, Mfs mfs, Pins pins,
+            String peerId) {
+        this.dir = dir;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.blocks = blocks;
+        this.mfs = mfs;
+        this.pins = pins;
+        this.peerId = peerId;
+    }
+
+    /**
+     * Opens (creating it when needed) the node stored in {@code dir}. One process at a time: a second
+     * open of the same directory fails until the first is closed (or its process died).
+     */
+    public static EmbeddedNode open(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        FileChannel channel = FileChannel.open(dir.resolve("repo.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IpfsException(IpfsException.Kind.UNAVAILABLE, "embedded IPFS node " + dir
+                    + " is already open (repo.lock is held)");
+        }
+        try {
+            Blockstore blocks = Blockstore.open(dir.resolve("blocks"));
+            Mfs mfs = Mfs.open(blocks, dir.resolve("mfs-root"));
+            Pins pins = Pins.open(dir.resolve("pins"));
+            return new EmbeddedNode(dir, channel, lock, blocks, mfs, pins, identity(dir.resolve("identity")));
+        } catch (IOException | RuntimeException e) {
+            lock.release();
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** The directory this node keeps its data in. */
+    public Path directory() {
+        return dir;
+    }
+
+    @Override
+    public Added add(InputStream content) throws IOException {
+        ensureOpen();
+        return Importer.importFile(blocks::put, content);
+    }
+
+    @Override
+    public InputStream cat(String cidPath, long offset, long length) throws IOException {
+        ensureOpen();
+        String path = cidPath.startsWith("/ipfs/") ? cidPath.substring("/ipfs/".length()) : cidPath;
+        Mfs.Entry entry = resolveIpfsPath(path, "cat");
+        return UnixFsReader.open(blocks::get, entry.cid(), offset, length);
+    }
+
+    @Override
+    public Cid blockPut(byte[] block, long codec) throws IOException {
+        ensureOpen();
+        if (block.length > MAX_PUT_BLOCK) {
+            throw new IpfsException(IpfsException.Kind.FAILED, "block/put: block of " + block.length
+                    + " bytes is over 1 MiB");
+        }
+        if (codec == Cid.DAG_PB) {
+            try {
+                DagPb.decode(block);
+            } catch (IllegalArgumentException e) {
+                throw new IpfsException(IpfsException.Kind.FAILED, "block/put: not a dag-pb block: " + e.getMessage(), e);
+            }
+        } else if (codec != Cid.RAW) {
+            throw new IpfsException(IpfsException.Kind.FAILED, "block/put: unsupported codec 0x" + Long.toHexString(codec));
+        }
+        return Cid.sha256(codec, blocks.put(block));
+    }
+
+    @Override
+    public byte[] blockGet(Cid cid) throws IOException {
+        ensureOpen();
+        return blocks.get(cid);
+    }
+
+    @Override
+    public Optional<Long> blockStat(Cid cid) throws IOException {
+        ensureOpen();
+        if (!cid.isSha256()) {
+            return Optional.empty();
+        }
+        return blocks.size(cid);
+    }
+
+    @Override
+    public void filesMkdir(String path) throws IOException {
+        ensureOpen();
+        mfs.mkdir(path);
+    }
+
+    @Override
+    public void filesWrite(String path, byte[] content) throws IOException {
+        ensureOpen();
+        mfs.write(path, content);
+    }
+
+    @Override
+    public InputStream filesRead(String path, long offset, long length) throws IOException {
+        ensureOpen();
+        Mfs.Entry entry = mfs.resolve(path).orElseThrow(() -> new IpfsNotFoundException(
+                "files/read " + path + ": file does not exist"));
+        return UnixFsReader.open(blocks::get, entry.cid(), offset, length);
+    }
+
+    @Override
+    public Optional<FileStat> filesStat(String path) throws IOException {
+        ensureOpen();
+        Optional<Mfs.Entry> entry = mfs.resolve(path);
+        return entry.isEmpty() ? Optional.empty() : Optional.of(mfs.stat(entry.get().cid()));
+    }
+
+    @Override
+    public List<FileEntry> filesLs(String path) throws IOException {
+        ensureOpen();
+        return mfs.list(path);
+    }
+
+    @Override
+    public void filesCp(String from, String to) throws IOException {
+        ensureOpen();
+        Mfs.Entry source;
+        if (from.startsWith("/ipfs/")) {
+            source = resolveIpfsPath(from.substring("/ipfs/".length()), "files/cp");
+        } else {
+            source = mfs.resolve(from).orElseThrow(() -> new IpfsNotFoundException(
+                    "files/cp " + from + ": file does not exist"));
+        }
+        mfs.place(source, to, "files/cp");
+    }
+
+    @Override
+    public void filesMv(String from, String to) throws IOException {
+        ensureOpen();
+        mfs.move(from, to);
+    }
+
+    @Override
+    public void filesRm(String path) throws IOException {
+        ensureOpen();
+        mfs.remove(path);
+    }
+
+    @Override
+    public Cid filesFlush(String path) throws IOException {
+        ensureOpen();
+        // every mutation is committed (synced) before it returns: nothing left to flush
+        return mfs.resolve(path).orElseThrow(() -> new IpfsNotFoundException(
+                "files/flush " + path + ": file does not exist")).cid();
+    }
+
+    @Override
+    public void pinAdd(Cid cid) throws IOException {
+        ensureOpen();
+        List<Cid> missing = new ArrayList<>();
+        walk(cid, (c, block) -> { }, missing::add, c -> { });
+        if (!missing.isEmpty()) {
+            throw new IpfsNotFoundException("pin/add " + cid + ": " + missing.size() + " block(s) not found locally, first "
+                    + missing.get(0));
+        }
+        blocks.syncPending();
+        pins.add(cid);
+    }
+
+    @Override
+    public void pinRm(Cid cid) throws IOException {
+        ensureOpen();
+        pins.remove(cid);
+    }
+
+    /** The recursively pinned roots. */
+    public List<Cid> pins() {
+        return pins.roots();
+    }
+
+    @Override
+    public InputStream dagExport(Cid root) throws IOException {
+        ensureOpen();
+        if (blocks.size(root).isEmpty()) {
+            throw new IpfsNotFoundException("dag/export " + root + ": block not found");
+        }
+        return Car.export(blocks::get, root);
+    }
+
+    /** Imports a CAR v1 stream and, as Kubo's {@code dag import} does by default, pins its roots. */
+    @Override
+    public List<Cid> dagImport(InputStream car) throws IOException {
+        ensureOpen();
+        List<Cid> roots = Car.importCar(new BufferedInputStream(car, 256 * 1024) {
+            @Override
+            public void close() {
+                // the caller owns the stream
+            }
+        }, blocks::put);
+        for (Cid root : roots) {
+            pinAdd(root);
+        }
+        return roots;
+    }
+
+    @Override
+    public NodeId id() throws IOException {
+        ensureOpen();
+        return new NodeId(peerId, List.of());
+    }
+
+    @Override
+    public String version() {
+        return VERSION;
+    }
+
+    /**
+     * Walks MFS from its root and every pinned root, reading each reachable block once and checking
+     * its bytes against its CID.
+     */
+    public FsckReport fsck() throws IOException {
+        ensureOpen();
+        Cid root = mfs.root();
+        List<Cid> missing = new ArrayList<>();
+        List<Cid> corrupt = new ArrayList<>();
+        long[] totals = new long[2];
+        Set<Cid> seen = new HashSet<>();
+        List<Cid> starts = new ArrayList<>();
+        starts.add(root);
+        starts.addAll(pins.roots());
+        for (Cid start : starts) {
+            walk(start, seen, (cid, block) -> {
+                totals[0]++;
+                totals[1] += block.length;
+            }, missing::add, corrupt::add);
+        }
+        return new FsckReport(root, totals[0], totals[1], missing, corrupt);
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            lock.release();
+        } finally {
+            lockChannel.close();
+        }
+    }
+
+    private void ensureOpen() throws IpfsException {
+        if (closed) {
+            throw new IpfsException(IpfsException.Kind.UNAVAILABLE, "embedded IPFS node " + dir + " is closed");
+        }
+    }
+
+    private Mfs.Entry resolveIpfsPath(String path, String action) throws IOException {
+        int slash = path.indexOf('/');
+        String cidText = slash < 0 ? path : path.substring(0, slash);
+        Cid cid;
+        try {
+            cid = Cid.parse(cidText);
+        } catch (IllegalArgumentException e) {
+            throw new IpfsException(IpfsException.Kind.FAILED, action + ": invalid CID '" + cidText + "'", e);
+        }
+        List<String> names = slash < 0 ? List.of() : Mfs.components(path.substring(slash));
+        return mfs.resolve(cid, names, "/ipfs/" + path).orElseThrow(() -> new IpfsNotFoundException(
+                action + " /ipfs/" + path + ": no such file or directory"));
+    }
+
+    private interface BlockVisitor {
+        void visit(Cid cid, byte[] block) throws IOException;
+    }
+
+    private interface CidSink {
+        void accept(Cid cid) throws IOException;
+    }
+
+    private void walk(Cid root, BlockVisitor visitor, CidSink missing, CidSink corrupt) throws IOException {
+        walk(root, new HashSet<>(), visitor, missing, corrupt);
+    }
+
+    /** Depth-first over the DAG under root, every block once; reports missing and corrupt blocks. */
+    private void walk(Cid root, Set<Cid> seen, BlockVisitor visitor, CidSink missing, CidSink corrupt)
+            throws IOException {
+        Deque<Cid> stack = new ArrayDeque<>();
+        stack.push(root);
+        while (!stack.isEmpty()) {
+            Cid cid = stack.pop();
+            if (!seen.add(cid)) {
+                continue;
+            }
+            if (!cid.isSha256()) {
+                corrupt.accept(cid);
+                continue;
+            }
+            Optional<byte[]> block = blocks.read(cid);
+            if (block.isEmpty()) {
+                missing.accept(cid);
+                continue;
+            }
+            if (!MessageDigest.isEqual(UnixFs.sha256(block.get()), cid.sha256Digest())) {
+                corrupt.accept(cid);
+                continue;
+            }
+            if (cid.codec() == Cid.DAG_PB) {
+                DagPb.Decoded node;
+                try {
+                    node = DagPb.decode(block.get());
+                } catch (IllegalArgumentException e) {
+                    corrupt.accept(cid);
+                    continue;
+                }
+                for (DagPb.Link link : node.links()) {
+                    stack.push(link.cid());
+                }
+            }
+            visitor.visit(cid, block.get());
+        }
+    }
+
+    private static String identity(Path file) throws IOException {
+        try {
+            return Files.readString(file, StandardCharsets.US_ASCII).trim();
+        } catch (NoSuchFileException first) {
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            byte[] multihash = new byte[2 + 4 + 32];
+            multihash[0] = 0x00;              // identity multihash
+            multihash[1] = 36;
+            multihash[2] = 0x08;              // protobuf PublicKey{Type: Ed25519, Data: key}
+            multihash[3] = 0x01;
+            multihash[4] = 0x12;
+            multihash[5] = 32;
+            System.arraycopy(key, 0, multihash, 6, 32);
+            String id = Multibase.encodeBase58(multihash);
+            Blockstore.writeAtomically(file, (id + "\n").getBytes(StandardCharsets.US_ASCII));
+            return id;
+        }
+    }
+}

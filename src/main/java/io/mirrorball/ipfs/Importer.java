@@ -1,0 +1,130 @@
+package io.mirrorball.ipfs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The UnixFS file importer with mirrorball's fixed parameters ({@link ImportParams#FIXED}): 262144-byte
+ * chunks, raw leaves (CIDv1, codec raw), balanced layout with at most 174 links per node, dag-pb file
+ * nodes as CIDv1, sha2-256. It builds the same DAG as Kubo's and js-ipfs's {@code add}: leaves are
+ * grouped 174 at a time into parents, the parents 174 at a time into grandparents, and so on, until
+ * one node is left; a file of one chunk (or of 0 bytes) is that raw leaf itself.
+ *
+ * <p>It streams: it holds one chunk and the unfinished link layers (at most 174 entries per level),
+ * and hashes every chunk once. A full group is reduced to its parent as soon as it is complete,
+ * which gives the same tree as reducing level by level at the end.
+ */
+final class Importer {
+    static final int CHUNK = ImportParams.FIXED.chunkSize();
+    static final int MAX_LINKS = ImportParams.FIXED.maxLinks();
+
+    private final BlockSink sink;
+    private final MessageDigest sha256;
+    private final List<Layer> layers = new ArrayList<>();
+
+    /** Where the importer's blocks go. */
+    interface BlockSink {
+        /** Stores a block whose sha-256 digest is given; the array may be reused after the call returns. */
+        void put(byte[] digest, byte[] block, int length) throws IOException;
+    }
+
+    private Importer(BlockSink sink) {
+        this.sink = sink;
+        try {
+            this.sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    /** Imports the stream to its end (it is not closed) and returns the root and the content size. */
+    static IpfsNode.Added importFile(BlockSink sink, InputStream content) throws IOException {
+        return new Importer(sink).run(content);
+    }
+
+    private IpfsNode.Added run(InputStream content) throws IOException {
+        byte[] chunk = new byte[CHUNK];
+        long total = 0;
+        boolean emitted = false;
+        while (true) {
+            int n = content.readNBytes(chunk, 0, CHUNK);
+            if (n == 0 && emitted) {
+                break;
+            }
+            sha256.update(chunk, 0, n);
+            byte[] digest = sha256.digest();
+            sink.put(digest, chunk, n);
+            add(0, Cid.sha256(Cid.RAW, digest), n, n);
+            emitted = true;
+            total += n;
+            if (n < CHUNK) {
+                break;
+            }
+        }
+        return new IpfsNode.Added(finish(), total);
+    }
+
+    private void add(int level, Cid cid, long tsize, long fileSize) throws IOException {
+        while (layers.size() <= level) {
+            layers.add(new Layer());
+        }
+        Layer layer = layers.get(level);
+        layer.add(cid, tsize, fileSize);
+        if (layer.count == MAX_LINKS) {
+            reduce(level);
+        }
+    }
+
+    /** Replaces the entries of a level by one parent node on the next level. */
+    private void reduce(int level) throws IOException {
+        Layer layer = layers.get(level);
+        List<DagPb.Link> links = new ArrayList<>(layer.count);
+        long tsize = 0;
+        long fileSize = 0;
+        for (int i = 0; i < layer.count; i++) {
+            links.add(new DagPb.Link("", layer.cids[i], layer.tsizes[i]));
+            tsize += layer.tsizes[i];
+            fileSize += layer.fileSizes[i];
+        }
+        byte[] block = DagPb.encodeNode(UnixFs.fileData(layer.fileSizes, layer.count), links);
+        byte[] digest = sha256.digest(block);
+        sink.put(digest, block, block.length);
+        layer.clear();
+        add(level + 1, Cid.sha256(Cid.DAG_PB, digest), tsize + block.length, fileSize);
+    }
+
+    private Cid finish() throws IOException {
+        for (int level = 0; ; level++) {
+            Layer layer = layers.get(level);
+            boolean top = level == layers.size() - 1;
+            if (top && layer.count == 1) {
+                return layer.cids[0];
+            }
+            if (layer.count > 0) {
+                reduce(level);
+            }
+        }
+    }
+
+    private static final class Layer {
+        final Cid[] cids = new Cid[MAX_LINKS];
+        final long[] tsizes = new long[MAX_LINKS];
+        final long[] fileSizes = new long[MAX_LINKS];
+        int count;
+
+        void add(Cid cid, long tsize, long fileSize) {
+            cids[count] = cid;
+            tsizes[count] = tsize;
+            fileSizes[count] = fileSize;
+            count++;
+        }
+
+        void clear() {
+            count = 0;
+        }
+    }
+}

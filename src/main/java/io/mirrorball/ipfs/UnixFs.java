@@ -1,0 +1,215 @@
+package io.mirrorball.ipfs;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * UnixFS v1 on dag-pb, encoded as Kubo encodes it. A basic directory is a dag-pb node whose Data is
+ * {@code {Type: Directory}} (bytes {@code 08 01}) and whose links are the entries sorted by the
+ * bytes of their UTF-8 names; each link's Tsize is the cumulative size of the entry. Kubo's MFS and
+ * {@code ipfs add -r} produce exactly these bytes for directories below Kubo's HAMT sharding
+ * threshold ({@link #HAMT_THRESHOLD}); larger (sharded) directories are not supported here.
+ */
+public final class UnixFs {
+    /** Kubo shards a directory once the sum of its entries' name and binary CID lengths reaches 256 KiB. */
+    public static final int HAMT_THRESHOLD = 262_144;
+
+    static final int TYPE_RAW = 0;
+    static final int TYPE_DIRECTORY = 1;
+    static final int TYPE_FILE = 2;
+    static final int TYPE_METADATA = 3;
+    static final int TYPE_SYMLINK = 4;
+    static final int TYPE_HAMT_SHARD = 5;
+
+    private static final byte[] DIRECTORY_DATA = {0x08, 0x01};
+    private static final Comparator<byte[]> UNSIGNED = Arrays::compareUnsigned;
+
+    private UnixFs() {
+    }
+
+    /**
+     * The dag-pb block of a basic UnixFS directory with these entries, sorted by name as Kubo does.
+     *
+     * @throws IllegalArgumentException for an empty, duplicate or slash-containing name, or a
+     *                                  directory that Kubo would shard (see {@link #HAMT_THRESHOLD})
+     */
+    public static byte[] directoryBlock(List<DagPb.Link> links) {
+        long estimate = 0;
+        for (DagPb.Link link : links) {
+            estimate += link.name().getBytes(StandardCharsets.UTF_8).length + link.cid().bytes().length;
+        }
+        if (estimate >= HAMT_THRESHOLD) {
+            throw new IllegalArgumentException("directory of " + links.size() + " entries (" + estimate
+                    + " bytes of names and CIDs) would be a HAMT-sharded directory in Kubo: not supported");
+        }
+        return directoryBlock(DIRECTORY_DATA, links);
+    }
+
+    /** The block of an empty directory ({@code bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354}). */
+    public static byte[] emptyDirectoryBlock() {
+        return DagPb.encodeNode(DIRECTORY_DATA, List.of());
+    }
+
+    /** The CIDv1 (dag-pb, sha2-256) of a dag-pb block. */
+    public static Cid cidOf(byte[] dagPbBlock) {
+        return Cid.sha256(Cid.DAG_PB, sha256(dagPbBlock));
+    }
+
+    /**
+     * A link to a dag-pb block (a directory or file node) under {@code name}, with Tsize as Kubo
+     * computes it: the block's length plus the Tsize of each of its links.
+     */
+    public static DagPb.Link linkTo(String name, byte[] dagPbBlock) {
+        return new DagPb.Link(name, cidOf(dagPbBlock), cumulativeSize(dagPbBlock));
+    }
+
+    /** The block's length plus the Tsize of each of its links (Kubo's node size). */
+    public static long cumulativeSize(byte[] dagPbBlock) {
+        return dagPbBlock.length + DagPb.decode(dagPbBlock).linkedSize();
+    }
+
+    /** A directory block with the given Data bytes (kept from an existing directory), links sorted by name. */
+    static byte[] directoryBlock(byte[] data, List<DagPb.Link> links) {
+        List<byte[]> names = new ArrayList<>(links.size());
+        List<DagPb.Link> sorted = new ArrayList<>(links);
+        sorted.sort((a, b) -> UNSIGNED.compare(a.name().getBytes(StandardCharsets.UTF_8),
+                b.name().getBytes(StandardCharsets.UTF_8)));
+        for (DagPb.Link link : sorted) {
+            checkName(link.name());
+            byte[] name = link.name().getBytes(StandardCharsets.UTF_8);
+            if (!names.isEmpty() && Arrays.equals(names.get(names.size() - 1), name)) {
+                throw new IllegalArgumentException("duplicate directory entry name: " + link.name());
+            }
+            names.add(name);
+        }
+        return DagPb.encodeNode(data, sorted);
+    }
+
+    static void checkName(String name) {
+        if (name.isEmpty() || name.indexOf('/') >= 0 || name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("invalid directory entry name: '" + name + "'");
+        }
+    }
+
+    /** The Data of a file node whose children hold these numbers of content bytes. */
+    static byte[] fileData(long[] blockSizes, int count) {
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            total += blockSizes[i];
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8 + count * 4);
+        out.write(0x08);
+        out.write(TYPE_FILE);
+        out.write(0x18);
+        Varint.write(out, total);
+        for (int i = 0; i < count; i++) {
+            out.write(0x20);
+            Varint.write(out, blockSizes[i]);
+        }
+        return out.toByteArray();
+    }
+
+    static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    /**
+     * The parsed UnixFS Data field of a dag-pb node.
+     *
+     * @param type       0 raw, 1 directory, 2 file, 3 metadata, 4 symlink, 5 HAMT shard
+     * @param data       inline content (empty when absent)
+     * @param fileSize   the filesize field, or -1 when absent
+     * @param blockSizes content bytes under each link
+     */
+    record Meta(int type, byte[] data, long fileSize, long[] blockSizes) {
+        boolean isDirectory() {
+            return type == TYPE_DIRECTORY || type == TYPE_HAMT_SHARD;
+        }
+
+        boolean isFile() {
+            return type == TYPE_FILE || type == TYPE_RAW;
+        }
+
+        /** Content bytes of a file node: filesize, or inline data plus blocksizes when filesize is absent. */
+        long contentSize() {
+            if (fileSize >= 0) {
+                return fileSize;
+            }
+            long total = data.length;
+            for (long size : blockSizes) {
+                total += size;
+            }
+            return total;
+        }
+    }
+
+    /**
+     * Parses a UnixFS Data field.
+     *
+     * @throws IllegalArgumentException when it is not one
+     */
+    static Meta parse(byte[] unixfsData) {
+        if (unixfsData == null) {
+            throw new IllegalArgumentException("dag-pb node without a UnixFS Data field");
+        }
+        int[] pos = {0};
+        int type = -1;
+        byte[] data = new byte[0];
+        long fileSize = -1;
+        long[] sizes = new long[8];
+        int count = 0;
+        while (pos[0] < unixfsData.length) {
+            long key = Varint.read(unixfsData, pos);
+            int field = (int) (key >>> 3);
+            int wire = (int) (key & 7);
+            if (field == 1 && wire == 0) {
+                type = (int) Varint.read(unixfsData, pos);
+            } else if (field == 2 && wire == 2) {
+                data = DagPb.lengthDelimited(unixfsData, pos);
+            } else if (field == 3 && wire == 0) {
+                fileSize = Varint.read(unixfsData, pos);
+            } else if (field == 4 && wire == 0) {
+                if (count == sizes.length) {
+                    sizes = Arrays.copyOf(sizes, count * 2);
+                }
+                sizes[count++] = Varint.read(unixfsData, pos);
+            } else if (field == 4 && wire == 2) {
+                byte[] packed = DagPb.lengthDelimited(unixfsData, pos);
+                int[] p = {0};
+                while (p[0] < packed.length) {
+                    if (count == sizes.length) {
+                        sizes = Arrays.copyOf(sizes, count * 2);
+                    }
+                    sizes[count++] = Varint.read(packed, p);
+                }
+            } else if (wire == 0) {
+                Varint.read(unixfsData, pos);
+            } else if (wire == 2) {
+                DagPb.lengthDelimited(unixfsData, pos);
+            } else if (wire == 5) {
+                pos[0] += 4;
+            } else if (wire == 1) {
+                pos[0] += 8;
+            } else {
+                throw new IllegalArgumentException("UnixFS: unsupported wire type " + wire);
+            }
+        }
+        if (type < 0 || type > TYPE_HAMT_SHARD) {
+            throw new IllegalArgumentException("UnixFS: missing or unknown Type " + type);
+        }
+        if (pos[0] != unixfsData.length) {
+            throw new IllegalArgumentException("UnixFS: truncated Data");
+        }
+        return new Meta(type, data, fileSize, Arrays.copyOf(sizes, count));
+    }
+}

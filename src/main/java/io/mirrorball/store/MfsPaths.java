@@ -1,0 +1,94 @@
+package io.mirrorball.store;
+
+import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.RepositoryName;
+
+/**
+ * The only code that knows where objects live in MFS (the layout of DESIGN.md, the same as disco's).
+ * Every argument is an already validated value, so no path can leave the root.
+ */
+final class MfsPaths {
+    private final String root;
+
+    MfsPaths(String root) {
+        if (!root.startsWith("/") || root.contains("..") || (root.length() > 1 && root.endsWith("/"))) {
+            throw new IllegalArgumentException("invalid MFS root " + root);
+        }
+        this.root = root.equals("/") ? "" : root;
+    }
+
+    String root() {
+        return root.isEmpty() ? "/" : root;
+    }
+
+    /** {@code blobs/sha256/<2 hex>/<hex>}: the directory of one blob. */
+    String blobDirectory(Digest digest) {
+        return root + "/blobs/" + digest.algorithm() + "/" + digest.hex().substring(0, 2) + "/" + digest.hex();
+    }
+
+    /** {@code blobs/sha256/<2 hex>/<hex>/data}: the blob's bytes, a file whose CID is the {@code add} CID. */
+    String blobData(Digest digest) {
+        return blobDirectory(digest) + "/data";
+    }
+
+    String repositories() {
+        return root + "/repositories";
+    }
+
+    String repository(RepositoryName name) {
+        return repositories() + "/" + name.value();
+    }
+
+    /** A repository directory named by one path component (a CID or a digest hex), validated by the caller. */
+    String repository(String component) {
+        if (component.isEmpty() || component.contains("/") || component.contains("..")) {
+            throw new IllegalArgumentException("invalid repository component " + component);
+        }
+        return repositories() + "/" + component;
+    }
+
+    String layerLink(RepositoryName name, Digest digest) {
+        return repository(name) + "/_layers/" + digest.algorithm() + "/" + digest.hex() + "/link";
+    }
+
+    String layerDirectory(RepositoryName name, Digest digest) {
+        return repository(name) + "/_layers/" + digest.algorithm() + "/" + digest.hex();
+    }
+
+    String revisionLink(RepositoryName name, Digest digest) {
+        return revisionDirectory(name, digest) + "/link";
+    }
+
+    String revisionDirectory(RepositoryName name, Digest digest) {
+        return repository(name) + "/_manifests/revisions/" + digest.algorithm() + "/" + digest.hex();
+    }
+
+    String tags(RepositoryName name) {
+        return repository(name) + "/_manifests/tags";
+    }
+
+    String tag(RepositoryName name, String tag) {
+        return tags(name) + "/" + tag;
+    }
+
+    String tagCurrentLink(RepositoryName name, String tag) {
+        return tag(name, tag) + "/current/link";
+    }
+
+    String tagIndexLink(RepositoryName name, String tag, Digest digest) {
+        return tag(name, tag) + "/index/" + digest.algorithm() + "/" + digest.hex() + "/link";
+    }
+
+    /** Referrers of a subject: one directory per referring manifest (an extension of disco's layout). */
+    String referrers(RepositoryName name, Digest subject) {
+        return repository(name) + "/_referrers/" + subject.algorithm() + "/" + subject.hex();
+    }
+
+    String referrerLink(RepositoryName name, Digest subject, Digest referrer) {
+        return referrers(name, subject) + "/" + referrer.algorithm() + "/" + referrer.hex() + "/link";
+    }
+
+    String referrerDirectory(RepositoryName name, Digest subject, Digest referrer) {
+        return referrers(name, subject) + "/" + referrer.algorithm() + "/" + referrer.hex();
+    }
+}

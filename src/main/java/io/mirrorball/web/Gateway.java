@@ -1,0 +1,130 @@
+package io.mirrorball.web;
+
+import com.codahale.metrics.MetricRegistry;
+import io.mirrorball.config.MirrorballConfig;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.store.RegistryStore;
+import jakarta.servlet.ServletContext;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything one running gateway holds: config, IPFS node, store, metrics and the housekeeping
+ * thread. Created by {@link GatewayListener} and shared with the filters as a context attribute.
+ */
+public final class Gateway implements AutoCloseable {
+    static final String ATTRIBUTE = Gateway.class.getName();
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+    private final MirrorballConfig config;
+    private final IpfsNode node;
+    private final RegistryStore store;
+    private final MetricRegistry metrics = new MetricRegistry();
+    private final ScheduledExecutorService housekeeping;
+    private final BlobHandler blobHandler;
+    private final UploadHandler uploadHandler;
+    private final ManifestHandler manifestHandler;
+    private final ListHandler listHandler;
+
+    private Gateway(MirrorballConfig config, IpfsNode node, RegistryStore store) {
+        this.config = config;
+        this.node = node;
+        this.store = store;
+        this.blobHandler = new BlobHandler(store.blobs());
+        this.uploadHandler = new UploadHandler(store.uploads(), store.blobs());
+        this.manifestHandler = new ManifestHandler(store.manifests());
+        this.listHandler = new ListHandler(store);
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("mirrorball-housekeeping"));
+    }
+
+    /** Opens the IPFS node and the store, and starts the upload purge. */
+    public static Gateway start(MirrorballConfig config) throws IOException {
+        IpfsNode node = IpfsNodes.open(config.storage().ipfs());
+        try {
+            RegistryStore store = RegistryStore.open(node, config.storage().ipfs().mfsRoot(),
+                    config.storage().uploads().path(), config.storage().uploads().expireAfter(), Clock.systemUTC());
+            Gateway gateway = new Gateway(config, node, store);
+            long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
+            gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,
+                    TimeUnit.SECONDS);
+            LOG.info("gateway started: ipfs {} ({}), mfs root {}, uploads in {}", config.storage().ipfs().node(),
+                    safeVersion(node), config.storage().ipfs().mfsRoot(), config.storage().uploads().path());
+            return gateway;
+        } catch (IOException | RuntimeException e) {
+            node.close();
+            throw e;
+        }
+    }
+
+    private static String safeVersion(IpfsNode node) {
+        try {
+            return node.version();
+        } catch (IOException e) {
+            LOG.warn("IPFS node does not answer yet: {}", e.getMessage());
+            return "not reachable";
+        }
+    }
+
+    /** The gateway of a servlet context. */
+    public static Gateway from(ServletContext context) {
+        Gateway gateway = (Gateway) context.getAttribute(ATTRIBUTE);
+        if (gateway == null) {
+            throw new IllegalStateException("no gateway in this context: GatewayListener did not run");
+        }
+        return gateway;
+    }
+
+    static ThreadFactory named(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public MirrorballConfig config() {
+        return config;
+    }
+
+    public IpfsNode node() {
+        return node;
+    }
+
+    public RegistryStore store() {
+        return store;
+    }
+
+    public MetricRegistry metrics() {
+        return metrics;
+    }
+
+    BlobHandler blobHandler() {
+        return blobHandler;
+    }
+
+    UploadHandler uploadHandler() {
+        return uploadHandler;
+    }
+
+    ManifestHandler manifestHandler() {
+        return manifestHandler;
+    }
+
+    ListHandler listHandler() {
+        return listHandler;
+    }
+
+    @Override
+    public void close() throws IOException {
+        housekeeping.shutdownNow();
+        node.close();
+    }
+}

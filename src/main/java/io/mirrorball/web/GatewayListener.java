@@ -1,0 +1,71 @@
+package io.mirrorball.web;
+
+import io.mirrorball.config.ConfigLoader;
+import io.mirrorball.config.MirrorballConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import jakarta.servlet.ServletRegistration;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Boots the gateway in any servlet container. The configuration is the context attribute
+ * {@code MirrorballConfig} when the embedded server set one; otherwise it is loaded from the file
+ * named by the context parameter or system property {@code mirrorball.config}, or the environment
+ * variable {@code MIRRORBALL_CONFIG}, else conf/mirrorball.yml when present; MIRRORBALL_*
+ * environment overrides always apply.
+ */
+public final class GatewayListener implements ServletContextListener {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayListener.class);
+
+    @Override
+    public void contextInitialized(ServletContextEvent event) {
+        ServletContext context = event.getServletContext();
+        MirrorballConfig config = (MirrorballConfig) context.getAttribute(MirrorballConfig.class.getName());
+        if (config == null) {
+            config = ConfigLoader.load(configFile(context), System.getenv());
+            context.setAttribute(MirrorballConfig.class.getName(), config);
+        }
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(config);
+        } catch (IOException e) {
+            throw new UncheckedIOException("mirrorball could not start: " + e.getMessage(), e);
+        }
+        context.setAttribute(Gateway.ATTRIBUTE, gateway);
+        ServletRegistration.Dynamic metrics = context.addServlet("metrics", MetricsServlet.class);
+        if (metrics != null) {
+            metrics.addMapping(config.metrics().path());
+        }
+    }
+
+    private static Optional<Path> configFile(ServletContext context) {
+        String named = context.getInitParameter("mirrorball.config");
+        if (named == null) {
+            named = System.getProperty("mirrorball.config", System.getenv("MIRRORBALL_CONFIG"));
+        }
+        if (named != null && !named.isEmpty()) {
+            return Optional.of(Path.of(named));
+        }
+        Path conventional = Path.of("conf", "mirrorball.yml");
+        return Files.isRegularFile(conventional) ? Optional.of(conventional) : Optional.empty();
+    }
+
+    @Override
+    public void contextDestroyed(ServletContextEvent event) {
+        Object gateway = event.getServletContext().getAttribute(Gateway.ATTRIBUTE);
+        if (gateway instanceof Gateway g) {
+            try {
+                g.close();
+            } catch (IOException e) {
+                LOG.warn("closing the gateway: {}", e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package io.mirrorball.web;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+
+/**
+ * Reads of local repositories (names pushed here) from IPFS, and the registry-wide endpoints
+ * ({@code /v2/}, the catalog). Names that do not exist locally go on down the chain to the
+ * upstream fall-through when one is configured; without an upstream they are answered here.
+ */
+public final class LocalRepositoryFilter extends HttpFilter {
+    private static final long serialVersionUID = 1L;
+    private transient Gateway gateway;
+
+    @Override
+    public void init() {
+        gateway = Gateway.from(getServletContext());
+    }
+
+    @Override
+    protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        Object attribute = request.getAttribute(Route.ATTRIBUTE);
+        if (!(attribute instanceof Route route)) {
+            chain.doFilter(request, response);
+            return;
+        }
+        switch (route.kind()) {
+            case BASE -> ListHandler.base(route, response);
+            case CATALOG -> gateway.listHandler().catalog(route, request, response);
+            default -> {
+                if (gateway.config().upstream().enabled()
+                        && !gateway.store().repositories().exists(route.name())) {
+                    chain.doFilter(request, response);
+                    return;
+                }
+                switch (route.kind()) {
+                    case MANIFEST -> gateway.manifestHandler().get(route, request, response);
+                    case BLOB -> gateway.blobHandler().get(route, request, response);
+                    case TAGS -> gateway.listHandler().tags(route, request, response);
+                    case REFERRERS -> gateway.listHandler().referrers(route, request, response);
+                    default -> chain.doFilter(request, response);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.mirrorball.web;
+
+import io.mirrorball.oci.Manifest;
+import io.mirrorball.oci.OciErrorCode;
+import io.mirrorball.oci.OciException;
+import io.mirrorball.store.ManifestStore;
+import io.mirrorball.store.StoredManifest;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+
+/** GET, HEAD, PUT and DELETE of {@code /v2/<name>/manifests/<reference>} for local repositories. */
+final class ManifestHandler {
+    private final ManifestStore manifests;
+
+    ManifestHandler(ManifestStore manifests) {
+        this.manifests = manifests;
+    }
+
+    void get(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        StoredManifest manifest = manifests.get(route.name(), route.reference());
+        serve(manifest, request, response, route.isHead());
+    }
+
+    /** Writes manifest bytes exactly as pushed, with their media type and digest. */
+    static void serve(StoredManifest manifest, HttpServletRequest request, HttpServletResponse response,
+                      boolean head) throws IOException {
+        String etag = "\"" + manifest.digest() + "\"";
+        response.setHeader("Docker-Content-Digest", manifest.digest().toString());
+        response.setHeader("ETag", etag);
+        response.setContentType(manifest.mediaType());
+        if (etag.equals(request.getHeader("If-None-Match"))) {
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentLength(manifest.content().length);
+        if (!head) {
+            ClientStreams.output(response).write(manifest.content());
+        }
+    }
+
+    void put(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        byte[] content = readCapped(request);
+        ManifestStore.PutResult result = manifests.put(route.name(), route.reference(), content,
+                request.getContentType());
+        response.setStatus(HttpServletResponse.SC_CREATED);
+        response.setHeader("Location", request.getContextPath() + "/v2/" + route.name() + "/manifests/"
+                + result.digest());
+        response.setHeader("Docker-Content-Digest", result.digest().toString());
+        if (result.subject() != null) {
+            response.setHeader("OCI-Subject", result.subject().toString());
+        }
+        response.setContentLength(0);
+    }
+
+    void delete(Route route, HttpServletResponse response) throws IOException {
+        if (!manifests.delete(route.name(), route.reference())) {
+            throw new OciException(OciErrorCode.MANIFEST_UNKNOWN, "manifest " + route.reference() + " is not in "
+                    + route.name());
+        }
+        response.setStatus(HttpServletResponse.SC_ACCEPTED);
+        response.setContentLength(0);
+    }
+
+    /** Reads a manifest body, refusing more than {@link Manifest#MAX_BYTES} with 413. */
+    static byte[] readCapped(HttpServletRequest request) throws IOException {
+        long declared = request.getContentLengthLong();
+        if (declared > Manifest.MAX_BYTES) {
+            throw tooLarge(declared);
+        }
+        InputStream in = ClientStreams.body(request);
+        byte[] buffer = new byte[declared >= 0 ? (int) declared : 64 * 1024];
+        int filled = 0;
+        while (true) {
+            if (filled == buffer.length) {
+                if (buffer.length >= Manifest.MAX_BYTES) {
+                    if (in.read() >= 0) {
+                        throw tooLarge(-1);
+                    }
+                    break;
+                }
+                buffer = java.util.Arrays.copyOf(buffer, Math.min(Manifest.MAX_BYTES, buffer.length * 2));
+            }
+            int n = in.read(buffer, filled, buffer.length - filled);
+            if (n < 0) {
+                break;
+            }
+            filled += n;
+        }
+        if (declared >= 0 && filled != declared) {
+            throw new OciException(OciErrorCode.SIZE_INVALID, "manifest body has " + filled + " bytes, Content-Length "
+                    + declared);
+        }
+        return filled == buffer.length ? buffer : java.util.Arrays.copyOf(buffer, filled);
+    }
+
+    private static OciException tooLarge(long declared) {
+        return new OciException(OciErrorCode.MANIFEST_TOO_LARGE, "manifest "
+                + (declared >= 0 ? "of " + declared + " bytes " : "") + "is over the limit of " + Manifest.MAX_BYTES
+                + " bytes");
+    }
+}

@@ -1,0 +1,61 @@
+package io.mirrorball.web;
+
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * First in the chain: gives every request an id ({@code X-Request-Id}, kept when the client sends
+ * a sane one), writes one access log line, and records one timer per route kind and status class
+ * ({@code http.manifest.2xx}).
+ */
+public final class RequestLogFilter extends HttpFilter {
+    private static final long serialVersionUID = 1L;
+    private static final Logger ACCESS = LoggerFactory.getLogger("mirrorball.access");
+    private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    private transient MetricRegistry metrics;
+
+    @Override
+    public void init() {
+        metrics = Gateway.from(getServletContext()).metrics();
+    }
+
+    @Override
+    protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        String id = request.getHeader("X-Request-Id");
+        if (id == null || !SANE_ID.matcher(id).matches()) {
+            id = UUID.randomUUID().toString();
+        }
+        response.setHeader("X-Request-Id", id);
+        long start = System.nanoTime();
+        boolean aborted = true;
+        try {
+            chain.doFilter(request, response);
+            aborted = false;
+        } finally {
+            long nanos = System.nanoTime() - start;
+            Object route = request.getAttribute(Route.ATTRIBUTE);
+            String kind = route instanceof Route r ? r.kind().metricName() : RouteKind.OTHER.metricName();
+            int status = aborted ? 0 : response.getStatus();
+            String statusClass = aborted ? "aborted" : (status / 100) + "xx";
+            Timer timer = metrics.timer(MetricRegistry.name("http", kind, statusClass));
+            timer.update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (ACCESS.isInfoEnabled()) {
+                ACCESS.info("{} {} {} {} {}ms id={} user={}", request.getRemoteAddr(), request.getMethod(),
+                        request.getRequestURI(), aborted ? "aborted" : status, nanos / 1_000_000, id,
+                        request.getAttribute("mirrorball.user"));
+            }
+        }
+    }
+}

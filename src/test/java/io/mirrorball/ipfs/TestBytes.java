@@ -1,0 +1,56 @@
+package io.mirrorball.ipfs;
+
+import java.io.InputStream;
+
+/** Deterministic pseudo-random content of any length, generated as it is read (never held whole). */
+final class TestBytes extends InputStream {
+    private long state;
+    private long remaining;
+    private long word;
+    private int wordBytes;
+
+    private TestBytes(long seed, long length) {
+        this.state = seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
+        this.remaining = length;
+    }
+
+    /** {@code length} bytes determined by {@code seed}. */
+    static InputStream of(long seed, long length) {
+        return new TestBytes(seed, length);
+    }
+
+    private long next() {
+        state ^= state << 13;
+        state ^= state >>> 7;
+        state ^= state << 17;
+        return state * 0x2545F4914F6CDD1DL;
+    }
+
+    @Override
+    public int read() {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+        if (len == 0) {
+            return 0;
+        }
+        if (remaining <= 0) {
+            return -1;
+        }
+        int n = (int) Math.min(len, remaining);
+        for (int i = 0; i < n; i++) {
+            if (wordBytes == 0) {
+                word = next();
+                wordBytes = 8;
+            }
+            b[off + i] = (byte) word;
+            word >>>= 8;
+            wordBytes--;
+        }
+        remaining -= n;
+        return n;
+    }
+}

@@ -1,0 +1,303 @@
+package io.mirrorball.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mirrorball.config.ConfigLoader;
+import io.mirrorball.config.MirrorballConfig;
+import io.mirrorball.oci.Digest;
+import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.OciLayoutBuilder;
+import io.mirrorball.testing.OciLayoutBuilder.Blob;
+import io.mirrorball.testing.OciLayoutBuilder.Image;
+import io.mirrorball.testing.OciLayoutBuilder.MultiArch;
+import io.mirrorball.testing.Skopeo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * End to end with the real OCI client: skopeo copies images built on disk into a running mirrorball
+ * (embedded Jetty, storage on a real IPFS node) and back out, and every digest must survive the trip.
+ * Layers are gzip: skopeo compresses plain tar layers on the way to a registry, which would change
+ * the digests on its side, not ours.
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+final class SkopeoEndToEndTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private KitNode kit;
+    private String mfsRoot;
+    private GatewayServer gateway;
+    private Skopeo skopeo;
+    private String registry;
+
+    @BeforeEach
+    void startGateway() throws Exception {
+        kit = KitNode.shared();
+        mfsRoot = "/e2e-" + UUID.randomUUID();
+        Path uploads = Files.createDirectories(tmp.resolve("uploads"));
+        MirrorballConfig config = ConfigLoader.load(Optional.empty(), Map.of(
+                "MIRRORBALL_HTTP_ADDR", "127.0.0.1:0",
+                "MIRRORBALL_STORAGE_IPFS_NODE", kit.apiUrl().toString(),
+                "MIRRORBALL_STORAGE_IPFS_MFS_ROOT", mfsRoot,
+                "MIRRORBALL_STORAGE_UPLOADS_PATH", uploads.toString()));
+        gateway = GatewayServer.start(config);
+        registry = gateway.uri().getHost() + ":" + gateway.uri().getPort();
+        skopeo = Skopeo.in(tmp.resolve("skopeo"));
+    }
+
+    @AfterEach
+    void stopGateway() throws Exception {
+        if (gateway != null) {
+            gateway.close();
+        }
+    }
+
+    @Test
+    void copy_imageInAndOut_keepsManifestAndEveryLayerDigest() throws IOException {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(11)
+                .layer(3 << 20, true).layer(1 << 20, true).layer(1_500_001, true).layer(0, true)
+                .build("v1");
+
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/e2e/app:v1");
+
+        Path outOci = tmp.resolve("out-oci");
+        skopeo.copy("docker://" + registry + "/e2e/app:v1", "oci:" + outOci + ":v1");
+        assertOciLayoutHolds(outOci, "v1", image);
+
+        Path outDir = tmp.resolve("out-dir");
+        skopeo.copy("docker://" + registry + "/e2e/app:v1", "dir:" + outDir);
+        assertDirHolds(outDir, image);
+
+        assertStoredInIpfs(image);
+    }
+
+    @Test
+    void inspect_pushedImage_showsManifestDigestAndLayers() throws IOException {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(12)
+                .layer(2 << 20, true).layer(1 << 20, true).layer(1 << 20, true).build("v1");
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/e2e/app:v1");
+
+        JsonNode inspect = JSON.readTree(skopeo.inspect("docker://" + registry + "/e2e/app:v1"));
+        assertEquals(image.manifestDigest().toString(), inspect.path("Digest").asText());
+        List<String> layers = new ArrayList<>();
+        inspect.path("Layers").forEach(layer -> layers.add(layer.asText()));
+        assertEquals(image.layerDigests().stream().map(Digest::toString).toList(), layers);
+        assertEquals("amd64", inspect.path("Architecture").asText());
+
+        String raw = skopeo.inspectRaw("docker://" + registry + "/e2e/app:v1");
+        assertEquals(image.manifestDigest(), Digest.ofBytes(raw.getBytes(StandardCharsets.UTF_8)),
+                "inspect --raw must return the pushed manifest bytes unchanged");
+
+        String byDigest = skopeo.inspectRaw("docker://" + registry + "/e2e/app@" + image.manifestDigest());
+        assertEquals(raw, byDigest);
+
+        JsonNode tags = JSON.readTree(skopeo.listTags("docker://" + registry + "/e2e/app"));
+        assertEquals("v1", tags.path("Tags").path(0).asText());
+    }
+
+    @Test
+    void inspect_missingTag_failsWithManifestUnknown() throws IOException {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(13).layer(64 << 10, true).build("v1");
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/e2e/app:v1");
+
+        Skopeo.Result result = skopeo.run(List.of("inspect", "--tls-verify=false", "--raw",
+                "docker://" + registry + "/e2e/app:nope"));
+        assertNotEquals(0, result.exitCode());
+        assertTrue(result.stderr().toLowerCase().contains("manifest unknown"), result.stderr());
+    }
+
+    @Test
+    void copy_pullByDigest_returnsSameImage() throws IOException {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(14)
+                .layer(1 << 20, true).layer(2 << 20, true).layer(512 << 10, true).build("v1");
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/e2e/app:v1");
+
+        Path outDir = tmp.resolve("out-dir");
+        skopeo.copy("docker://" + registry + "/e2e/app@" + image.manifestDigest(), "dir:" + outDir);
+        assertDirHolds(outDir, image);
+    }
+
+    @Test
+    void copyAll_multiArchIndex_keepsIndexAndPlatformDigests() throws IOException {
+        MultiArch multi = OciLayoutBuilder.at(tmp.resolve("src")).seed(21)
+                .layer(2 << 20, true).layer(1 << 20, true).layer(700_000, true).buildMultiArch("multi");
+
+        skopeo.copyAll(multi.skopeoRef(), "docker://" + registry + "/e2e/multi:1.0");
+
+        String raw = skopeo.inspectRaw("docker://" + registry + "/e2e/multi:1.0");
+        assertEquals(multi.indexDigest(), Digest.ofBytes(raw.getBytes(StandardCharsets.UTF_8)));
+        JsonNode index = JSON.readTree(raw);
+        assertEquals(2, index.path("manifests").size());
+
+        Path outOci = tmp.resolve("out-oci");
+        skopeo.copyAll("docker://" + registry + "/e2e/multi:1.0", "oci:" + outOci + ":1.0");
+        assertEquals(multi.indexDigest(), taggedDigest(outOci, "1.0"));
+        for (Image platform : multi.platforms()) {
+            assertBlobMatches(outOci.resolve("blobs/sha256").resolve(platform.manifestDigest().hex()),
+                    platform.manifestDigest());
+            assertManifestLayers(outOci.resolve("blobs/sha256"), platform);
+        }
+
+        // one platform at a time, as a client on that platform pulls it
+        for (Image platform : multi.platforms()) {
+            String arch = platform.platform().split("/")[1];
+            Path outDir = tmp.resolve("out-" + arch);
+            skopeo.copy("docker://" + registry + "/e2e/multi:1.0", "dir:" + outDir, "--override-arch", arch);
+            assertDirHolds(outDir, platform);
+        }
+    }
+
+    @Test
+    void copy_betweenRepositories_mountsBlobsAndKeepsDigests() throws IOException {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(31)
+                .layer(2 << 20, true).layer(2 << 20, true).layer(1 << 20, true).build("v1");
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/e2e/app:v1");
+
+        Skopeo.Result copied = skopeo.run(List.of("--debug", "copy", "--src-tls-verify=false",
+                "--dest-tls-verify=false", "docker://" + registry + "/e2e/app:v1",
+                "docker://" + registry + "/e2e/copy:v2"));
+        assertEquals(0, copied.exitCode(), copied.stderr());
+        assertTrue(copied.stderr().contains("mount=" + image.layerDigests().get(0).toString().replace(":", "%3A"))
+                        || copied.stderr().contains("mount=" + image.layerDigests().get(0)),
+                "skopeo should have tried a cross-repository mount:\n" + tail(copied.stderr()));
+
+        JsonNode inspect = JSON.readTree(skopeo.inspect("docker://" + registry + "/e2e/copy:v2"));
+        assertEquals(image.manifestDigest().toString(), inspect.path("Digest").asText());
+        Path outDir = tmp.resolve("out-dir");
+        skopeo.copy("docker://" + registry + "/e2e/copy:v2", "dir:" + outDir);
+        assertDirHolds(outDir, image);
+    }
+
+    @Test
+    void copy_namespacedName_roundTrips() throws IOException {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(41)
+                .layer(1 << 20, true).layer(3 << 20, true).layer(256 << 10, true).build("2024.1");
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/org/team/app:2024.1");
+
+        Path outOci = tmp.resolve("out-oci");
+        skopeo.copy("docker://" + registry + "/org/team/app:2024.1", "oci:" + outOci + ":2024.1");
+        assertOciLayoutHolds(outOci, "2024.1", image);
+
+        JsonNode tags = JSON.readTree(skopeo.listTags("docker://" + registry + "/org/team/app"));
+        assertEquals("2024.1", tags.path("Tags").path(0).asText());
+    }
+
+    @Test
+    void copy_dockerSchema2Format_roundTripsConvertedManifest() throws IOException {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(51)
+                .layer(1 << 20, true).layer(2 << 20, true).layer(300_000, true).build("v1");
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/e2e/docker:v1", "--format", "v2s2");
+
+        String raw = skopeo.inspectRaw("docker://" + registry + "/e2e/docker:v1");
+        JsonNode manifest = JSON.readTree(raw);
+        assertEquals("application/vnd.docker.distribution.manifest.v2+json", manifest.path("mediaType").asText());
+        List<String> layers = new ArrayList<>();
+        manifest.path("layers").forEach(layer -> layers.add(layer.path("digest").asText()));
+        assertEquals(image.layerDigests().stream().map(Digest::toString).toList(), layers,
+                "gzip layers keep their digests when only the manifest format changes");
+
+        Path outDir = tmp.resolve("out-dir");
+        skopeo.copy("docker://" + registry + "/e2e/docker:v1", "dir:" + outDir);
+        assertEquals(Digest.ofBytes(raw.getBytes(StandardCharsets.UTF_8)), sha256(outDir.resolve("manifest.json")));
+        for (Blob layer : image.layers()) {
+            assertBlobMatches(outDir.resolve(layer.digest().hex()), layer.digest());
+        }
+    }
+
+    // ---- assertions ----
+
+    /** The oci: directory tags {@code tag} with the image's manifest, and holds every blob intact. */
+    private static void assertOciLayoutHolds(Path layout, String tag, Image image) throws IOException {
+        assertEquals(image.manifestDigest(), taggedDigest(layout, tag));
+        Path blobs = layout.resolve("blobs/sha256");
+        assertBlobMatches(blobs.resolve(image.manifestDigest().hex()), image.manifestDigest());
+        assertManifestLayers(blobs, image);
+    }
+
+    /** The dir: directory holds the image's manifest bytes and every blob intact. */
+    private static void assertDirHolds(Path dir, Image image) throws IOException {
+        assertEquals(image.manifestDigest(), sha256(dir.resolve("manifest.json")),
+                "manifest.json of " + dir + " must be the pushed manifest");
+        assertManifestLayers(dir, image);
+    }
+
+    private static void assertManifestLayers(Path blobDir, Image image) throws IOException {
+        JsonNode manifest = JSON.readTree(blobDir.resolve(image.manifestDigest().hex()).toFile().exists()
+                ? blobDir.resolve(image.manifestDigest().hex()).toFile()
+                : blobDir.resolve("manifest.json").toFile());
+        assertEquals(image.config().digest().toString(), manifest.path("config").path("digest").asText());
+        List<String> layers = new ArrayList<>();
+        manifest.path("layers").forEach(layer -> layers.add(layer.path("digest").asText()));
+        assertEquals(image.layerDigests().stream().map(Digest::toString).toList(), layers);
+        assertBlobMatches(blobDir.resolve(image.config().digest().hex()), image.config().digest());
+        for (Blob layer : image.layers()) {
+            Path file = blobDir.resolve(layer.digest().hex());
+            assertEquals(layer.size(), Files.size(file), "size of layer " + layer.digest());
+            assertBlobMatches(file, layer.digest());
+        }
+    }
+
+    private static Digest taggedDigest(Path layout, String tag) throws IOException {
+        JsonNode index = JSON.readTree(layout.resolve("index.json").toFile());
+        for (JsonNode entry : index.path("manifests")) {
+            if (tag.equals(entry.path("annotations").path("org.opencontainers.image.ref.name").asText())) {
+                return Digest.parse(entry.path("digest").asText());
+            }
+        }
+        throw new AssertionError("no tag " + tag + " in " + layout.resolve("index.json"));
+    }
+
+    private static void assertBlobMatches(Path file, Digest expected) throws IOException {
+        assertTrue(Files.isRegularFile(file), "missing blob " + file);
+        assertEquals(expected, sha256(file), "content of " + file);
+    }
+
+    private static Digest sha256(Path file) throws IOException {
+        MessageDigest sha = Digest.newSha256();
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, n);
+            }
+        }
+        return Digest.sha256(sha.digest());
+    }
+
+    /** Every layer is a file in MFS at blobs/sha256/xx/hex/data with the layer's size. */
+    private void assertStoredInIpfs(Image image) throws IOException {
+        for (Blob layer : image.layers()) {
+            String hex = layer.digest().hex();
+            String path = mfsRoot + "/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data";
+            JsonNode stat = JSON.readTree(kit.rpc("files/stat?arg=" + path));
+            assertEquals(layer.size(), stat.path("Size").asLong(), "size of " + path + " in MFS");
+            assertTrue(stat.path("Hash").asText().startsWith("baf"), "CIDv1 expected for " + path + ": " + stat);
+        }
+    }
+
+    private static String tail(String text) {
+        return text.length() > 3000 ? "..." + text.substring(text.length() - 3000) : text;
+    }
+}

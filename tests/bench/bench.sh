@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# mirrorball benchmarks of issue 2, in one run (see tests/bench/README.md):
+#   a) skopeo copy of a 256 MiB, 4-layer image into and out of mirrorball vs Debian's docker-registry
+#   b) blob GET throughput through mirrorball vs `POST /api/v0/cat` of the same CID on the node
+#   c) the gateway under -Xmx128m moves a 1 GiB layer in and out (curl); peak RSS (VmHWM)
+# Starts everything on loopback (an IPFS kit node, docker-registry, the gateway jar), stops it all and
+# removes its temp directory at exit, and prints a results table.
+#
+# usage: bash tests/bench/bench.sh
+# env:   BENCH_IMAGE_MIB (256)  BENCH_LAYERS (4)  BENCH_BIG_MIB (1024)  BENCH_GET_REPEAT (3)
+#        BENCH_PARTS (abc: which of a, b, c to run)  BENCH_KEEP=1 keeps the temp dir
+#        MB_BUILD_DIR (target/)  MB_MVN_ARGS (e.g. -o)  BENCH_REBUILD=1 rebuilds the jar
+#        BENCH_IPFS_API=http://127.0.0.1:5001 uses that Kubo RPC node instead of starting a kit node
+#        BENCH_RESULTS=FILE also writes the results table to FILE
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BUILD="${MB_BUILD_DIR:-$ROOT/target}"
+KIT="${MIRRORBALL_IPFS_KIT:-$ROOT/tests/.kit/ipfs-node}"
+IMAGE_MIB="${BENCH_IMAGE_MIB:-256}"
+LAYERS="${BENCH_LAYERS:-4}"
+BIG_MIB="${BENCH_BIG_MIB:-1024}"
+GET_REPEAT="${BENCH_GET_REPEAT:-3}"
+PARTS="${BENCH_PARTS:-abc}"
+# shellcheck disable=SC2206
+MVN_ARGS=(${MB_MVN_ARGS:-})
+
+die() { echo "bench: $*" >&2; exit 1; }
+for tool in skopeo docker-registry curl java python3 sha256sum; do
+  command -v "$tool" >/dev/null || die "$tool is missing: run bash tests/setup.sh"
+done
+
+WORK="$(mktemp -d /tmp/mb-bench.XXXXXX)"
+GATEWAY_PID=""
+REGISTRY_PID=""
+KIT_REPO=""
+cleanup() {
+  set +e
+  [ -n "$GATEWAY_PID" ] && kill "$GATEWAY_PID" 2>/dev/null && wait "$GATEWAY_PID" 2>/dev/null
+  [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
+  [ -n "$KIT_REPO" ] && "$KIT/stop-node.sh" "$KIT_REPO" >/dev/null 2>&1
+  if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+wait_http() { # url method seconds
+  local deadline=$((SECONDS + $3))
+  while [ $SECONDS -lt $deadline ]; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X "$2" --max-time 2 "$1" || true)
+    case "$code" in 200|401) return 0;; esac
+    sleep 0.2
+  done
+  return 1
+}
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
+mibps() { python3 -c "import sys; print('%.1f' % (float(sys.argv[1]) / 1048576 / max(float(sys.argv[2]), 1e-9)))" "$1" "$2"; }
+
+RESULTS="$WORK/results.txt"
+: >"$RESULTS"
+row() { printf '%-58s %s\n' "$1" "$2" | tee -a "$RESULTS"; }
+
+# ---- build ----------------------------------------------------------------------------------------
+JAR="$BUILD/mirrorball.jar"
+if [ ! -f "$JAR" ] || [ ! -f "$BUILD/test-classes/io/mirrorball/bench/MakeLayout.class" ] \
+   || [ "${BENCH_REBUILD:-}" = 1 ]; then
+  echo "bench: building $JAR"
+  (cd "$ROOT" && mvn -q -B "${MVN_ARGS[@]}" package -DskipTests -Dmb.buildDir="$BUILD")
+fi
+(cd "$ROOT" && mvn -q -B "${MVN_ARGS[@]}" dependency:build-classpath -Dmdep.includeScope=test \
+   -Dmdep.outputFile="$WORK/cp.txt" -Dmb.buildDir="$BUILD" >/dev/null)
+TEST_CP="$BUILD/test-classes:$BUILD/classes:$(cat "$WORK/cp.txt")"
+
+# ---- skopeo, isolated from the host's configuration ------------------------------------------------
+mkdir -p "$WORK/skopeo/tmp"
+echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$WORK/skopeo/policy.json"
+echo '{"auths":{}}' >"$WORK/skopeo/auth.json"
+sk_copy() { # src dst
+  TMPDIR="$WORK/skopeo/tmp" skopeo --policy "$WORK/skopeo/policy.json" copy -q --authfile "$WORK/skopeo/auth.json" \
+    --src-tls-verify=false --dest-tls-verify=false --retry-times 0 "$1" "$2" >/dev/null
+}
+
+# ---- IPFS node ------------------------------------------------------------------------------------
+if [ -n "${BENCH_IPFS_API:-}" ]; then
+  API="$BENCH_IPFS_API"
+else
+  [ -x "$KIT/start-node.sh" ] || die "IPFS kit not installed at $KIT: run bash tests/setup.sh"
+  KIT_REPO="$WORK/ipfs"
+  API="http://127.0.0.1:$(free_port)"
+  setsid "$KIT/start-node.sh" "$KIT_REPO" "$(free_port)" "${API##*:}" "$(free_port)" \
+    >"$WORK/ipfs.log" 2>&1 </dev/null &
+  wait_http "$API/api/v0/id" POST 60 || die "IPFS kit node did not start: $(tail -5 "$WORK/ipfs.log")"
+fi
+MFS_ROOT="/bench-$$-$(date +%s)"
+
+# ---- gateway --------------------------------------------------------------------------------------
+start_gateway() { # java options...
+  GW_PORT="$(free_port)"
+  GW="127.0.0.1:$GW_PORT"
+  mkdir -p "$WORK/uploads" "$WORK/gw"
+  # the gateway rejects unknown MIRRORBALL_* variables: pass only the ones set here
+  local unset=()
+  for var in $(compgen -e | grep '^MIRRORBALL_' || true); do unset+=(-u "$var"); done
+  (cd "$WORK/gw" && exec env "${unset[@]}" MIRRORBALL_STORAGE_IPFS_NODE="$API" MIRRORBALL_HTTP_ADDR="$GW" \
+     MIRRORBALL_STORAGE_UPLOADS_PATH="$WORK/uploads" MIRRORBALL_STORAGE_IPFS_MFS_ROOT="$MFS_ROOT" \
+     MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH="$WORK/gw/embedded" \
+     java "$@" -jar "$JAR" serve >>"$WORK/gateway.log" 2>&1 </dev/null) &
+  GATEWAY_PID=$!
+  wait_http "http://$GW/v2/" GET 60 || die "gateway did not start: $(tail -20 "$WORK/gateway.log")"
+}
+stop_gateway() {
+  kill "$GATEWAY_PID" 2>/dev/null || true
+  wait "$GATEWAY_PID" 2>/dev/null || true
+  GATEWAY_PID=""
+}
+
+echo "bench: work dir $WORK, IPFS node $API"
+printf '%-58s %s\n' "measure" "value" | tee -a "$RESULTS"
+
+# ---- a) 256 MiB image: mirrorball vs docker-registry ----------------------------------------------
+if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
+  java -cp "$TEST_CP" io.mirrorball.bench.MakeLayout "$WORK/layout" bench "$LAYERS" $((IMAGE_MIB << 20)) \
+    >"$WORK/layout.txt"
+  IMAGE_BYTES="$(awk '/^total/ {print $2}' "$WORK/layout.txt")"
+  cat "$WORK/layout"/blobs/sha256/* >/dev/null   # both sides read the source from the page cache
+fi
+if [[ "$PARTS" == *a* ]]; then
+  REG_PORT="$(free_port)"
+  mkdir -p "$WORK/registry"
+  cat >"$WORK/registry/config.yml" <<YAML
+version: 0.1
+log: { level: warn, accesslog: { disabled: true } }
+storage: { filesystem: { rootdirectory: "$WORK/registry/storage" }, delete: { enabled: true } }
+http: { addr: "127.0.0.1:$REG_PORT", secret: bench }
+YAML
+  docker-registry serve "$WORK/registry/config.yml" >"$WORK/registry.log" 2>&1 </dev/null &
+  REGISTRY_PID=$!
+  wait_http "http://127.0.0.1:$REG_PORT/v2/" GET 30 || die "docker-registry did not start"
+
+  t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://127.0.0.1:$REG_PORT/bench/app:v1"; t1=$(now)
+  sk_copy "docker://127.0.0.1:$REG_PORT/bench/app:v1" "dir:$WORK/out-registry"; t2=$(now)
+  REG_IN=$(elapsed "$t0" "$t1"); REG_OUT=$(elapsed "$t1" "$t2")
+  kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=""
+  rm -rf "$WORK/out-registry" "$WORK/registry/storage"
+fi
+if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
+  start_gateway
+  t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://$GW/bench/app:v1"; t1=$(now)
+  sk_copy "docker://$GW/bench/app:v1" "dir:$WORK/out-mirrorball"; t2=$(now)
+  MBALL_IN=$(elapsed "$t0" "$t1"); MBALL_OUT=$(elapsed "$t1" "$t2")
+  want="$(awk '/^manifest/ {print $2}' "$WORK/layout.txt")"
+  got="sha256:$(sha256sum "$WORK/out-mirrorball/manifest.json" | cut -d' ' -f1)"
+  [ "$want" = "$got" ] || die "manifest digest changed through mirrorball: $want -> $got"
+  rm -rf "$WORK/out-mirrorball"
+fi
+if [[ "$PARTS" == *a* ]]; then
+  MIB=$(python3 -c "print('%.0f' % ($IMAGE_BYTES / 1048576))")
+  row "a) image: $LAYERS gzip layers, total" "$MIB MiB ($IMAGE_BYTES bytes)"
+  row "a) skopeo copy in,  docker-registry (filesystem)" "${REG_IN} s"
+  row "a) skopeo copy in,  mirrorball (IPFS node)" "${MBALL_IN} s"
+  row "a) ratio in (mirrorball / docker-registry)" "$(ratio "$MBALL_IN" "$REG_IN")"
+  row "a) skopeo copy out, docker-registry (filesystem)" "${REG_OUT} s"
+  row "a) skopeo copy out, mirrorball (IPFS node)" "${MBALL_OUT} s"
+  row "a) ratio out (mirrorball / docker-registry)" "$(ratio "$MBALL_OUT" "$REG_OUT")"
+fi
+
+# ---- b) blob GET through mirrorball vs cat from the node ------------------------------------------
+if [[ "$PARTS" == *b* ]]; then
+  LAYER="$(awk '/^layer/ {print $3, $2}' "$WORK/layout.txt" | sort -n | tail -1 | cut -d' ' -f2)"
+  LAYER_SIZE="$(awk -v d="$LAYER" '$1 == "layer" && $2 == d {print $3}' "$WORK/layout.txt")"
+  HEX="${LAYER#sha256:}"
+  CID="$(curl -sf -X POST "$API/api/v0/files/stat?arg=$MFS_ROOT/blobs/sha256/${HEX:0:2}/$HEX/data" | json_field Hash)" \
+    || die "layer $LAYER is not at $MFS_ROOT/blobs/sha256/${HEX:0:2}/$HEX/data in MFS"
+  gw_times=(); node_times=()
+  for _ in $(seq 1 "$GET_REPEAT"); do
+    read -r t n < <(curl -sf -o /dev/null -w '%{time_total} %{size_download}\n' \
+      "http://$GW/v2/bench/app/blobs/$LAYER")
+    [ "$n" = "$LAYER_SIZE" ] || die "gateway GET returned $n bytes, want $LAYER_SIZE"
+    gw_times+=("$t")
+    read -r t n < <(curl -sf -X POST -o /dev/null -w '%{time_total} %{size_download}\n' \
+      "$API/api/v0/cat?arg=$CID")
+    [ "$n" = "$LAYER_SIZE" ] || die "node cat returned $n bytes, want $LAYER_SIZE"
+    node_times+=("$t")
+  done
+  median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  GW_T="$(median "${gw_times[@]}")"; NODE_T="$(median "${node_times[@]}")"
+  row "b) blob" "$LAYER ($LAYER_SIZE bytes), CID $CID"
+  row "b) GET via mirrorball, median of $GET_REPEAT" "${GW_T} s = $(mibps "$LAYER_SIZE" "$GW_T") MiB/s (all: ${gw_times[*]})"
+  row "b) cat from the node, median of $GET_REPEAT" "${NODE_T} s = $(mibps "$LAYER_SIZE" "$NODE_T") MiB/s (all: ${node_times[*]})"
+  row "b) throughput ratio mirrorball / node (target >= 0.9)" "$(ratio "$NODE_T" "$GW_T")"
+fi
+[ -n "$GATEWAY_PID" ] && stop_gateway
+rm -rf "$WORK/layout"
+
+# ---- c) 1 GiB layer with -Xmx128m -----------------------------------------------------------------
+if [[ "$PARTS" == *c* ]]; then
+  BIG="$WORK/big.bin"
+  head -c $((BIG_MIB << 20)) /dev/urandom >"$BIG"
+  BIG_SIZE="$(stat -c %s "$BIG")"
+  BIG_DIGEST="sha256:$(sha256sum "$BIG" | cut -d' ' -f1)"
+  start_gateway -Xmx128m
+  location() { tr -d '\r' | awk 'tolower($1) == "location:" {print $2}' | tail -1; }
+  absolute() { case "$1" in http*) echo "$1";; *) echo "http://$GW$1";; esac; }
+  t0=$(now)
+  LOC="$(absolute "$(curl -sf -D - -o /dev/null -X POST "http://$GW/v2/bench/big/blobs/uploads/" | location)")"
+  LOC="$(absolute "$(curl -sf -D - -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
+        -T "$BIG" "$LOC" | location)")"
+  case "$LOC" in *\?*) SEP='&';; *) SEP='?';; esac
+  code="$(curl -s -o "$WORK/put.txt" -w '%{http_code}' -X PUT "$LOC${SEP}digest=$BIG_DIGEST")"
+  t1=$(now)
+  [ "$code" = 201 ] || die "PUT of the 1 GiB blob answered $code: $(head -c 500 "$WORK/put.txt")"
+  GOT="sha256:$(curl -sf "http://$GW/v2/bench/big/blobs/$BIG_DIGEST" | sha256sum | cut -d' ' -f1)"
+  t2=$(now)
+  [ "$GOT" = "$BIG_DIGEST" ] || die "1 GiB blob came back as $GOT, want $BIG_DIGEST"
+  HWM="$(awk '/^VmHWM/ {print $2, $3}' "/proc/$GATEWAY_PID/status")"
+  RSS="$(awk '/^VmRSS/ {print $2, $3}' "/proc/$GATEWAY_PID/status")"
+  IN_T=$(elapsed "$t0" "$t1"); OUT_T=$(elapsed "$t1" "$t2")
+  stop_gateway
+  row "c) blob (plain random bytes)" "$BIG_SIZE bytes $BIG_DIGEST"
+  row "c) upload POST+PATCH+PUT, gateway -Xmx128m" "${IN_T} s = $(mibps "$BIG_SIZE" "$IN_T") MiB/s"
+  row "c) download GET (digest checked by sha256sum)" "${OUT_T} s = $(mibps "$BIG_SIZE" "$OUT_T") MiB/s"
+  row "c) gateway peak RSS (VmHWM) / RSS at end" "$HWM / $RSS"
+fi
+
+echo
+echo "bench: done ($(nproc) cores, $(java -version 2>&1 | head -1))"
+[ -n "${BENCH_RESULTS:-}" ] && cp "$RESULTS" "$BENCH_RESULTS"
+exit 0
