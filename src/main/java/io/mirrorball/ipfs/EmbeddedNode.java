@@ -20,6 +20,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An IPFS node in a local directory, for running mirrorball with nothing else installed. Its CIDs
@@ -55,6 +59,7 @@ public final class EmbeddedNode implements IpfsNode {
     private final Mfs mfs;
     private final Pins pins;
     private final String peerId;
+    private final ExecutorService writers;
     private volatile boolean closed;
 
     private EmbeddedNode(Path dir, FileChannel lockChannel, FileLock lock, Blockstore blocks, Mfs mfs, Pins pins,
@@ -66,6 +71,12 @@ public final class EmbeddedNode implements IpfsNode {
         this.mfs = mfs;
         this.pins = pins;
         this.peerId = peerId;
+        AtomicInteger threads = new AtomicInteger();
+        this.writers = Executors.newCachedThreadPool(r -> {
+            Thread thread = new Thread(r, "embedded-block-writer-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     /**
@@ -110,7 +121,9 @@ public final class EmbeddedNode implements IpfsNode {
     @Override
     public Added add(InputStream content) throws IOException {
         ensureOpen();
-        return Importer.importFile(blocks::put, content);
+        try (BlockWriter writer = new BlockWriter(blocks, writers)) {
+            return Importer.importFile(writer, content);
+        }
     }
 
     @Override
@@ -310,6 +323,15 @@ public final class EmbeddedNode implements IpfsNode {
             return;
         }
         closed = true;
+        writers.shutdown();
+        try {
+            if (!writers.awaitTermination(30, TimeUnit.SECONDS)) {
+                writers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            writers.shutdownNow();
+        }
         try {
             lock.release();
         } finally {

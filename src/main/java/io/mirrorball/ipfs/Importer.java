@@ -14,8 +14,8 @@ import java.util.List;
  * grouped 174 at a time into parents, the parents 174 at a time into grandparents, and so on, until
  * one node is left; a file of one chunk (or of 0 bytes) is that raw leaf itself.
  *
- * <p>It streams: it holds one chunk and the unfinished link layers (at most 174 entries per level),
- * and hashes every chunk once. A full group is reduced to its parent as soon as it is complete,
+ * <p>It streams: it holds the chunks its sink has not written yet (see {@link BlockWriter}: at most
+ * three) and the unfinished link layers (at most 174 entries per level), and hashes every chunk once. A full group is reduced to its parent as soon as it is complete,
  * which gives the same tree as reducing level by level at the end.
  */
 final class Importer {
@@ -26,10 +26,36 @@ final class Importer {
     private final MessageDigest sha256;
     private final List<Layer> layers = new ArrayList<>();
 
-    /** Where the importer's blocks go. */
+    /** Where the importer's blocks go, and where its chunk buffers come from. */
     interface BlockSink {
-        /** Stores a block whose sha-256 digest is given; the array may be reused after the call returns. */
+        /** An array of {@link #CHUNK} bytes to read the next chunk into; it belongs to the importer until {@link #put}. */
+        byte[] chunkBuffer() throws IOException;
+
+        /** Stores a block whose sha-256 digest is given; takes over the array (it is not touched afterwards). */
         void put(byte[] digest, byte[] block, int length) throws IOException;
+
+        /** Returns once every block given to {@link #put} is stored. */
+        void finish() throws IOException;
+    }
+
+    /** A sink that writes each block before {@code put} returns, reusing one chunk buffer. */
+    static BlockSink direct(Blockstore store) {
+        byte[] chunk = new byte[CHUNK];
+        return new BlockSink() {
+            @Override
+            public byte[] chunkBuffer() {
+                return chunk;
+            }
+
+            @Override
+            public void put(byte[] digest, byte[] block, int length) throws IOException {
+                store.put(digest, block, length);
+            }
+
+            @Override
+            public void finish() {
+            }
+        };
     }
 
     private Importer(BlockSink sink) {
@@ -47,10 +73,10 @@ final class Importer {
     }
 
     private IpfsNode.Added run(InputStream content) throws IOException {
-        byte[] chunk = new byte[CHUNK];
         long total = 0;
         boolean emitted = false;
         while (true) {
+            byte[] chunk = sink.chunkBuffer();
             int n = content.readNBytes(chunk, 0, CHUNK);
             if (n == 0 && emitted) {
                 break;
@@ -65,7 +91,9 @@ final class Importer {
                 break;
             }
         }
-        return new IpfsNode.Added(finish(), total);
+        Cid root = finish();
+        sink.finish();
+        return new IpfsNode.Added(root, total);
     }
 
     private void add(int level, Cid cid, long tsize, long fileSize) throws IOException {

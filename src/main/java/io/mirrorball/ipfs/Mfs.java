@@ -182,7 +182,7 @@ final class Mfs {
             if (current.isPresent() && isDirectory(current.get().cid())) {
                 throw new IpfsException(IpfsException.Kind.FAILED, "files/write " + path + ": is a directory");
             }
-            IpfsNode.Added added = Importer.importFile(blocks::put, new ByteArrayInputStream(content));
+            IpfsNode.Added added = Importer.importFile(Importer.direct(blocks), new ByteArrayInputStream(content));
             return Optional.of(new Entry(added.cid(), cumulativeSize(added.cid())));
         });
     }

@@ -91,7 +91,7 @@ public final class BlobStore {
         } catch (IpfsException e) {
             if (e.kind() == IpfsException.Kind.CORRUPT) {
                 LOG.error("serving {} ({}): {}", blob.digest(), blob.cid(), e.getMessage());
-                located.invalidate(blob.digest());
+                discard(blob);
             }
             throw e;
         }
@@ -138,6 +138,21 @@ public final class BlobStore {
         return put(new java.io.ByteArrayInputStream(content), digest);
     }
 
+    /**
+     * Places a blob that an IPFS image lists, without fetching it now: IPFS fetches its blocks when
+     * it is first read, and every read is verified against the digest.
+     */
+    void placeCloned(Digest digest, Cid cid) throws IOException {
+        String target = paths.blobData(digest);
+        try {
+            node.filesCp("/ipfs/" + cid, target);
+        } catch (IpfsException e) {
+            if (node.filesStat(target).isEmpty()) {
+                throw e;
+            }
+        }
+    }
+
     /** Reads a small blob (a manifest) whole, verified, refusing anything over {@code cap} bytes. */
     byte[] readSmall(BlobInfo blob, int cap) throws IOException {
         if (blob.size() > cap) {
@@ -152,10 +167,23 @@ public final class BlobStore {
             }
         }
         if (!Arrays.equals(blob.digest().newMessageDigest().digest(content), blob.digest().bytes())) {
-            located.invalidate(blob.digest());
+            discard(blob);
             throw new IpfsException(IpfsException.Kind.CORRUPT, blob.digest() + ": content does not match");
         }
         return content;
+    }
+
+    /** Drops a blob file whose bytes do not match its digest, so that a push or a clone can replace it. */
+    private void discard(BlobInfo blob) {
+        located.invalidate(blob.digest());
+        try {
+            Optional<IpfsNode.FileStat> stat = node.filesStat(paths.blobData(blob.digest()));
+            if (stat.isPresent() && stat.get().cid().equals(blob.cid())) {
+                node.filesRm(paths.blobDirectory(blob.digest()));
+            }
+        } catch (IOException e) {
+            LOG.warn("could not discard corrupt {}: {}", blob.digest(), e.toString());
+        }
     }
 
     private BlobInfo place(Digest digest, Cid cid, long size) throws IOException {

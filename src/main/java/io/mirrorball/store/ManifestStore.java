@@ -2,6 +2,7 @@ package io.mirrorball.store;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
 import io.mirrorball.oci.Descriptor;
@@ -36,8 +37,18 @@ public final class ManifestStore {
         this.blobs = blobs;
     }
 
-    /** Result of a PUT. {@code subject} is the digest named by the manifest's subject field, or null. */
-    public record PutResult(Digest digest, Manifest manifest, Digest subject) {
+    /** Publishes each manifest as it is stored (set once by the RegistryStore). */
+    private ImagePublisher publisher;
+
+    void publishWith(ImagePublisher publisher) {
+        this.publisher = publisher;
+    }
+
+    /**
+     * Result of a PUT. {@code subject} is the digest named by the manifest's subject field, or null;
+     * {@code published} is the image's CID.
+     */
+    public record PutResult(Digest digest, Manifest manifest, Digest subject, Cid published) {
     }
 
     /**
@@ -71,8 +82,11 @@ public final class ManifestStore {
             }
         }
         BlobInfo stored = blobs.putBytes(content, digest);
-        parsed.put(digest, new StoredManifest(digest, content, manifest, stored.cid()));
+        StoredManifest storedManifest = new StoredManifest(digest, content, manifest, stored.cid());
+        parsed.put(digest, storedManifest);
         writeLink(paths.revisionLink(name, digest), digest);
+        // published before the tag moves: a failed publish leaves the tag where it was, and a retry succeeds
+        Cid published = publisher == null ? null : publisher.publish(storedManifest).cid();
         if (reference.tag() != null) {
             writeLink(paths.tagIndexLink(name, reference.tag(), digest), digest);
             writeLink(paths.tagCurrentLink(name, reference.tag()), digest);
@@ -82,7 +96,7 @@ public final class ManifestStore {
             subject = manifest.subject().digest();
             writeLink(paths.referrerLink(name, subject, digest), digest);
         }
-        return new PutResult(digest, manifest, subject);
+        return new PutResult(digest, manifest, subject, published);
     }
 
     /** The digest a tag points at, or the digest itself if the repository holds that revision. */

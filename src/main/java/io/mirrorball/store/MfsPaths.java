@@ -31,6 +31,11 @@ final class MfsPaths {
         return blobDirectory(digest) + "/data";
     }
 
+    /** A private directory where a clone is assembled before one move makes it visible. */
+    String staging(String id) {
+        return root + "/_staging/" + id;
+    }
+
     String repositories() {
         return root + "/repositories";
     }

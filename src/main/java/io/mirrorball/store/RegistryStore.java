@@ -5,22 +5,32 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** The registry on top of an {@link IpfsNode}: blobs, uploads, manifests and repositories. */
-public final class RegistryStore {
+/** The registry on top of an {@link IpfsNode}: blobs, uploads, manifests, repositories, publishing and cloning. */
+public final class RegistryStore implements AutoCloseable {
     private final IpfsNode node;
     private final BlobStore blobs;
     private final UploadStore uploads;
     private final ManifestStore manifests;
     private final RepositoryIndex repositories;
+    private final ImagePublisher publisher;
+    private final ImageCloner cloner;
+    private final ExecutorService cloneThreads;
 
-    private RegistryStore(IpfsNode node, BlobStore blobs, UploadStore uploads, ManifestStore manifests,
-                          RepositoryIndex repositories) {
+    private RegistryStore(IpfsNode node, MfsPaths paths, UploadStore uploads, BlobStore blobs,
+                          ExecutorService cloneThreads) {
         this.node = node;
         this.blobs = blobs;
         this.uploads = uploads;
-        this.manifests = manifests;
-        this.repositories = repositories;
+        this.manifests = new ManifestStore(node, paths, blobs);
+        this.repositories = new RepositoryIndex(node, paths);
+        this.publisher = new ImagePublisher(node, paths, blobs, manifests);
+        manifests.publishWith(publisher);
+        this.cloneThreads = cloneThreads;
+        this.cloner = new ImageCloner(node, paths, blobs, cloneThreads);
     }
 
     /**
@@ -31,8 +41,14 @@ public final class RegistryStore {
                                      Clock clock) throws IOException {
         MfsPaths paths = new MfsPaths(mfsRoot);
         BlobStore blobs = new BlobStore(node, paths);
-        return new RegistryStore(node, blobs, new UploadStore(uploadsPath, uploadExpiry, clock, blobs),
-                new ManifestStore(node, paths, blobs), new RepositoryIndex(node, paths));
+        AtomicInteger count = new AtomicInteger();
+        ExecutorService cloneThreads = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "mirrorball-clone-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        return new RegistryStore(node, paths, new UploadStore(uploadsPath, uploadExpiry, clock, blobs), blobs,
+                cloneThreads);
     }
 
     public IpfsNode node() {
@@ -53,5 +69,18 @@ public final class RegistryStore {
 
     public RepositoryIndex repositories() {
         return repositories;
+    }
+
+    public ImagePublisher publisher() {
+        return publisher;
+    }
+
+    public ImageCloner cloner() {
+        return cloner;
+    }
+
+    @Override
+    public void close() {
+        cloneThreads.shutdownNow();
     }
 }

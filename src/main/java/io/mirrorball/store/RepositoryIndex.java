@@ -22,7 +22,11 @@ public final class RepositoryIndex {
         return node.filesStat(paths.repository(name)).isPresent();
     }
 
-    /** Every repository name, sorted. Directories holding {@code _manifests} or {@code _layers} are repositories. */
+    /**
+     * Every repository pushed here, sorted. Directories holding {@code _manifests} or {@code _layers}
+     * are repositories; the content-addressed copies ({@code <cid>}, {@code <digest hex>}) are left
+     * out, since each image would otherwise be listed three times.
+     */
     public List<String> catalog() throws IOException {
         List<String> names = new ArrayList<>();
         walk(paths.repositories(), "", names, 0);
@@ -51,7 +55,8 @@ public final class RepositoryIndex {
                 walk(dir + "/" + e.name(), prefix.isEmpty() ? e.name() : prefix + "/" + e.name(), names, depth + 1);
             }
         }
-        if (isRepository && RepositoryName.isValid(prefix)) {
+        if (isRepository && RepositoryName.isValid(prefix)
+                && ContentAddress.of(RepositoryName.parse(prefix)).isEmpty()) {
             names.add(prefix);
         }
     }

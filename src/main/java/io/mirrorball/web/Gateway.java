@@ -39,7 +39,7 @@ public final class Gateway implements AutoCloseable {
         this.store = store;
         this.blobHandler = new BlobHandler(store.blobs());
         this.uploadHandler = new UploadHandler(store.uploads(), store.blobs());
-        this.manifestHandler = new ManifestHandler(store.manifests());
+        this.manifestHandler = new ManifestHandler(store.manifests(), store.publisher());
         this.listHandler = new ListHandler(store);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("mirrorball-housekeeping"));
     }
@@ -125,6 +125,7 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() throws IOException {
         housekeeping.shutdownNow();
+        store.close();
         node.close();
     }
 }

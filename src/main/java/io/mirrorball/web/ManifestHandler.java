@@ -3,6 +3,7 @@ package io.mirrorball.web;
 import io.mirrorball.oci.Manifest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
+import io.mirrorball.store.ImagePublisher;
 import io.mirrorball.store.ManifestStore;
 import io.mirrorball.store.StoredManifest;
 import jakarta.servlet.http.HttpServletRequest;
@@ -13,13 +14,16 @@ import java.io.InputStream;
 /** GET, HEAD, PUT and DELETE of {@code /v2/<name>/manifests/<reference>} for local repositories. */
 final class ManifestHandler {
     private final ManifestStore manifests;
+    private final ImagePublisher publisher;
 
-    ManifestHandler(ManifestStore manifests) {
+    ManifestHandler(ManifestStore manifests, ImagePublisher publisher) {
         this.manifests = manifests;
+        this.publisher = publisher;
     }
 
     void get(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
         StoredManifest manifest = manifests.get(route.name(), route.reference());
+        publisher.publishedCid(manifest.digest()).ifPresent(cid -> response.setHeader("X-Ipfs-Path", "/ipfs/" + cid));
         serve(manifest, request, response, route.isHead());
     }
 
@@ -51,6 +55,9 @@ final class ManifestHandler {
         response.setHeader("Docker-Content-Digest", result.digest().toString());
         if (result.subject() != null) {
             response.setHeader("OCI-Subject", result.subject().toString());
+        }
+        if (result.published() != null) {
+            response.setHeader("X-Ipfs-Path", "/ipfs/" + result.published());
         }
         response.setContentLength(0);
     }

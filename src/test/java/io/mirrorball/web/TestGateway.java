@@ -30,12 +30,21 @@ final class TestGateway implements AutoCloseable {
 
     /** A gateway on the shared kit node, with a fresh MFS root. */
     static TestGateway start(Path tmp) throws Exception {
+        if (Boolean.getBoolean("mirrorball.apitest.embedded")) {
+            // debugging aid only (-Dmirrorball.apitest.embedded=true): the embedded node instead of the kit
+            return start("embedded", "/t-" + UUID.randomUUID(), tmp.resolve("uploads"), tmp.resolve("ipfs"));
+        }
         return start(KitNode.shared().apiUrl().toString(), "/t-" + UUID.randomUUID(), tmp.resolve("uploads"));
     }
 
     /** A gateway on the given node URL, MFS root and uploads directory (a restart reuses them). */
     static TestGateway start(String nodeUrl, String mfsRoot, Path uploads) throws Exception {
+        return start(nodeUrl, mfsRoot, uploads, uploads.resolveSibling("ipfs-embedded"));
+    }
+
+    private static TestGateway start(String nodeUrl, String mfsRoot, Path uploads, Path embedded) throws Exception {
         Map<String, String> env = new HashMap<>();
+        env.put("MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", embedded.toString());
         env.put("MIRRORBALL_HTTP_ADDR", "127.0.0.1:0");
         env.put("MIRRORBALL_STORAGE_IPFS_NODE", nodeUrl);
         env.put("MIRRORBALL_STORAGE_UPLOADS_PATH", uploads.toString());
@@ -47,7 +56,7 @@ final class TestGateway implements AutoCloseable {
     /** Stops this gateway and starts a new one on the same storage (cold caches). */
     TestGateway restart() throws Exception {
         close();
-        return start(nodeUrl, mfsRoot, uploads);
+        return start(nodeUrl, mfsRoot, uploads, uploads.resolveSibling("ipfs"));
     }
 
     RegistryClient client() {

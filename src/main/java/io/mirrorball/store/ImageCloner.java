@@ -1,0 +1,164 @@
+package io.mirrorball.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.IpfsNotFoundException;
+import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.OciErrorCode;
+import io.mirrorball.oci.OciException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Clones a content-addressed image that is not here yet: {@code files/cp /ipfs/<cid>} into a
+ * staging directory, then every blob that disco.json lists into the blob layout, then one
+ * {@code files/mv} makes the repository visible. Works for mirrorball's images (blobs inside the
+ * directory) and disco's (CIDv0 blobs outside it). Bounded by a timeout; never hangs a request.
+ */
+public final class ImageCloner {
+    private static final Logger LOG = LoggerFactory.getLogger(ImageCloner.class);
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final int DISCO_JSON_CAP = 4 * 1024 * 1024;
+
+    private final IpfsNode node;
+    private final MfsPaths paths;
+    private final BlobStore blobs;
+    private final ExecutorService executor;
+    private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+
+    ImageCloner(IpfsNode node, MfsPaths paths, BlobStore blobs, ExecutorService executor) {
+        this.node = node;
+        this.paths = paths;
+        this.blobs = blobs;
+        this.executor = executor;
+    }
+
+    /** True when the repository of this address is here. */
+    public boolean isPresent(ContentAddress address) throws IOException {
+        return node.filesStat(paths.repository(address.name())).isPresent();
+    }
+
+    /**
+     * Makes the repository present, cloning it if allowed; NAME_UNKNOWN when it cannot be had within
+     * the timeout. Concurrent requests for one CID share one clone.
+     */
+    public void ensurePresent(ContentAddress address, boolean cloneEnabled, Duration timeout) throws IOException {
+        if (isPresent(address)) {
+            return;
+        }
+        if (address.isDigest() || !cloneEnabled) {
+            throw new OciException(OciErrorCode.NAME_UNKNOWN, "repository " + address.name() + " is not here"
+                    + (address.isDigest() ? "" : " and cloning is disabled"));
+        }
+        CompletableFuture<Void> clone = inFlight.computeIfAbsent(address.name(), k -> {
+            CompletableFuture<Void> f = CompletableFuture.runAsync(() -> cloneNow(address), executor);
+            f.whenComplete((ok, error) -> inFlight.remove(address.name()));
+            return f;
+        });
+        try {
+            clone.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new OciException(OciErrorCode.NAME_UNKNOWN, "could not fetch " + address.cid() + " from IPFS within "
+                    + timeout.toSeconds() + "s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OciException(OciErrorCode.UNAVAILABLE, "interrupted while cloning " + address.cid());
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+            if (cause instanceof OciException oci) {
+                throw oci;
+            }
+            if (cause instanceof IpfsNotFoundException) {
+                throw new OciException(OciErrorCode.NAME_UNKNOWN, "IPFS has no image at " + address.cid() + ": "
+                        + cause.getMessage());
+            }
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException("cloning " + address.cid(), cause);
+        }
+    }
+
+    private void cloneNow(ContentAddress address) {
+        String staging = paths.staging(UUID.randomUUID().toString());
+        try {
+            node.filesCp("/ipfs/" + address.cid(), staging);
+            JsonNode disco = readDiscoJson(staging, address);
+            for (JsonNode entry : disco.get("blobs")) {
+                Digest digest = discoDigest(entry, address);
+                Cid cid = discoCid(entry, address);
+                if (blobs.stat(digest).isEmpty()) {
+                    blobs.placeCloned(digest, cid);
+                }
+            }
+            if (node.filesStat(paths.repository(address.name())).isEmpty()) {
+                node.filesMv(staging, paths.repository(address.name()));
+                LOG.info("cloned {} ({} blobs)", address.cid(), disco.get("blobs").size());
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            try {
+                node.filesRm(staging);
+            } catch (IOException e) {
+                LOG.warn("removing staging copy {}: {}", staging, e.toString());
+            }
+        }
+    }
+
+    private JsonNode readDiscoJson(String staging, ContentAddress address) throws IOException {
+        byte[] content;
+        try (InputStream in = node.filesRead(staging + "/disco.json", 0, DISCO_JSON_CAP + 1)) {
+            byte[] buffer = new byte[DISCO_JSON_CAP + 1];
+            int n = StreamCopy.readFully(in, buffer);
+            if (n > DISCO_JSON_CAP) {
+                throw new OciException(OciErrorCode.MANIFEST_INVALID, address.cid() + ": disco.json is too large");
+            }
+            content = java.util.Arrays.copyOf(buffer, n);
+        } catch (IpfsNotFoundException e) {
+            throw new OciException(OciErrorCode.NAME_UNKNOWN, address.cid() + " is not an image: no disco.json");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(content);
+        } catch (IOException e) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, address.cid() + ": disco.json is not JSON");
+        }
+        if (root == null || !root.isObject() || !root.path("blobs").isArray()) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, address.cid() + ": disco.json has no blobs list");
+        }
+        return root;
+    }
+
+    private static Digest discoDigest(JsonNode entry, ContentAddress address) {
+        String text = entry.path("digest").asText("");
+        String full = text.contains(":") ? text : "sha256:" + text;
+        if (!Digest.isDigest(full)) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, address.cid() + ": bad digest in disco.json: " + text);
+        }
+        return Digest.parse(full);
+    }
+
+    private static Cid discoCid(JsonNode entry, ContentAddress address) {
+        try {
+            return Cid.parse(entry.path("cid").asText(""));
+        } catch (IllegalArgumentException e) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, address.cid() + ": bad CID in disco.json: "
+                    + entry.path("cid").asText(""));
+        }
+    }
+}

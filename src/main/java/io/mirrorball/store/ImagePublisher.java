@@ -1,0 +1,274 @@
+package io.mirrorball.store;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.IpfsNotFoundException;
+import io.mirrorball.ipfs.UnixFs;
+import io.mirrorball.oci.Descriptor;
+import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.OciErrorCode;
+import io.mirrorball.oci.OciException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Publishes an image as one self-contained, content-addressed directory (DESIGN.md, "The published
+ * image"): disco.json, the {@code _manifests} and {@code _layers} links, and {@code blobs/sha256/<hex>}
+ * links to every blob file, so that pinning the CID pins the whole image. The CID is computed here
+ * from dag-pb and UnixFS blocks put with {@code block/put}: it is a pure function of the image.
+ */
+public final class ImagePublisher {
+    /** Deepest index nesting followed (an index of indexes of manifests is depth 2). */
+    private static final int MAX_DEPTH = 4;
+
+    private final IpfsNode node;
+    private final MfsPaths paths;
+    private final BlobStore blobs;
+    private final ManifestStore manifests;
+    /** Tsize of a blob file's root, by CID (immutable). */
+    private final Cache<Cid, Long> tsizes = Caffeine.newBuilder().maximumSize(100_000).build();
+    /** The image CID published for a top manifest digest (immutable). */
+    private final Cache<Digest, Cid> published = Caffeine.newBuilder().maximumSize(100_000).build();
+
+    ImagePublisher(IpfsNode node, MfsPaths paths, BlobStore blobs, ManifestStore manifests) {
+        this.node = node;
+        this.paths = paths;
+        this.blobs = blobs;
+        this.manifests = manifests;
+    }
+
+    /** The image CID, and the repository named by the manifest digest that reveals it. */
+    public record Published(Cid cid, Digest digest) {
+    }
+
+    /**
+     * Builds the image directory of a stored manifest (with every child of an index), computes its
+     * CID, and places copies at {@code repositories/<cid>} and {@code repositories/<digest hex>}.
+     * Each copy is placed by one {@code files/cp} of a complete DAG, so a failure leaves nothing
+     * half-published, and publishing again is idempotent.
+     */
+    public Published publish(StoredManifest top) throws IOException {
+        Image image = collect(top);
+        Tree tree = tree(top.digest(), image);
+        Cid cid = tree.put(this);
+        String hex = top.digest().hex();
+        Tree digestRepository = tree(top.digest(), image);
+        digestRepository.file("_manifests/tags/" + cid + "/current/link", link(top.digest()));
+        digestRepository.file("_manifests/tags/" + cid + "/index/sha256/" + hex + "/link", link(top.digest()));
+        Cid digestRepositoryCid = digestRepository.put(this);
+        place(cid, paths.repository(cid.toString()));
+        place(digestRepositoryCid, paths.repository(hex));
+        published.put(top.digest(), cid);
+        return new Published(cid, top.digest());
+    }
+
+    /** The CID published for a manifest digest here, if any ({@code tags/list} of its digest repository). */
+    public Optional<Cid> publishedCid(Digest digest) throws IOException {
+        Cid cached = published.getIfPresent(digest);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        if (!digest.algorithm().equals("sha256")) {
+            return Optional.empty();
+        }
+        try {
+            for (IpfsNode.FileEntry tag : node.filesLs(paths.repository(digest.hex()) + "/_manifests/tags")) {
+                if (tag.directory() && tag.name().startsWith("b") && Cid.isCid(tag.name())) {
+                    Cid cid = Cid.parse(tag.name());
+                    published.put(digest, cid);
+                    return Optional.of(cid);
+                }
+            }
+        } catch (IpfsNotFoundException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    /** Everything an image holds: manifests (top first), and config and layer blobs, in disco.json order. */
+    private record Image(Map<Digest, BlobInfo> ordered, List<Digest> revisions, List<Digest> layers) {
+    }
+
+    private Image collect(StoredManifest top) throws IOException {
+        Map<Digest, BlobInfo> ordered = new LinkedHashMap<>();
+        List<Digest> revisions = new ArrayList<>();
+        List<Digest> layers = new ArrayList<>();
+        collect(top, ordered, revisions, layers, 0);
+        return new Image(ordered, revisions, layers);
+    }
+
+    private void collect(StoredManifest manifest, Map<Digest, BlobInfo> ordered, List<Digest> revisions,
+                         List<Digest> layers, int depth) throws IOException {
+        if (depth > MAX_DEPTH) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, "index nesting deeper than " + MAX_DEPTH);
+        }
+        if (!ordered.containsKey(manifest.digest())) {
+            ordered.put(manifest.digest(), require(manifest.digest()));
+        }
+        if (!revisions.contains(manifest.digest())) {
+            revisions.add(manifest.digest());
+        }
+        for (Descriptor blob : manifest.manifest().blobs()) {
+            if (!ordered.containsKey(blob.digest())) {
+                ordered.put(blob.digest(), require(blob.digest()));
+            }
+            if (!layers.contains(blob.digest())) {
+                layers.add(blob.digest());
+            }
+        }
+        for (Descriptor child : manifest.manifest().manifests()) {
+            StoredManifest stored = manifests.read(child.digest()).orElseThrow(() -> new OciException(
+                    OciErrorCode.MANIFEST_BLOB_UNKNOWN, "manifest " + child.digest() + " is not stored"));
+            collect(stored, ordered, revisions, layers, depth + 1);
+        }
+    }
+
+    private BlobInfo require(Digest digest) throws IOException {
+        return blobs.stat(digest).orElseThrow(() -> new OciException(OciErrorCode.MANIFEST_BLOB_UNKNOWN,
+                "blob " + digest + " is not stored"));
+    }
+
+    private Tree tree(Digest top, Image image) throws IOException {
+        Tree root = new Tree();
+        root.file("disco.json", discoJson(image));
+        root.file("_manifests/tags/latest/current/link", link(top));
+        root.file("_manifests/tags/latest/index/sha256/" + top.hex() + "/link", link(top));
+        for (Digest revision : image.revisions()) {
+            root.file("_manifests/revisions/sha256/" + revision.hex() + "/link", link(revision));
+        }
+        for (Digest layer : image.layers()) {
+            root.file("_layers/sha256/" + layer.hex() + "/link", link(layer));
+        }
+        for (BlobInfo blob : image.ordered().values()) {
+            root.link("blobs/sha256/" + blob.digest().hex(), new DagPb.Link(blob.digest().hex(), blob.cid(),
+                    tsize(blob)));
+        }
+        return root;
+    }
+
+    /** {@code {"blobs":[{"digest":"<hex>","cid":"<cid>"},...]}}, byte for byte the same for the same image. */
+    private static byte[] discoJson(Image image) {
+        StringBuilder json = new StringBuilder("{\"blobs\":[");
+        boolean first = true;
+        for (BlobInfo blob : image.ordered().values()) {
+            json.append(first ? "" : ",").append("{\"digest\":\"").append(blob.digest().hex())
+                    .append("\",\"cid\":\"").append(blob.cid()).append("\"}");
+            first = false;
+        }
+        return json.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] link(Digest digest) {
+        return digest.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private long tsize(BlobInfo blob) throws IOException {
+        Long cached = tsizes.getIfPresent(blob.cid());
+        if (cached != null) {
+            return cached;
+        }
+        long size = blob.cid().codec() == Cid.RAW ? blob.size() : UnixFs.cumulativeSize(node.blockGet(blob.cid()));
+        tsizes.put(blob.cid(), size);
+        return size;
+    }
+
+    private void place(Cid cid, String path) throws IOException {
+        Optional<IpfsNode.FileStat> existing = node.filesStat(path);
+        if (existing.isPresent()) {
+            if (existing.get().cid().equals(cid)) {
+                return;
+            }
+            // a different copy (another version's layout, or disco's): replace it with the published one
+            node.filesRm(path);
+        }
+        try {
+            node.filesCp("/ipfs/" + cid, path);
+        } catch (IpfsException e) {
+            Optional<IpfsNode.FileStat> raced = node.filesStat(path);
+            if (raced.isEmpty() || !raced.get().cid().equals(cid)) {
+                throw e;
+            }
+        }
+    }
+
+    Cid putRaw(byte[] content) throws IOException {
+        Cid cid = node.blockPut(content, Cid.RAW);
+        Cid expected = Cid.sha256(Cid.RAW, Digest.ofBytes(content).bytes());
+        if (!cid.equals(expected)) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, "block/put returned " + cid + ", expected " + expected);
+        }
+        return cid;
+    }
+
+    Cid putDagPb(byte[] block) throws IOException {
+        Cid cid = node.blockPut(block, Cid.DAG_PB);
+        Cid expected = UnixFs.cidOf(block);
+        if (!cid.equals(expected)) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, "block/put returned " + cid + ", expected " + expected);
+        }
+        return cid;
+    }
+
+    /** A directory being built: entries by name, each a small file, a link to an existing DAG, or a subdirectory. */
+    private static final class Tree {
+        private final Map<String, Object> entries = new TreeMap<>();
+
+        void file(String path, byte[] content) {
+            parent(path).entries.put(leaf(path), content);
+        }
+
+        void link(String path, DagPb.Link link) {
+            parent(path).entries.put(leaf(path), link);
+        }
+
+        private Tree parent(String path) {
+            Tree dir = this;
+            String[] parts = path.split("/");
+            for (int i = 0; i < parts.length - 1; i++) {
+                dir = (Tree) dir.entries.computeIfAbsent(parts[i], k -> new Tree());
+            }
+            return dir;
+        }
+
+        private static String leaf(String path) {
+            return path.substring(path.lastIndexOf('/') + 1);
+        }
+
+        /** Puts every block of this directory bottom-up and returns the directory's CID. */
+        Cid put(ImagePublisher publisher) throws IOException {
+            return encode(publisher).cid();
+        }
+
+        private DagPb.Link encode(ImagePublisher publisher) throws IOException {
+            return encodeAs("", publisher);
+        }
+
+        private DagPb.Link encodeAs(String name, ImagePublisher publisher) throws IOException {
+            List<DagPb.Link> links = new ArrayList<>(entries.size());
+            for (Map.Entry<String, Object> e : entries.entrySet()) {
+                Object value = e.getValue();
+                if (value instanceof Tree sub) {
+                    links.add(sub.encodeAs(e.getKey(), publisher));
+                } else if (value instanceof DagPb.Link link) {
+                    links.add(new DagPb.Link(e.getKey(), link.cid(), link.size()));
+                } else {
+                    byte[] content = (byte[]) value;
+                    links.add(new DagPb.Link(e.getKey(), publisher.putRaw(content), content.length));
+                }
+            }
+            byte[] block = UnixFs.directoryBlock(links);
+            Cid cid = publisher.putDagPb(block);
+            return new DagPb.Link(name, cid, UnixFs.cumulativeSize(block));
+        }
+    }
+}

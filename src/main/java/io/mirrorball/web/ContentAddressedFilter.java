@@ -1,0 +1,62 @@
+package io.mirrorball.web;
+
+import io.mirrorball.config.MirrorballConfig;
+import io.mirrorball.oci.OciErrorCode;
+import io.mirrorball.oci.OciException;
+import io.mirrorball.store.ContentAddress;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Repositories named by content: a CIDv1 ({@code bafy...}), an ipdr {@code ciq...} name, or a
+ * manifest digest in hex. They are served from IPFS, cloned first when they are not here, and are
+ * read-only: every write is DENIED.
+ */
+public final class ContentAddressedFilter extends HttpFilter {
+    private static final long serialVersionUID = 1L;
+    private transient Gateway gateway;
+
+    @Override
+    public void init() {
+        gateway = Gateway.from(getServletContext());
+    }
+
+    @Override
+    protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        Object attribute = request.getAttribute(Route.ATTRIBUTE);
+        if (!(attribute instanceof Route route) || route.name() == null) {
+            chain.doFilter(request, response);
+            return;
+        }
+        Optional<ContentAddress> address = ContentAddress.of(route.name());
+        if (address.isEmpty()) {
+            if (ContentAddress.looksLikeBadCid(route.name())) {
+                throw new OciException(OciErrorCode.NAME_INVALID, route.name() + " is not a valid CID");
+            }
+            chain.doFilter(request, response);
+            return;
+        }
+        boolean readable = route.isRead() && switch (route.kind()) {
+            case MANIFEST, BLOB, TAGS, REFERRERS -> true;
+            default -> false;
+        };
+        if (!readable) {
+            throw new OciException(OciErrorCode.DENIED, route.name()
+                    + " is content-addressed and read-only: push to an ordinary name instead");
+        }
+        MirrorballConfig.Ipfs ipfs = gateway.config().storage().ipfs();
+        gateway.store().cloner().ensurePresent(address.get(), ipfs.cloneEnabled(), ipfs.cloneTimeout());
+        switch (route.kind()) {
+            case MANIFEST -> gateway.manifestHandler().get(route, request, response);
+            case BLOB -> gateway.blobHandler().get(route, request, response);
+            case TAGS -> gateway.listHandler().tags(route, request, response);
+            default -> gateway.listHandler().referrers(route, request, response);
+        }
+    }
+}

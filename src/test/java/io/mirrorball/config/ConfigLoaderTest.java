@@ -1,0 +1,355 @@
+package io.mirrorball.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+final class ConfigLoaderTest {
+    private static final Path WORK_DIR = Path.of("").toAbsolutePath();
+
+    @TempDir
+    Path tmp;
+
+    private static MirrorballConfig env(String... pairs) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return ConfigLoader.load(Optional.empty(), env);
+    }
+
+    private MirrorballConfig yaml(String text) throws IOException {
+        Path file = tmp.resolve("mirrorball.yml");
+        Files.writeString(file, text);
+        return ConfigLoader.load(Optional.of(file), Map.of());
+    }
+
+    private static ConfigException envError(String name, String value) {
+        return assertThrows(ConfigException.class, () -> env(name, value));
+    }
+
+    @Test
+    void load_noFileNoEnv_givesDocumentedDefaults() {
+        MirrorballConfig c = ConfigLoader.load(Optional.empty(), Map.of("PATH", "/usr/bin", "HOME", "/root"));
+        assertEquals(new MirrorballConfig.Http("0.0.0.0", 5000), c.http());
+        assertEquals("embedded", c.storage().ipfs().node());
+        assertTrue(c.storage().ipfs().isEmbedded());
+        assertEquals(WORK_DIR.resolve("data/ipfs"), c.storage().ipfs().embedded().path());
+        assertEquals("/docker/registry/v2", c.storage().ipfs().mfsRoot());
+        assertTrue(c.storage().ipfs().cloneEnabled());
+        assertEquals(Duration.ofSeconds(60), c.storage().ipfs().cloneTimeout());
+        assertEquals(WORK_DIR.resolve("data/uploads"), c.storage().uploads().path());
+        assertEquals(Duration.ofHours(24), c.storage().uploads().expireAfter());
+        assertEquals("", c.upstream().url());
+        assertFalse(c.upstream().enabled());
+        assertEquals("", c.upstream().username());
+        assertEquals("", c.upstream().password());
+        assertEquals(Duration.ofMinutes(5), c.upstream().tagTtl());
+        assertTrue(c.upstream().mirror());
+        assertFalse(c.upstream().publish());
+        assertNull(c.auth().htpasswd());
+        assertTrue(c.auth().anonymousPull());
+        assertEquals("/metrics", c.metrics().path());
+    }
+
+    @Test
+    void load_shippedConfFile_equalsBuiltInDefaults() {
+        Path shipped = Path.of(System.getProperty("mirrorball.basedir", "."), "conf", "mirrorball.yml");
+        assertTrue(Files.isRegularFile(shipped), "missing " + shipped);
+        assertEquals(ConfigLoader.load(Optional.empty(), Map.of()), ConfigLoader.load(Optional.of(shipped), Map.of()));
+    }
+
+    @Test
+    void load_shippedConfFile_documentsEveryKey() throws IOException {
+        Path shipped = Path.of(System.getProperty("mirrorball.basedir", "."), "conf", "mirrorball.yml");
+        String text = Files.readString(shipped);
+        for (String key : ConfigLoader.keys()) {
+            String leaf = key.substring(key.lastIndexOf('.') + 1);
+            assertTrue(text.contains(leaf + ":"), key + " is not in " + shipped);
+        }
+    }
+
+    @Test
+    void load_yamlWithEveryKey_readsEveryValue() throws IOException {
+        Path htpasswd = Files.createFile(tmp.resolve("htpasswd"));
+        MirrorballConfig c = yaml("""
+                http: { addr: "127.0.0.1:0" }
+                storage:
+                  ipfs:
+                    node: http://127.0.0.1:5001
+                    embedded: { path: /var/lib/mb/ipfs }
+                    mfs-root: /reg
+                    clone: false
+                    clone-timeout: 1m30s
+                  uploads: { path: uploads, expire-after: 2h }
+                upstream:
+                  url: https://registry-1.docker.io
+                  username: alice
+                  password: "s3cret:x"
+                  tag-ttl: 0
+                  mirror: no
+                  publish: true
+                auth: { htpasswd: { path: %s }, anonymous-pull: false }
+                metrics: { path: /_metrics }
+                """.formatted(htpasswd));
+        assertEquals(new MirrorballConfig.Http("127.0.0.1", 0), c.http());
+        assertEquals("http://127.0.0.1:5001", c.storage().ipfs().node());
+        assertFalse(c.storage().ipfs().isEmbedded());
+        assertEquals(Path.of("/var/lib/mb/ipfs"), c.storage().ipfs().embedded().path());
+        assertEquals("/reg", c.storage().ipfs().mfsRoot());
+        assertFalse(c.storage().ipfs().cloneEnabled());
+        assertEquals(Duration.ofSeconds(90), c.storage().ipfs().cloneTimeout());
+        assertEquals(WORK_DIR.resolve("uploads"), c.storage().uploads().path());
+        assertEquals(Duration.ofHours(2), c.storage().uploads().expireAfter());
+        assertEquals(new MirrorballConfig.Upstream("https://registry-1.docker.io", "alice", "s3cret:x",
+                Duration.ZERO, false, true), c.upstream());
+        assertEquals(new MirrorballConfig.Auth(htpasswd, false), c.auth());
+        assertEquals("/_metrics", c.metrics().path());
+    }
+
+    @Test
+    void load_partialYaml_keepsDefaultsForMissingKeys() throws IOException {
+        MirrorballConfig c = yaml("storage:\n  ipfs:\n    clone-timeout: 5s\n");
+        assertEquals(Duration.ofSeconds(5), c.storage().ipfs().cloneTimeout());
+        assertEquals("/docker/registry/v2", c.storage().ipfs().mfsRoot());
+        assertEquals(5000, c.http().port());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "# only a comment\n", "http:\n", "upstream:\n  url:\n"})
+    void load_emptyYamlOrEmptySections_givesDefaults(String text) throws IOException {
+        assertEquals(ConfigLoader.load(Optional.empty(), Map.of()), yaml(text));
+    }
+
+    @Test
+    void load_envOverridesYaml() throws IOException {
+        Path file = tmp.resolve("m.yml");
+        Files.writeString(file, "http: { addr: \":6000\" }\nupstream: { tag-ttl: 1m }\n");
+        MirrorballConfig c = ConfigLoader.load(Optional.of(file), Map.of("MIRRORBALL_HTTP_ADDR", "127.0.0.1:7000"));
+        assertEquals(new MirrorballConfig.Http("127.0.0.1", 7000), c.http());
+        assertEquals(Duration.ofMinutes(1), c.upstream().tagTtl());
+    }
+
+    /** One override of every key: variable, value, and what the loaded config must hold. */
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            MIRRORBALL_HTTP_ADDR                       | localhost:8080               | Http[host=localhost, port=8080]
+            MIRRORBALL_HTTP_ADDR                       | [::1]:5001                   | Http[host=::1, port=5001]
+            MIRRORBALL_STORAGE_IPFS_NODE               | http://a:5001, https://b:443 | http://a:5001,https://b:443
+            MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH      | /srv/ipfs                    | /srv/ipfs
+            MIRRORBALL_STORAGE_IPFS_MFS_ROOT           | /t-123                       | /t-123
+            MIRRORBALL_STORAGE_IPFS_CLONE              | FALSE                        | false
+            MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT      | 500ms                        | PT0.5S
+            MIRRORBALL_STORAGE_UPLOADS_PATH            | /srv/uploads                 | /srv/uploads
+            MIRRORBALL_STORAGE_UPLOADS_EXPIRE_AFTER    | 1.5h                         | PT1H30M
+            MIRRORBALL_UPSTREAM_URL                    | http://index.docker.io       | http://index.docker.io
+            MIRRORBALL_UPSTREAM_URL                    | https://docker.io            | https://docker.io
+            MIRRORBALL_UPSTREAM_TAG_TTL                | 1h2m3s4ms                    | PT1H2M3.004S
+            MIRRORBALL_UPSTREAM_MIRROR                 | off                          | false
+            MIRRORBALL_UPSTREAM_PUBLISH                | 1                            | true
+            MIRRORBALL_AUTH_ANONYMOUS_PULL             | false                        | false
+            MIRRORBALL_METRICS_PATH                    | /stats/json                  | /stats/json
+            """)
+    void load_envOverride_setsKey(String name, String value, String expected) {
+        MirrorballConfig c = env(name, value);
+        Map<String, Function<MirrorballConfig, Object>> read = Map.ofEntries(
+                Map.entry("MIRRORBALL_HTTP_ADDR", x -> x.http()),
+                Map.entry("MIRRORBALL_STORAGE_IPFS_NODE", x -> x.storage().ipfs().node()),
+                Map.entry("MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", x -> x.storage().ipfs().embedded().path()),
+                Map.entry("MIRRORBALL_STORAGE_IPFS_MFS_ROOT", x -> x.storage().ipfs().mfsRoot()),
+                Map.entry("MIRRORBALL_STORAGE_IPFS_CLONE", x -> x.storage().ipfs().cloneEnabled()),
+                Map.entry("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", x -> x.storage().ipfs().cloneTimeout()),
+                Map.entry("MIRRORBALL_STORAGE_UPLOADS_PATH", x -> x.storage().uploads().path()),
+                Map.entry("MIRRORBALL_STORAGE_UPLOADS_EXPIRE_AFTER", x -> x.storage().uploads().expireAfter()),
+                Map.entry("MIRRORBALL_UPSTREAM_URL", x -> x.upstream().url()),
+                Map.entry("MIRRORBALL_UPSTREAM_TAG_TTL", x -> x.upstream().tagTtl()),
+                Map.entry("MIRRORBALL_UPSTREAM_MIRROR", x -> x.upstream().mirror()),
+                Map.entry("MIRRORBALL_UPSTREAM_PUBLISH", x -> x.upstream().publish()),
+                Map.entry("MIRRORBALL_AUTH_ANONYMOUS_PULL", x -> x.auth().anonymousPull()),
+                Map.entry("MIRRORBALL_METRICS_PATH", x -> x.metrics().path()));
+        Object actual = read.get(name).apply(c);
+        String shown = actual instanceof MirrorballConfig.Http h ? "Http[host=" + h.host() + ", port=" + h.port() + "]"
+                : actual.toString();
+        assertEquals(expected, shown);
+    }
+
+    @Test
+    void load_envCredentialsAndHtpasswd_setKeys() throws IOException {
+        Path htpasswd = Files.createFile(tmp.resolve("users"));
+        MirrorballConfig c = env("MIRRORBALL_UPSTREAM_USERNAME", "bob", "MIRRORBALL_UPSTREAM_PASSWORD", "pw",
+                "MIRRORBALL_AUTH_HTPASSWD_PATH", htpasswd.toString());
+        assertEquals("bob", c.upstream().username());
+        assertEquals("pw", c.upstream().password());
+        assertEquals(htpasswd, c.auth().htpasswd());
+    }
+
+    @Test
+    void load_emptyEnvValue_clearsString() throws IOException {
+        Path file = tmp.resolve("m.yml");
+        Files.writeString(file, "upstream: { url: https://registry-1.docker.io }\n");
+        MirrorballConfig c = ConfigLoader.load(Optional.of(file), Map.of("MIRRORBALL_UPSTREAM_URL", ""));
+        assertFalse(c.upstream().enabled());
+    }
+
+    @Test
+    void envName_everyKey_isUniqueAndAccepted() {
+        Set<String> names = new HashSet<>();
+        for (String key : ConfigLoader.keys()) {
+            assertTrue(names.add(ConfigLoader.envName(key)), key);
+        }
+        assertEquals(17, names.size());
+        assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
+        assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
+    }
+
+    /** Every invalid value is refused with a message that starts with the key it is about. */
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            http.addr                    | 5000                 | invalid address '5000'
+            http.addr                    | :65536               | port 65536 out of range
+            http.addr                    | :-1                  | invalid port
+            http.addr                    | :                    | invalid port
+            http.addr                    | host:http            | invalid port
+            http.addr                    | bad_host!:80         | invalid host
+            http.addr                    | ::1:80               | write IPv6 hosts in brackets
+            storage.ipfs.node            | kubo                 | scheme must be http or https
+            storage.ipfs.node            | ftp://x:5001         | scheme must be http or https
+            storage.ipfs.node            | http://              | invalid URL
+            storage.ipfs.node            | 'http://a:1,,http://b:1' | empty entry
+            storage.ipfs.node            | 'embedded,http://a:1' | cannot be combined
+            storage.ipfs.node            | http://a:5001?x=1    | no user info, query or fragment
+            storage.ipfs.mfs-root        | docker/registry      | must be an absolute MFS path
+            storage.ipfs.mfs-root        | /docker/              | must not end with '/'
+            storage.ipfs.mfs-root        | /                    | must not end with '/'
+            storage.ipfs.mfs-root        | /a/../b              | '..' is not allowed
+            storage.ipfs.mfs-root        | /a//b                | empty path segment
+            storage.ipfs.clone           | maybe                | invalid boolean 'maybe' (use true or false)
+            storage.ipfs.clone-timeout   | 60                   | invalid duration '60' (use e.g. 30s, 5m, 24h)
+            storage.ipfs.clone-timeout   | 0                    | must be longer than 0
+            storage.ipfs.clone-timeout   | -5s                  | invalid duration '-5s'
+            storage.uploads.expire-after | abc                  | invalid duration 'abc' (use e.g. 30s, 5m, 24h)
+            storage.uploads.expire-after | 1d                   | invalid duration '1d'
+            storage.uploads.expire-after | 1..5h                | invalid duration
+            upstream.tag-ttl             | 5 m                  | invalid duration
+            upstream.tag-ttl             | 99999999999h         | too long
+            upstream.url                 | docker.io            | scheme must be http or https
+            upstream.url                 | https://u:p@docker.io | no user info
+            upstream.mirror              | ''                   | invalid boolean ''
+            upstream.publish             | yes please           | invalid boolean
+            auth.anonymous-pull          | 2                    | invalid boolean '2'
+            auth.htpasswd.path           | /nonexistent/htpasswd | htpasswd file not found
+            metrics.path                 | metrics              | must start with '/'
+            metrics.path                 | /                    | must start with '/'
+            metrics.path                 | /v2/metrics          | must not be under /v2
+            metrics.path                 | /a b                 | without spaces
+            """)
+    void load_invalidValue_namesKey(String key, String value, String problem) throws IOException {
+        ConfigException fromEnv = envError(ConfigLoader.envName(key), value);
+        assertTrue(fromEnv.getMessage().startsWith(key + ": "), fromEnv.getMessage());
+        assertTrue(fromEnv.getMessage().contains(problem), fromEnv.getMessage());
+        assertEquals(key, fromEnv.key());
+
+        // the same value from YAML gives the same message
+        String[] path = key.split("\\.");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < path.length; i++) {
+            text.append("  ".repeat(i)).append(path[i]).append(':');
+            text.append(i == path.length - 1 ? " '" + value.replace("'", "''") + "'\n" : "\n");
+        }
+        ConfigException fromYaml = assertThrows(ConfigException.class, () -> yaml(text.toString()));
+        assertEquals(fromEnv.getMessage(), fromYaml.getMessage());
+    }
+
+    @Test
+    void load_expireAfterAbc_hasDocumentedMessage() {
+        assertEquals("storage.uploads.expire-after: invalid duration 'abc' (use e.g. 30s, 5m, 24h)",
+                envError("MIRRORBALL_STORAGE_UPLOADS_EXPIRE_AFTER", "abc").getMessage());
+    }
+
+    @Test
+    void load_usernameWithoutPassword_namesPassword() {
+        ConfigException e = envError("MIRRORBALL_UPSTREAM_USERNAME", "bob");
+        assertTrue(e.getMessage().startsWith("upstream.password: "), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"MIRRORBALL_HTTP_ADRR", "MIRRORBALL_STORAGE_IPFS", "MIRRORBALL_CONFIG",
+            "MIRRORBALL_UPSTREAM_TAGTTL", "MIRRORBALL_"})
+    void load_unknownEnvVariable_isRejectedByName(String name) {
+        ConfigException e = envError(name, "x");
+        assertTrue(e.getMessage().startsWith(name + ": unknown environment variable"), e.getMessage());
+        assertTrue(e.getMessage().contains("MIRRORBALL_HTTP_ADDR"), "lists the known names: " + e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            http: { adr: ':5000' }                      | http.adr: unknown configuration key
+            storage: { ipfs: { clone_timeout: 5s } }    | storage.ipfs.clone_timeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
+            storage: { ipfs: { cloneTimeout: 5s } }     | storage.ipfs.cloneTimeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
+            upstream: { ttl: 5m }                       | upstream.ttl: unknown configuration key (known keys of upstream: [mirror, password, publish, tag-ttl, url, username])
+            server: { addr: ':5000' }                   | server: unknown configuration key (known sections: [auth, http, metrics, storage, upstream])
+            auth: { htpasswd: /etc/htpasswd }           | auth.htpasswd: must be a section with keys [path]
+            http: { addr: [':5000'] }                   | http.addr: must be a single value, not a list
+            http: ':5000'                               | http: must be a section
+            """)
+    void load_badYamlShape_isRejectedByKey(String text, String message) throws IOException {
+        ConfigException e = assertThrows(ConfigException.class, () -> yaml(text));
+        assertTrue(e.getMessage().startsWith(message), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"- a\n- b\n", "http: {addr: ':1'}\nhttp: {addr: ':2'}\n", "http: [\n"})
+    void load_malformedYaml_namesFile(String text) {
+        ConfigException e = assertThrows(ConfigException.class, () -> yaml(text));
+        assertTrue(e.getMessage().startsWith(tmp.resolve("mirrorball.yml") + ": "), e.getMessage());
+    }
+
+    @Test
+    void load_missingFile_namesFile() {
+        Path missing = tmp.resolve("nope.yml");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(Optional.of(missing), Map.of()));
+        assertEquals(missing + ": config file not found", e.getMessage());
+    }
+
+    @Test
+    void load_otherEnvironmentVariables_areIgnored() {
+        assertEquals(ConfigLoader.load(Optional.empty(), Map.of()),
+                ConfigLoader.load(Optional.empty(), Map.of("MIRRORBALLX", "1", "mirrorball_http_addr", "x")));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"30s,PT30S", "5m,PT5M", "24h,PT24H", "1h30m,PT1H30M", "500ms,PT0.5S", "250us,PT0.00025S",
+            "7ns,PT0.000000007S", "0,PT0S", "0s,PT0S", ".5s,PT0.5S", "2h45m30.5s,PT2H45M30.5S"})
+    void parseDuration_goSyntax(String text, Duration expected) {
+        assertEquals(expected, ConfigLoader.parseDuration("k", text));
+    }
+
+    @Test
+    void keys_matchDesign() {
+        assertEquals(List.of("http.addr", "storage.ipfs.node", "storage.ipfs.embedded.path", "storage.ipfs.mfs-root",
+                "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.uploads.path",
+                "storage.uploads.expire-after", "upstream.url", "upstream.username", "upstream.password",
+                "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "auth.htpasswd.path",
+                "auth.anonymous-pull", "metrics.path"), ConfigLoader.keys());
+    }
+}

@@ -1,0 +1,168 @@
+package io.mirrorball.ipfs;
+
+import io.mirrorball.testing.KitNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Comparator;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * Import throughput of EmbeddedNode against plain SHA-256 of the same bytes (the limit: the importer
+ * must hash every byte once) and against the real IPFS node's {@code add}. Run by
+ * tests/bench/embedded-import.sh. Usage: {@code ImportBench <bytes> <work dir> [kit|nokit]}.
+ */
+final class ImportBench {
+    private static final int CHUNK = 262_144;
+
+    private ImportBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long size = Long.parseLong(args[0]);
+        Path work = Path.of(args[1]);
+        boolean kit = args.length < 3 || args[2].equals("kit");
+        Files.createDirectories(work);
+        byte[] base = new byte[64 * 1024 * 1024];
+        new Random(1).nextBytes(base);
+
+        // warm-up: JIT for both paths
+        sha256(new Source(base, 256L * 1024 * 1024));
+        try (EmbeddedNode warm = EmbeddedNode.open(work.resolve("warm"))) {
+            warm.add(new Source(base, 256L * 1024 * 1024));
+        }
+        delete(work.resolve("warm"));
+
+        double shaSeconds = best(3, () -> sha256(new Source(base, size)));
+        Path store = work.resolve("store");
+        double[] commitSeconds = new double[1];
+        Cid[] cid = new Cid[1];
+        double addSeconds = best(3, () -> {
+            delete(store);
+            try (EmbeddedNode node = EmbeddedNode.open(store)) {
+                long start = System.nanoTime();
+                cid[0] = node.add(new Source(base, size)).cid();
+                long added = System.nanoTime();
+                node.filesCp("/ipfs/" + cid[0], "/bench/data"); // fsyncs every block, then the root
+                commitSeconds[0] = (System.nanoTime() - added) / 1e9;
+                return (added - start) / 1e9;
+            }
+        });
+        double writeSeconds = best(2, () -> {
+            delete(store);
+            Files.createDirectories(store);
+            Blockstore blocks = Blockstore.open(store.resolve("blocks"));
+            byte[] chunk = new byte[CHUNK];
+            byte[] digest = new byte[32];
+            long start = System.nanoTime();
+            try (InputStream in = new Source(base, size)) {
+                for (long i = 0; in.readNBytes(chunk, 0, CHUNK) > 0; i++) {
+                    for (int b = 0; b < 8; b++) {
+                        digest[b] = (byte) (i >>> (8 * b));
+                    }
+                    blocks.put(digest, chunk, CHUNK);
+                }
+            }
+            return (System.nanoTime() - start) / 1e9;
+        });
+        delete(store);
+        System.out.printf("bytes                 %d (%.0f MiB)%n", size, size / 1048576.0);
+        System.out.printf("sha256 only           %.2f s  %.0f MB/s%n", shaSeconds, size / shaSeconds / 1e6);
+        System.out.printf("block files only      %.2f s  %.0f MB/s   (writing the leaves, no hashing)%n", writeSeconds,
+                size / writeSeconds / 1e6);
+        System.out.printf("embedded add          %.2f s  %.0f MB/s   cid %s%n", addSeconds, size / addSeconds / 1e6, cid[0]);
+        System.out.printf("ratio add/sha256      %.2f  (throughput of add / throughput of sha256; target >= 0.8)%n",
+                shaSeconds / addSeconds);
+        System.out.printf("commit (fsync all)    %.2f s  (files/cp into MFS after the last add: syncs %d blocks)%n",
+                commitSeconds[0], size / CHUNK + 1);
+        if (kit) {
+            try (KitNode node = KitNode.start(work.resolve("kit"))) {
+                KitRpc rpc = new KitRpc(node);
+                long start = System.nanoTime();
+                Cid real = rpc.add(() -> new Source(base, size));
+                double kitSeconds = (System.nanoTime() - start) / 1e9;
+                System.out.printf("real node add         %.2f s  %.0f MB/s   cid %s (%s)%n", kitSeconds,
+                        size / kitSeconds / 1e6, real, real.equals(cid[0]) ? "same CID" : "DIFFERENT CID");
+                System.out.printf("ratio add/real node   %.2f  (embedded is %.1fx faster)%n", kitSeconds / addSeconds,
+                        kitSeconds / addSeconds);
+            }
+        }
+        delete(store);
+    }
+
+    private interface Run {
+        double seconds() throws Exception;
+    }
+
+    private static double best(int times, Run run) throws Exception {
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < times; i++) {
+            best = Math.min(best, run.seconds());
+        }
+        return best;
+    }
+
+    private static double sha256(InputStream in) throws Exception {
+        long start = System.nanoTime();
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        byte[] buffer = new byte[CHUNK];
+        int n;
+        while ((n = in.readNBytes(buffer, 0, CHUNK)) > 0) {
+            sha.update(buffer, 0, n);
+        }
+        sha.digest();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    /** Bytes of a 64 MiB random buffer, repeated, with each chunk's first 8 bytes set to its index (no two chunks equal). */
+    static final class Source extends InputStream {
+        private final byte[] base;
+        private final long size;
+        private long position;
+
+        Source(byte[] base, long size) {
+            this.base = base;
+            this.size = size;
+        }
+
+        @Override
+        public int read() {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (position >= size) {
+                return -1;
+            }
+            int offset = (int) (position % base.length);
+            int n = (int) Math.min(Math.min(len, base.length - offset), size - position);
+            System.arraycopy(base, offset, b, off, n);
+            for (int i = 0; i < n; i++) {
+                long p = position + i;
+                int inChunk = (int) (p % CHUNK);
+                if (inChunk < 8) {
+                    b[off + i] = (byte) ((p / CHUNK) >>> (8 * inChunk));
+                } else {
+                    i += CHUNK - inChunk - 1; // jump to the next chunk start
+                }
+            }
+            position += n;
+            return n;
+        }
+    }
+}
