@@ -2,6 +2,8 @@ package io.mirrorball.ipfs;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -10,19 +12,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Writes an import's blocks on another thread, so that hashing the next chunk overlaps writing the
- * previous one. Three chunk buffers circulate: one being filled and hashed by the importer, one
- * queued, one being written; the importer waits when all three are in use (backpressure), so an
- * import never holds more than three chunks. Used for one import, then closed.
+ * previous ones. Four chunk buffers circulate: one being filled and hashed by the importer, the others
+ * queued or being written by two writer threads (writing a block file costs more CPU in the kernel
+ * than hashing it, so two writers keep up with one hasher); the importer waits when all four are in
+ * use (backpressure), so an import never holds more than four chunks. Used for one import, then closed.
  */
 final class BlockWriter implements Importer.BlockSink, AutoCloseable {
-    private static final int BUFFERS = 3;
+    private static final int BUFFERS = 4;
+    private static final int THREADS = 2;
     private static final Job END = new Job(null, null, 0, false);
 
     private final Blockstore store;
     private final byte[][] pool = new byte[BUFFERS][];
     private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BUFFERS);
     private final BlockingQueue<Job> jobs = new ArrayBlockingQueue<>(BUFFERS + 8);
-    private final Future<?> task;
+    private final List<Future<?>> tasks = new ArrayList<>(THREADS);
     private volatile IOException failure;
     private boolean ended;
 
@@ -35,7 +39,9 @@ final class BlockWriter implements Importer.BlockSink, AutoCloseable {
             pool[i] = new byte[Importer.CHUNK];
             free.add(pool[i]);
         }
-        this.task = executor.submit(this::writeLoop);
+        for (int i = 0; i < THREADS; i++) {
+            tasks.add(executor.submit(this::writeLoop));
+        }
     }
 
     private Void writeLoop() throws InterruptedException {
@@ -67,7 +73,7 @@ final class BlockWriter implements Importer.BlockSink, AutoCloseable {
                 if (buffer != null) {
                     return buffer;
                 }
-                if (task.isDone()) {
+                if (tasks.stream().allMatch(Future::isDone)) {
                     checkFailure();
                     throw new IpfsException(IpfsException.Kind.FAILED, "block writer stopped");
                 }
@@ -92,7 +98,9 @@ final class BlockWriter implements Importer.BlockSink, AutoCloseable {
     public void finish() throws IOException {
         end();
         try {
-            task.get(10, TimeUnit.MINUTES);
+            for (Future<?> task : tasks) {
+                task.get(10, TimeUnit.MINUTES);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for the block writer");
@@ -111,7 +119,9 @@ final class BlockWriter implements Importer.BlockSink, AutoCloseable {
     private void end() throws IOException {
         if (!ended) {
             ended = true;
-            enqueue(END);
+            for (int i = 0; i < THREADS; i++) {
+                enqueue(END);
+            }
         }
     }
 
@@ -120,7 +130,7 @@ final class BlockWriter implements Importer.BlockSink, AutoCloseable {
             jobs.put(job);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            task.cancel(true);
+            tasks.forEach(task -> task.cancel(true));
             throw new InterruptedIOException("interrupted while queueing a block");
         }
     }

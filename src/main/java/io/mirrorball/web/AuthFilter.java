@@ -213,12 +213,17 @@ public final class AuthFilter extends HttpFilter {
         }
         String value = authorization.strip();
         int space = value.indexOf(' ');
-        if (space < 0 || !value.substring(0, space).equalsIgnoreCase("Basic")) {
+        String scheme = space < 0 ? value : value.substring(0, space);
+        if (!scheme.equalsIgnoreCase("Basic")) {
             return null;
+        }
+        String token = space < 0 ? "" : value.substring(space + 1).strip();
+        if (token.isEmpty()) {
+            throw unauthorized("malformed Basic credentials");
         }
         String decoded;
         try {
-            decoded = new String(Base64.getDecoder().decode(value.substring(space + 1).strip()), StandardCharsets.UTF_8);
+            decoded = new String(Base64.getDecoder().decode(token), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw unauthorized("malformed Basic credentials");
         }

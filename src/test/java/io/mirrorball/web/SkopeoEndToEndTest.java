@@ -22,10 +22,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -239,6 +244,68 @@ final class SkopeoEndToEndTest {
         }
     }
 
+    @Test
+    void copy_pushedImage_isPullableByItsCidAndDigestNames() throws Exception {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(61)
+                .layer(1 << 20, true).layer(2 << 20, true).layer(100_000, true).build("v1");
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/e2e/app:v1");
+
+        String cid = publishedCid("e2e/app", "v1", "application/vnd.oci.image.manifest.v1+json");
+
+        Path byCid = tmp.resolve("by-cid");
+        skopeo.copy("docker://" + registry + "/" + cid + ":latest", "dir:" + byCid);
+        assertDirHolds(byCid, image);
+
+        JsonNode tags = JSON.readTree(skopeo.listTags("docker://" + registry + "/" + image.manifestDigest().hex()));
+        List<String> names = new ArrayList<>();
+        tags.path("Tags").forEach(tag -> names.add(tag.asText()));
+        assertTrue(names.contains(cid), "tags/list of the digest repository reveals the CID: " + names);
+        Path byDigestName = tmp.resolve("by-digest-name");
+        skopeo.copy("docker://" + registry + "/" + image.manifestDigest().hex() + ":" + cid, "dir:" + byDigestName);
+        assertDirHolds(byDigestName, image);
+
+        Skopeo.Result refused = skopeo.run(List.of("copy", "--dest-tls-verify=false", image.skopeoRef(),
+                "docker://" + registry + "/" + cid + ":other"));
+        assertNotEquals(0, refused.exitCode(), "a content-addressed repository is read-only");
+    }
+
+    @Test
+    void copyAll_multiArchIndex_isPullableByItsCid() throws Exception {
+        MultiArch multi = OciLayoutBuilder.at(tmp.resolve("src")).seed(62)
+                .layer(1 << 20, true).layer(300_000, true).layer(50_000, true).buildMultiArch("multi");
+        skopeo.copyAll(multi.skopeoRef(), "docker://" + registry + "/org/team/multi:1.0");
+
+        String cid = publishedCid("org/team/multi", "1.0", "application/vnd.oci.image.index.v1+json");
+        Path outOci = tmp.resolve("out-oci");
+        skopeo.copyAll("docker://" + registry + "/" + cid + ":latest", "oci:" + outOci + ":x");
+        assertEquals(multi.indexDigest(), taggedDigest(outOci, "x"));
+        for (Image platform : multi.platforms()) {
+            assertManifestLayers(outOci.resolve("blobs/sha256"), platform);
+        }
+    }
+
+    @Test
+    void copy_sameImageToAnotherGateway_getsTheSameCid() throws Exception {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(63)
+                .layer(700_000, true).layer(1 << 20, true).layer(10_000, true).build("v1");
+        skopeo.copy(image.skopeoRef(), "docker://" + registry + "/e2e/app:v1");
+        String cid = publishedCid("e2e/app", "v1", "application/vnd.oci.image.manifest.v1+json");
+
+        // another gateway, on a node of the other kind, under another name and tag
+        MirrorballConfig otherConfig = ConfigLoader.load(Optional.empty(), Map.of(
+                "MIRRORBALL_HTTP_ADDR", "127.0.0.1:0",
+                "MIRRORBALL_STORAGE_IPFS_NODE", "embedded".equals(node) ? KitNode.shared().apiUrl().toString() : "embedded",
+                "MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", tmp.resolve("other-embedded").toString(),
+                "MIRRORBALL_STORAGE_IPFS_MFS_ROOT", "/e2e-other-" + UUID.randomUUID(),
+                "MIRRORBALL_STORAGE_UPLOADS_PATH", Files.createDirectories(tmp.resolve("other-uploads")).toString()));
+        try (GatewayServer other = GatewayServer.start(otherConfig)) {
+            String otherRegistry = other.uri().getHost() + ":" + other.uri().getPort();
+            skopeo.copy(image.skopeoRef(), "docker://" + otherRegistry + "/another/name:v2");
+            assertEquals(cid, publishedCid(other.uri(), "another/name", "v2",
+                    "application/vnd.oci.image.manifest.v1+json"));
+        }
+    }
+
     // ---- assertions ----
 
     /** The oci: directory tags {@code tag} with the image's manifest, and holds every blob intact. */
@@ -310,6 +377,25 @@ final class SkopeoEndToEndTest {
             assertEquals(layer.size(), stat.path("Size").asLong(), "size of " + path + " in MFS");
             assertTrue(stat.path("Hash").asText().startsWith("baf"), "CIDv1 expected for " + path + ": " + stat);
         }
+    }
+
+    /** The CID of {@code X-Ipfs-Path: /ipfs/<cid>} on HEAD of a manifest. */
+    private String publishedCid(String name, String reference, String accept) throws Exception {
+        return publishedCid(gateway.uri(), name, reference, accept);
+    }
+
+    private static String publishedCid(URI base, String name, String reference, String accept) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpResponse<Void> head = client.send(HttpRequest.newBuilder(
+                        base.resolve("/v2/" + name + "/manifests/" + reference))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .header("Accept", accept).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, head.statusCode(), "HEAD " + name + ":" + reference);
+        String path = head.headers().firstValue("X-Ipfs-Path").orElseThrow(
+                () -> new AssertionError("no X-Ipfs-Path on HEAD " + name + ":" + reference + ": " + head.headers()));
+        assertTrue(path.startsWith("/ipfs/baf"), path);
+        return path.substring("/ipfs/".length());
     }
 
     private static String tail(String text) {

@@ -16,47 +16,47 @@ import java.util.UUID;
 final class TestGateway implements AutoCloseable {
     private final GatewayServer server;
     private final RegistryClient client;
-    private final String mfsRoot;
-    private final Path uploads;
-    private final String nodeUrl;
+    private final Map<String, String> env;
 
-    private TestGateway(GatewayServer server, String mfsRoot, Path uploads, String nodeUrl) {
+    private TestGateway(GatewayServer server, Map<String, String> env) {
         this.server = server;
         this.client = new RegistryClient(server.uri());
-        this.mfsRoot = mfsRoot;
-        this.uploads = uploads;
-        this.nodeUrl = nodeUrl;
+        this.env = env;
     }
 
     /** A gateway on the shared kit node, with a fresh MFS root. */
     static TestGateway start(Path tmp) throws Exception {
-        if (Boolean.getBoolean("mirrorball.apitest.embedded")) {
-            // debugging aid only (-Dmirrorball.apitest.embedded=true): the embedded node instead of the kit
-            return start("embedded", "/t-" + UUID.randomUUID(), tmp.resolve("uploads"), tmp.resolve("ipfs"));
-        }
-        return start(KitNode.shared().apiUrl().toString(), "/t-" + UUID.randomUUID(), tmp.resolve("uploads"));
+        return start(tmp, Map.of());
     }
 
-    /** A gateway on the given node URL, MFS root and uploads directory (a restart reuses them). */
-    static TestGateway start(String nodeUrl, String mfsRoot, Path uploads) throws Exception {
-        return start(nodeUrl, mfsRoot, uploads, uploads.resolveSibling("ipfs-embedded"));
+    /** As {@link #start(Path)}, with more MIRRORBALL_* settings. */
+    static TestGateway start(Path tmp, Map<String, String> extraEnv) throws Exception {
+        String node = Boolean.getBoolean("mirrorball.apitest.embedded")
+                ? "embedded"                                   // debugging aid only: -Dmirrorball.apitest.embedded=true
+                : KitNode.shared().apiUrl().toString();
+        return start(node, "/t-" + UUID.randomUUID(), tmp, extraEnv);
     }
 
-    private static TestGateway start(String nodeUrl, String mfsRoot, Path uploads, Path embedded) throws Exception {
-        Map<String, String> env = new HashMap<>();
-        env.put("MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", embedded.toString());
+    /** A gateway on the given node URL and MFS root, with uploads (and an unused embedded dir) under {@code tmp}. */
+    static TestGateway start(String nodeUrl, String mfsRoot, Path tmp, Map<String, String> extraEnv) throws Exception {
+        Map<String, String> env = new HashMap<>(extraEnv);
         env.put("MIRRORBALL_HTTP_ADDR", "127.0.0.1:0");
         env.put("MIRRORBALL_STORAGE_IPFS_NODE", nodeUrl);
-        env.put("MIRRORBALL_STORAGE_UPLOADS_PATH", uploads.toString());
+        env.put("MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", tmp.resolve("ipfs-embedded").toString());
+        env.put("MIRRORBALL_STORAGE_UPLOADS_PATH", tmp.resolve("uploads").toString());
         env.put("MIRRORBALL_STORAGE_IPFS_MFS_ROOT", mfsRoot);
-        MirrorballConfig config = ConfigLoader.load(Optional.empty(), Map.copyOf(env));
-        return new TestGateway(GatewayServer.start(config), mfsRoot, uploads, nodeUrl);
+        return start(Map.copyOf(env));
     }
 
-    /** Stops this gateway and starts a new one on the same storage (cold caches). */
+    private static TestGateway start(Map<String, String> env) throws Exception {
+        MirrorballConfig config = ConfigLoader.load(Optional.empty(), env);
+        return new TestGateway(GatewayServer.start(config), env);
+    }
+
+    /** Stops this gateway and starts a new one with the same settings and storage (cold caches). */
     TestGateway restart() throws Exception {
         close();
-        return start(nodeUrl, mfsRoot, uploads, uploads.resolveSibling("ipfs"));
+        return start(env);
     }
 
     RegistryClient client() {
@@ -64,11 +64,11 @@ final class TestGateway implements AutoCloseable {
     }
 
     String mfsRoot() {
-        return mfsRoot;
+        return env.get("MIRRORBALL_STORAGE_IPFS_MFS_ROOT");
     }
 
     Path uploads() {
-        return uploads;
+        return Path.of(env.get("MIRRORBALL_STORAGE_UPLOADS_PATH"));
     }
 
     @Override

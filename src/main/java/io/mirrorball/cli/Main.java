@@ -1,0 +1,86 @@
+package io.mirrorball.cli;
+
+import io.mirrorball.config.ConfigException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code mirrorball} command line. Exit codes: 0 success, 1 failure, 2 invalid command line or
+ * invalid configuration (the message names the offending key; no stack trace).
+ */
+@Command(name = "mirrorball", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+        description = "OCI registry gateway that stores images in IPFS.",
+        commandListHeading = "%nCommands:%n")
+public final class Main implements Runnable {
+    /** Exit code of an invalid command line or configuration. */
+    public static final int EXIT_USAGE = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine(System.getenv()).execute(args));
+    }
+
+    /** The command tree; {@code env} supplies the MIRRORBALL_* overrides. */
+    static CommandLine commandLine(Map<String, String> env) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.addSubcommand("serve", new ServeCommand(env));
+        commandLine.addSubcommand("fsck", new FsckCommand());
+        commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
+            if (e instanceof ConfigException) {
+                failed.getErr().println("mirrorball: invalid configuration: " + e.getMessage());
+                failed.getErr().flush();
+                return EXIT_USAGE;
+            }
+            failed.getErr().println("mirrorball " + failed.getCommandName() + ": " + e);
+            e.printStackTrace(failed.getErr());
+            failed.getErr().flush();
+            return 1;
+        });
+        return commandLine;
+    }
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing command: use one of "
+                + String.join(", ", spec.subcommands().keySet()));
+    }
+
+    /** The version of the jar, or "development build" when run from classes. */
+    static String version() {
+        String version = Main.class.getPackage().getImplementationVersion();
+        if (version != null) {
+            return version;
+        }
+        try (InputStream in = Main.class.getResourceAsStream("/META-INF/maven/io.mirrorball/mirrorball/pom.properties")) {
+            if (in != null) {
+                Properties properties = new Properties();
+                properties.load(in);
+                return properties.getProperty("version", "development build");
+            }
+        } catch (IOException e) {
+            return "development build (" + e + ")";
+        }
+        return "development build";
+    }
+
+    static final class VersionProvider implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"mirrorball " + version(),
+                "Java ${java.version} (${java.vendor}), ${os.name} ${os.arch}"};
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.mirrorball.cli;
+
+import io.mirrorball.config.ConfigLoader;
+import io.mirrorball.config.MirrorballConfig;
+import io.mirrorball.web.GatewayServer;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mirrorball serve [--config FILE]}: loads the configuration (the file, else
+ * {@code conf/mirrorball.yml} when the working directory has one, else the built-in defaults; the
+ * {@code MIRRORBALL_*} environment overrides always apply), starts the gateway and runs until the
+ * process is stopped. An invalid configuration fails before anything starts (exit code 2, see
+ * {@link Main}).
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+        description = {"Run the registry gateway.",
+            "Configuration: --config FILE, else conf/mirrorball.yml if present, else built-in defaults;",
+            "every key can be overridden as MIRRORBALL_<PATH>, e.g. MIRRORBALL_HTTP_ADDR=:5000."})
+final class ServeCommand implements Callable<Integer> {
+    static final Path DEFAULT_CONFIG = Path.of("conf", "mirrorball.yml");
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "YAML configuration file. Default: conf/mirrorball.yml if it exists, else built-in defaults.")
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
+    private final Map<String, String> env;
+
+    ServeCommand(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
+
+    /** The configuration this command would run with; throws ConfigException when it is invalid. */
+    MirrorballConfig loadConfig() {
+        Optional<Path> file = config != null ? Optional.of(config)
+                : Files.isRegularFile(DEFAULT_CONFIG) ? Optional.of(DEFAULT_CONFIG) : Optional.empty();
+        return ConfigLoader.load(file, env);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        MirrorballConfig loaded = loadConfig();
+        PrintWriter out = spec.commandLine().getOut();
+        try (GatewayServer server = GatewayServer.start(loaded)) {
+            out.println("mirrorball " + Main.version() + " listening on " + server.uri() + " (ipfs: "
+                    + loaded.storage().ipfs().node() + ", upstream: "
+                    + (loaded.upstream().enabled() ? loaded.upstream().url() : "none") + ")");
+            out.flush();
+            server.join();
+        }
+        return 0;
+    }
+}
