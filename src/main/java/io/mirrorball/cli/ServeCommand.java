@@ -52,12 +52,15 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         MirrorballConfig loaded = loadConfig();
         PrintWriter out = spec.commandLine().getOut();
-        try (GatewayServer server = GatewayServer.start(loaded)) {
+        GatewayServer server = GatewayServer.start(loaded);
+        try {
             out.println("mirrorball " + Main.version() + " listening on " + server.uri() + " (ipfs: "
                     + loaded.storage().ipfs().node() + ", upstream: "
                     + (loaded.upstream().enabled() ? loaded.upstream().url() : "none") + ")");
             out.flush();
             server.join();
+        } finally {
+            server.close();
         }
         return 0;
     }

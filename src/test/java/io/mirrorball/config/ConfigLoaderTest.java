@@ -140,6 +140,26 @@ final class ConfigLoaderTest {
         assertEquals(ConfigLoader.load(Optional.empty(), Map.of()), yaml(text));
     }
 
+    /** Plain YAML scalars: unquoted addresses, YAML booleans, numbers where strings are expected. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            http:\n  addr: :6000\n                    | 0.0.0.0:6000
+            http:\n  addr: 127.0.0.1:6001\n           | 127.0.0.1:6001
+            http: {addr: 'localhost:6002'}\n          | localhost:6002
+            """)
+    void load_yamlScalarForms_areRead(String text, String expected) throws IOException {
+        MirrorballConfig.Http http = yaml(text.replace("\\n", "\n")).http();
+        assertEquals(expected, http.host() + ":" + http.port());
+    }
+
+    @Test
+    void load_yamlNativeBooleansAndDurations_areRead() throws IOException {
+        MirrorballConfig c = yaml("storage: {ipfs: {clone: false}}\nupstream: {mirror: yes, tag-ttl: 0}\n");
+        assertFalse(c.storage().ipfs().cloneEnabled());
+        assertTrue(c.upstream().mirror());
+        assertEquals(Duration.ZERO, c.upstream().tagTtl());
+    }
+
     @Test
     void load_envOverridesYaml() throws IOException {
         Path file = tmp.resolve("m.yml");
