@@ -37,15 +37,23 @@ final class Blockstore {
     private final Set<Path> pendingFiles = ConcurrentHashMap.newKeySet();
     private final Set<Path> pendingDirs = ConcurrentHashMap.newKeySet();
     private final AtomicLong tmpCounter = new AtomicLong();
+    private final Set<Path> knownDirs = ConcurrentHashMap.newKeySet();
+    private final GatewayFetcher fetcher;
 
-    private Blockstore(Path blocks) {
+    private Blockstore(Path blocks, GatewayFetcher fetcher) {
         this.blocks = blocks;
         this.tmp = blocks.resolve(".tmp");
+        this.fetcher = fetcher;
     }
 
     static Blockstore open(Path blocks) throws IOException {
+        return open(blocks, null);
+    }
+
+    /** A blockstore that fetches missing blocks through {@code fetcher} (null for none) in {@link #get}. */
+    static Blockstore open(Path blocks, GatewayFetcher fetcher) throws IOException {
         Files.createDirectories(blocks.resolve(".tmp"));
-        Blockstore store = new Blockstore(blocks);
+        Blockstore store = new Blockstore(blocks, fetcher);
         // temp files of a process that was killed: never renamed into place, so never referenced
         try (DirectoryStream<Path> stale = Files.newDirectoryStream(store.tmp)) {
             for (Path file : stale) {
@@ -71,9 +79,12 @@ final class Blockstore {
             // write it below
         }
         Path dir = file.getParent();
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir);
-            pendingDirs.add(blocks);
+        if (!knownDirs.contains(dir)) {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+                pendingDirs.add(blocks);
+            }
+            knownDirs.add(dir);
         }
         Path temp = tmp.resolve(Thread.currentThread().getId() + "-" + tmpCounter.incrementAndGet());
         try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -108,18 +119,25 @@ final class Blockstore {
         }
     }
 
-    /** The block's bytes after checking them against the CID. */
+    /**
+     * The block's bytes after checking them against the CID. A block that is not here is fetched
+     * from the gateways, when there are any, and stored.
+     */
     byte[] get(Cid cid) throws IOException {
-        byte[] block = read(cid).orElseThrow(() -> new IpfsNotFoundException("block " + cid + " not found"));
+        Optional<byte[]> local = read(cid);
+        if (local.isEmpty() && fetcher != null) {
+            Optional<byte[]> fetched = fetcher.fetch(cid);
+            if (fetched.isPresent()) {
+                put(fetched.get());
+                return fetched.get();
+            }
+        }
+        byte[] block = local.orElseThrow(() -> new IpfsNotFoundException("block " + cid + " not found"));
         if (!MessageDigest.isEqual(UnixFs.sha256(block), cid.sha256Digest())) {
             throw new IpfsException(IpfsException.Kind.CORRUPT, "block " + cid + " is corrupt on disk: "
                     + file(cid.sha256Digest()));
         }
         return block;
-    }
-
-    boolean has(Cid cid) {
-        return cid.isSha256() && Files.exists(file(cid.sha256Digest()));
     }
 
     Optional<Long> size(Cid cid) throws IOException {

@@ -3,6 +3,7 @@ package io.mirrorball.ipfs;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -63,7 +65,7 @@ public final class EmbeddedNode implements IpfsNode {
     private volatile boolean closed;
 
     private EmbeddedNode(Path dir, FileChannel lockChannel, FileLock lock, Blockstore blocks, Mfs mfs, Pins pins,
-            String peerId) {
+            String peerId, ExecutorService threads) {
         this.dir = dir;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -71,12 +73,24 @@ public final class EmbeddedNode implements IpfsNode {
         this.mfs = mfs;
         this.pins = pins;
         this.peerId = peerId;
-        AtomicInteger threads = new AtomicInteger();
-        this.writers = Executors.newCachedThreadPool(r -> {
-            Thread thread = new Thread(r, "embedded-block-writer-" + threads.incrementAndGet());
+        this.writers = threads;
+    }
+
+    /** Daemon threads named after the node (block writers and gateway fetches). */
+    private static final class NamedThreads implements java.util.concurrent.ThreadFactory {
+        private final String prefix;
+        private final AtomicInteger count = new AtomicInteger();
+
+        NamedThreads(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread thread = new Thread(r, prefix + "-" + count.incrementAndGet());
             thread.setDaemon(true);
             return thread;
-        });
+        }
     }
 
     /**
@@ -84,6 +98,15 @@ public final class EmbeddedNode implements IpfsNode {
      * open of the same directory fails until the first is closed (or its process died).
      */
     public static EmbeddedNode open(Path dir) throws IOException {
+        return open(dir, List.of(), Duration.ofSeconds(30));
+    }
+
+    /**
+     * Opens the node in {@code dir}; blocks it does not have are fetched from these IPFS HTTP
+     * trustless gateways (e.g. {@code https://trustless-gateway.link}), each verified against its CID
+     * and then stored. {@code timeout} bounds each gateway request.
+     */
+    public static EmbeddedNode open(Path dir, List<URI> gateways, Duration timeout) throws IOException {
         Files.createDirectories(dir);
         FileChannel channel = FileChannel.open(dir.resolve("repo.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
@@ -101,12 +124,15 @@ public final class EmbeddedNode implements IpfsNode {
             throw new IpfsException(IpfsException.Kind.UNAVAILABLE, "embedded IPFS node " + dir
                     + " is already open (repo.lock is held)");
         }
+        ExecutorService threads = Executors.newCachedThreadPool(new NamedThreads(dir.getFileName() + "-embedded-ipfs"));
         try {
-            Blockstore blocks = Blockstore.open(dir.resolve("blocks"));
+            GatewayFetcher fetcher = gateways.isEmpty() ? null : new GatewayFetcher(gateways, timeout, threads);
+            Blockstore blocks = Blockstore.open(dir.resolve("blocks"), fetcher);
             Mfs mfs = Mfs.open(blocks, dir.resolve("mfs-root"));
             Pins pins = Pins.open(dir.resolve("pins"));
-            return new EmbeddedNode(dir, channel, lock, blocks, mfs, pins, identity(dir.resolve("identity")));
+            return new EmbeddedNode(dir, channel, lock, blocks, mfs, pins, identity(dir.resolve("identity")), threads);
         } catch (IOException | RuntimeException e) {
+            threads.shutdownNow();
             lock.release();
             channel.close();
             throw e;
@@ -238,7 +264,12 @@ public final class EmbeddedNode implements IpfsNode {
     public void pinAdd(Cid cid) throws IOException {
         ensureOpen();
         List<Cid> missing = new ArrayList<>();
-        walk(cid, (c, block) -> { }, missing::add, c -> { });
+        List<Cid> corrupt = new ArrayList<>();
+        walk(cid, new HashSet<>(), true, (c, block) -> { }, missing::add, corrupt::add);
+        if (!corrupt.isEmpty()) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, "pin/add " + cid + ": " + corrupt.size()
+                    + " corrupt block(s), first " + corrupt.get(0));
+        }
         if (!missing.isEmpty()) {
             throw new IpfsNotFoundException("pin/add " + cid + ": " + missing.size() + " block(s) not found locally, first "
                     + missing.get(0));
@@ -309,7 +340,7 @@ public final class EmbeddedNode implements IpfsNode {
         starts.add(root);
         starts.addAll(pins.roots());
         for (Cid start : starts) {
-            walk(start, seen, (cid, block) -> {
+            walk(start, seen, false, (cid, block) -> {
                 totals[0]++;
                 totals[1] += block.length;
             }, missing::add, corrupt::add);
@@ -367,12 +398,11 @@ public final class EmbeddedNode implements IpfsNode {
         void accept(Cid cid) throws IOException;
     }
 
-    private void walk(Cid root, BlockVisitor visitor, CidSink missing, CidSink corrupt) throws IOException {
-        walk(root, new HashSet<>(), visitor, missing, corrupt);
-    }
-
-    /** Depth-first over the DAG under root, every block once; reports missing and corrupt blocks. */
-    private void walk(Cid root, Set<Cid> seen, BlockVisitor visitor, CidSink missing, CidSink corrupt)
+    /**
+     * Depth-first over the DAG under root, every block once; reports missing and corrupt blocks.
+     * With {@code fetch}, missing blocks are first asked from the gateways.
+     */
+    private void walk(Cid root, Set<Cid> seen, boolean fetch, BlockVisitor visitor, CidSink missing, CidSink corrupt)
             throws IOException {
         Deque<Cid> stack = new ArrayDeque<>();
         stack.push(root);
@@ -386,6 +416,19 @@ public final class EmbeddedNode implements IpfsNode {
                 continue;
             }
             Optional<byte[]> block = blocks.read(cid);
+            if (block.isEmpty() && fetch) {
+                try {
+                    block = Optional.of(blocks.get(cid));
+                } catch (IpfsNotFoundException notThere) {
+                    block = Optional.empty();
+                } catch (IpfsException e) {
+                    if (e.kind() != IpfsException.Kind.CORRUPT) {
+                        throw e;
+                    }
+                    corrupt.accept(cid);
+                    continue;
+                }
+            }
             if (block.isEmpty()) {
                 missing.accept(cid);
                 continue;

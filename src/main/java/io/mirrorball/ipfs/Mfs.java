@@ -115,7 +115,7 @@ final class Mfs {
     /** Stat of the node with this CID. */
     IpfsNode.FileStat stat(Cid cid) throws IOException {
         if (cid.codec() == Cid.RAW) {
-            long size = blocks.size(cid).orElseThrow(() -> new IpfsNotFoundException("block " + cid + " not found"));
+            long size = rawSize(cid);
             return new IpfsNode.FileStat(cid, size, size, false);
         }
         byte[] block = blocks.get(cid);
@@ -152,10 +152,16 @@ final class Mfs {
     /** The cumulative size of a node: its Tsize in a parent link. */
     long cumulativeSize(Cid cid) throws IOException {
         if (cid.codec() == Cid.RAW) {
-            return blocks.size(cid).orElseThrow(() -> new IpfsNotFoundException("block " + cid + " not found"));
+            return rawSize(cid);
         }
         byte[] block = blocks.get(cid);
         return block.length + decode(cid, block).linkedSize();
+    }
+
+    /** Size of a raw block: from the file system, or by fetching it when it is not here. */
+    private long rawSize(Cid cid) throws IOException {
+        Optional<Long> size = blocks.size(cid);
+        return size.isPresent() ? size.get() : blocks.get(cid).length;
     }
 
     // ---- mutations (one at a time, each committed) ----

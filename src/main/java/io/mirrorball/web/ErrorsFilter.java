@@ -73,7 +73,11 @@ public final class ErrorsFilter extends HttpFilter {
         } else {
             LOG.debug("{} {}: {}", request.getMethod(), request.getRequestURI(), error.getMessage());
         }
+        String requestId = response.getHeader("X-Request-Id");
         response.reset();
+        if (requestId != null) {
+            response.setHeader("X-Request-Id", requestId);
+        }
         error.headers().forEach(response::setHeader);
         response.setHeader("Docker-Distribution-API-Version", "registry/2.0");
         Map<String, Object> entry = new LinkedHashMap<>();

@@ -140,15 +140,15 @@ final class ConfigLoaderTest {
         assertEquals(ConfigLoader.load(Optional.empty(), Map.of()), yaml(text));
     }
 
-    /** Plain YAML scalars: unquoted addresses, YAML booleans, numbers where strings are expected. */
+    /** Plain YAML scalars, such as unquoted addresses ('~' stands for a line break). */
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            http:\n  addr: :6000\n                    | 0.0.0.0:6000
-            http:\n  addr: 127.0.0.1:6001\n           | 127.0.0.1:6001
-            http: {addr: 'localhost:6002'}\n          | localhost:6002
+            http:~  addr: :6000~                    | 0.0.0.0:6000
+            http:~  addr: 127.0.0.1:6001~           | 127.0.0.1:6001
+            http: {addr: 'localhost:6002'}~         | localhost:6002
             """)
     void load_yamlScalarForms_areRead(String text, String expected) throws IOException {
-        MirrorballConfig.Http http = yaml(text.replace("\\n", "\n")).http();
+        MirrorballConfig.Http http = yaml(text.replace('~', '\n')).http();
         assertEquals(expected, http.host() + ":" + http.port());
     }
 

@@ -79,6 +79,7 @@ final class ImportBench {
         System.out.printf("commit (fsync all)    %.2f s  (files/cp into MFS after the last add: syncs %d blocks)%n",
                 commitSeconds[0], size / CHUNK + 1);
         if (kit) {
+            Files.createDirectories(work.resolve("kit"));
             try (KitNode node = KitNode.start(work.resolve("kit"))) {
                 KitRpc rpc = new KitRpc(node);
                 long start = System.nanoTime();

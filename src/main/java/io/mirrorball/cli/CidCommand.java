@@ -1,0 +1,82 @@
+package io.mirrorball.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code mirrorball cid NAME[:TAG|@DIGEST]}: asks a running gateway for the IPFS CID of an image
+ * (the {@code X-Ipfs-Path} header of a manifest HEAD) and prints it.
+ */
+@Command(name = "cid", mixinStandardHelpOptions = true,
+        description = "Print the IPFS CID of an image pushed to (or pulled through) a mirrorball gateway.")
+public final class CidCommand implements Callable<Integer> {
+    private static final String ACCEPT = String.join(", ",
+            "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.docker.distribution.manifest.v2+json");
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "name:tag or name@sha256:..., e.g. org/app:v1")
+    String image;
+
+    @Option(names = "--registry", paramLabel = "URL", defaultValue = "http://127.0.0.1:5000",
+            description = "the gateway (default: ${DEFAULT-VALUE})")
+    String registry;
+
+    @Option(names = "--user", paramLabel = "USER:PASSWORD", description = "Basic credentials, if the gateway needs them")
+    String user;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String name;
+        String reference;
+        int at = image.indexOf('@');
+        if (at > 0) {
+            name = image.substring(0, at);
+            reference = image.substring(at + 1);
+        } else {
+            int colon = image.lastIndexOf(':');
+            boolean hasTag = colon > image.lastIndexOf('/');
+            name = hasTag ? image.substring(0, colon) : image;
+            reference = hasTag ? image.substring(colon + 1) : "latest";
+        }
+        URI uri = URI.create(registry.replaceAll("/+$", "") + "/v2/" + name + "/manifests/" + reference);
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Accept", ACCEPT);
+        if (user != null) {
+            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                    user.getBytes(StandardCharsets.UTF_8)));
+        }
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
+        if (response.statusCode() != 200) {
+            err.println("mirrorball cid: " + name + ":" + reference + ": the gateway answered " + response.statusCode());
+            return 1;
+        }
+        String path = response.headers().firstValue("X-Ipfs-Path").orElse(null);
+        if (path == null || !path.startsWith("/ipfs/")) {
+            err.println("mirrorball cid: " + name + ":" + reference + " has no IPFS CID at " + registry
+                    + " (not published there)");
+            return 1;
+        }
+        out.println(path.substring("/ipfs/".length()));
+        return 0;
+    }
+}
