@@ -12,14 +12,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Writes an import's blocks on another thread, so that hashing the next chunk overlaps writing the
- * previous ones. Four chunk buffers circulate: one being filled and hashed by the importer, the others
- * queued or being written by two writer threads (writing a block file costs more CPU in the kernel
- * than hashing it, so two writers keep up with one hasher); the importer waits when all four are in
- * use (backpressure), so an import never holds more than four chunks. Used for one import, then closed.
+ * previous ones. Three chunk buffers circulate: one being filled and hashed by the importer, one
+ * queued, one being written by the writer thread; the importer waits when all three are in use
+ * (backpressure), so an import never holds more than three chunks. Used for one import, then closed.
  */
 final class BlockWriter implements Importer.BlockSink, AutoCloseable {
-    private static final int BUFFERS = 4;
-    private static final int THREADS = 2;
+    private static final int BUFFERS = 3;
+    /** One writer: measured on 2 shared cores, a second writer thread only added contention. */
+    private static final int THREADS = 1;
     private static final Job END = new Job(null, null, 0, false);
 
     private final Blockstore store;

@@ -70,13 +70,10 @@ final class Blockstore {
                     + MAX_BLOCK + "-byte limit");
         }
         Path file = file(digest);
-        try {
-            if (Files.size(file) == length) {
-                pendingFiles.add(file); // may have been written, not yet synced, by a process that died
-                return;
-            }
-        } catch (NoSuchFileException absent) {
-            // write it below
+        // java.io.File#length is 0 for a missing file, without the cost of an exception per new block
+        if (file.toFile().length() == length && (length > 0 || Files.exists(file))) {
+            pendingFiles.add(file); // may have been written, not yet synced, by a process that died
+            return;
         }
         Path dir = file.getParent();
         if (!knownDirs.contains(dir)) {
@@ -155,6 +152,8 @@ final class Blockstore {
         for (Path file : files) {
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
                 channel.force(true);
+            } catch (NoSuchFileException deletedBehindOurBack) {
+                // removed by someone else since it was written: nothing to sync, and fsck reports it
             }
         }
         files.forEach(pendingFiles::remove);

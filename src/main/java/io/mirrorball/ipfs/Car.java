@@ -152,6 +152,14 @@ final class Car {
 
     /** Reads a CAR v1 stream to its end (not closed), storing every block after verifying it; returns the roots. */
     static List<Cid> importCar(InputStream in, BlockTarget target) throws IOException {
+        try {
+            return readCar(in, target);
+        } catch (EOFException e) {
+            throw new IpfsException(IpfsException.Kind.FAILED, "dag/import: truncated CAR stream: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Cid> readCar(InputStream in, BlockTarget target) throws IOException {
         long headerLength = readVarint(in);
         if (headerLength <= 0 || headerLength > MAX_HEADER) {
             throw new IpfsException(IpfsException.Kind.FAILED, "dag/import: invalid CAR header length " + headerLength);

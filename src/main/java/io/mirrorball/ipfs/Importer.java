@@ -15,7 +15,7 @@ import java.util.List;
  * one node is left; a file of one chunk (or of 0 bytes) is that raw leaf itself.
  *
  * <p>It streams: it holds the chunks its sink has not written yet (see {@link BlockWriter}: at most
- * four) and the unfinished link layers (at most 174 entries per level), and hashes every chunk
+ * three) and the unfinished link layers (at most 174 entries per level), and hashes every chunk
  * once. A full group is reduced to its parent as soon as it is complete, which gives the same tree
  * as reducing level by level at the end.
  */

@@ -3,10 +3,17 @@ package io.mirrorball.web;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.ipfs.EmbeddedNode;
 import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.KuboRpcNode;
 import java.io.IOException;
+import java.time.Duration;
 
-/** Opens the IPFS node that storage.ipfs.node names. (Lead: Kubo RPC pending KuboRpcNode.) */
+/** Opens the IPFS node that storage.ipfs.node names: the embedded node, or Kubo's RPC API. */
 final class IpfsNodes {
+    /** A node that does not accept a connection in this time is down: 503 quickly, not a hang. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    /** Longest silence on an open RPC (a cat of a block that must come from the network). */
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(120);
+
     private IpfsNodes() {
     }
 
@@ -14,6 +21,7 @@ final class IpfsNodes {
         if (config.isEmbedded()) {
             return EmbeddedNode.open(config.embedded().path());
         }
-        throw new IOException("no IPFS node implementation yet for " + config.node());
+        // several URLs: the first is used (spreading load over several nodes is not built yet)
+        return KuboRpcNode.connect(config.node().split(",")[0].trim(), CONNECT_TIMEOUT, READ_TIMEOUT);
     }
 }

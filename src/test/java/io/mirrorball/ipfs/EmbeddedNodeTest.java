@@ -15,30 +15,43 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import java.io.UncheckedIOException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** EmbeddedNode's own behaviour: reads, MFS, pins, CAR, persistence and fsck. */
-final class EmbeddedNodeTest {
-    private static final int CHUNK = 262_144;
-
+/** The IpfsNode contract on EmbeddedNode, plus its own behaviour: persistence, locking, fsck, CAR checks. */
+final class EmbeddedNodeTest extends IpfsNodeContract {
     @TempDir
     Path dir;
 
     private EmbeddedNode node;
 
-    @BeforeEach
-    void open() throws IOException {
-        node = EmbeddedNode.open(dir.resolve("node"));
+    /** Closes the node after every @AfterEach (the contract's included, which still uses it). */
+    @RegisterExtension
+    final AfterEachCallback closeNode = context -> {
+        if (node != null) {
+            node.close();
+        }
+    };
+
+    @Override
+    protected IpfsNode node() {
+        return embedded();
     }
 
-    @AfterEach
-    void close() throws IOException {
-        node.close();
+    private EmbeddedNode embedded() {
+        if (node == null) {
+            try {
+                node = EmbeddedNode.open(dir.resolve("node"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return node;
     }
 
     @ParameterizedTest(name = "size {0} offset {1} length {2}")
@@ -46,8 +59,8 @@ final class EmbeddedNodeTest {
         "0, 0, -1", "1, 0, -1", "1, 1, -1", "100, 10, 20", "262144, 262143, -1", "262145, 262143, 2",
         "786439, 0, -1", "786439, 262140, 262150", "786439, 786438, 100", "786439, 786439, -1",
         "786439, 900000, -1", "45875200, 45613055, 262146", "45875201, 45875200, 5"})
-    void cat_range_returnsThoseBytes(long size, long offset, long length) throws IOException {
-        Cid cid = node.add(TestBytes.of(size, size)).cid();
+    void cat_rangeOfFileSizes_returnsThoseBytes(long size, long offset, long length) throws IOException {
+        Cid cid = embedded().add(TestBytes.of(size, size)).cid();
         long end = length < 0 ? size : Math.min(size, offset + length);
         long expected = Math.max(0, end - Math.max(0, Math.min(offset, size)));
         byte[] want;
@@ -56,7 +69,7 @@ final class EmbeddedNodeTest {
             want = all.readNBytes((int) expected);
         }
 
-        try (InputStream in = node.cat(cid.toString(), offset, length)) {
+        try (InputStream in = embedded().cat(cid.toString(), offset, length)) {
             assertArrayEquals(want, in.readAllBytes());
         }
     }
@@ -64,194 +77,197 @@ final class EmbeddedNodeTest {
     @Test
     void cat_wholeMultiLevelFile_streamsEveryByte() throws Exception {
         long size = 175L * CHUNK + 3;
-        Cid cid = node.add(TestBytes.of(9, size)).cid();
+        Cid cid = embedded().add(TestBytes.of(9, size)).cid();
         java.security.MessageDigest expected = java.security.MessageDigest.getInstance("SHA-256");
         java.security.MessageDigest actual = java.security.MessageDigest.getInstance("SHA-256");
         try (InputStream want = TestBytes.of(9, size)) {
             want.transferTo(new java.security.DigestOutputStream(OutputStreamNull.INSTANCE, expected));
         }
-        try (InputStream in = node.cat("/ipfs/" + cid, 0, -1)) {
+        try (InputStream in = embedded().cat("/ipfs/" + cid, 0, -1)) {
             assertEquals(size, in.transferTo(new java.security.DigestOutputStream(OutputStreamNull.INSTANCE, actual)));
         }
         assertArrayEquals(expected.digest(), actual.digest());
     }
 
     @Test
-    void cat_pathInsideDirectory_readsTheFile() throws IOException {
-        node.filesWrite("/d/sub/f", "hello".getBytes(StandardCharsets.UTF_8));
-        Cid d = node.filesFlush("/d");
-        try (InputStream in = node.cat(d + "/sub/f", 1, 3)) {
+    void cat_pathThroughDirectories_readsRangeAndRefusesDirectory() throws IOException {
+        embedded().filesWrite("/d/sub/f", "hello".getBytes(StandardCharsets.UTF_8));
+        Cid d = embedded().filesFlush("/d");
+        try (InputStream in = embedded().cat(d + "/sub/f", 1, 3)) {
             assertEquals("ell", new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
-        assertThrows(IpfsNotFoundException.class, () -> node.cat(d + "/sub/nope", 0, -1));
-        IpfsException directory = assertThrows(IpfsException.class, () -> node.cat(d + "/sub", 0, -1));
+        assertThrows(IpfsNotFoundException.class, () -> embedded().cat(d + "/sub/nope", 0, -1));
+        IpfsException directory = assertThrows(IpfsException.class, () -> embedded().cat(d + "/sub", 0, -1));
         assertTrue(directory.getMessage().contains("directory"), directory.getMessage());
     }
 
     @Test
     void cat_unknownCid_isNotFound() {
         Cid absent = Cid.sha256(Cid.RAW, new byte[32]);
-        assertThrows(IpfsNotFoundException.class, () -> node.cat(absent.toString(), 0, -1));
+        assertThrows(IpfsNotFoundException.class, () -> embedded().cat(absent.toString(), 0, -1));
     }
 
     @Test
     void blockPut_thenGetAndStat_roundTrips() throws IOException {
         byte[] block = "raw block".getBytes(StandardCharsets.UTF_8);
-        Cid cid = node.blockPut(block, Cid.RAW);
+        Cid cid = embedded().blockPut(block, Cid.RAW);
 
         assertEquals("bafkrei", cid.toString().substring(0, 7));
-        assertArrayEquals(block, node.blockGet(cid));
-        assertEquals(block.length, node.blockStat(cid).orElseThrow());
-        assertTrue(node.blockStat(Cid.sha256(Cid.RAW, new byte[32])).isEmpty());
+        assertArrayEquals(block, embedded().blockGet(cid));
+        assertEquals(block.length, embedded().blockStat(cid).orElseThrow());
+        assertTrue(embedded().blockStat(Cid.sha256(Cid.RAW, new byte[32])).isEmpty());
     }
 
     @Test
     void blockPut_invalidDagPbOrTooBig_fails() {
-        assertThrows(IpfsException.class, () -> node.blockPut(new byte[] {0x0a, 0x05, 0x01}, Cid.DAG_PB));
-        assertThrows(IpfsException.class, () -> node.blockPut(new byte[1024 * 1024 + 1], Cid.RAW));
+        assertThrows(IpfsException.class, () -> embedded().blockPut(new byte[] {0x0a, 0x05, 0x01}, Cid.DAG_PB));
+        assertThrows(IpfsException.class, () -> embedded().blockPut(new byte[1024 * 1024 + 1], Cid.RAW));
     }
 
     @Test
     void blockGet_corruptFileOnDisk_isCorrupt() throws IOException {
-        Cid cid = node.blockPut("precious".getBytes(StandardCharsets.UTF_8), Cid.RAW);
+        Cid cid = embedded().blockPut("precious".getBytes(StandardCharsets.UTF_8), Cid.RAW);
         Files.writeString(blockFile(cid), "tampered");
 
-        IpfsException e = assertThrows(IpfsException.class, () -> node.blockGet(cid));
+        IpfsException e = assertThrows(IpfsException.class, () -> embedded().blockGet(cid));
         assertEquals(IpfsException.Kind.CORRUPT, e.kind());
     }
 
     @Test
     void files_writeReadStatLs_behaveAsKubo() throws IOException {
-        node.filesWrite("/a/b/link", "sha256:abc".getBytes(StandardCharsets.UTF_8));
-        node.filesMkdir("/a/empty");
-        node.filesMkdir("/a/empty");
+        embedded().filesWrite("/a/b/link", "sha256:abc".getBytes(StandardCharsets.UTF_8));
+        embedded().filesMkdir("/a/empty");
+        embedded().filesMkdir("/a/empty");
 
-        try (InputStream in = node.filesRead("/a/b/link", 7, -1)) {
+        try (InputStream in = embedded().filesRead("/a/b/link", 7, -1)) {
             assertEquals("abc", new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
-        IpfsNode.FileStat file = node.filesStat("/a/b/link").orElseThrow();
+        IpfsNode.FileStat file = embedded().filesStat("/a/b/link").orElseThrow();
         assertEquals(10, file.size());
         assertFalse(file.directory());
-        IpfsNode.FileStat a = node.filesStat("/a").orElseThrow();
+        IpfsNode.FileStat a = embedded().filesStat("/a").orElseThrow();
         assertTrue(a.directory());
         assertEquals(0, a.size());
-        assertTrue(node.filesStat("/a/nope").isEmpty());
-        assertEquals(List.of(new IpfsNode.FileEntry("b", node.filesStat("/a/b").orElseThrow().cid(), 0, true),
+        assertTrue(embedded().filesStat("/a/nope").isEmpty());
+        assertEquals(List.of(new IpfsNode.FileEntry("b", embedded().filesStat("/a/b").orElseThrow().cid(), 0, true),
                 new IpfsNode.FileEntry("empty", UnixFs.cidOf(UnixFs.emptyDirectoryBlock()), 0, true)),
-                node.filesLs("/a"));
-        assertThrows(IpfsNotFoundException.class, () -> node.filesLs("/nope"));
-        assertThrows(IpfsException.class, () -> node.filesMkdir("/a/b/link"));
-        assertThrows(IpfsException.class, () -> node.filesWrite("/a/b", new byte[1]));
+                embedded().filesLs("/a"));
+        assertThrows(IpfsNotFoundException.class, () -> embedded().filesLs("/nope"));
+        assertThrows(IpfsException.class, () -> embedded().filesMkdir("/a/b/link"));
+        assertThrows(IpfsException.class, () -> embedded().filesWrite("/a/b", new byte[1]));
     }
 
     @Test
     void filesWrite_existingFile_replacesIt() throws IOException {
-        node.filesWrite("/f", "first version".getBytes(StandardCharsets.UTF_8));
-        node.filesWrite("/f", "2nd".getBytes(StandardCharsets.UTF_8));
-        try (InputStream in = node.filesRead("/f", 0, -1)) {
+        embedded().filesWrite("/f", "first version".getBytes(StandardCharsets.UTF_8));
+        embedded().filesWrite("/f", "2nd".getBytes(StandardCharsets.UTF_8));
+        try (InputStream in = embedded().filesRead("/f", 0, -1)) {
             assertEquals("2nd", new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
     }
 
     @Test
     void filesCp_fromIpfsAndMfs_createsParentsAndRefusesExisting() throws IOException {
-        Cid cid = node.add(TestBytes.of(3, 600_000)).cid();
-        node.filesCp("/ipfs/" + cid, "/blobs/sha256/ab/abcd/data");
-        node.filesCp("/blobs", "/copy/blobs");
+        Cid cid = embedded().add(TestBytes.of(3, 600_000)).cid();
+        embedded().filesCp("/ipfs/" + cid, "/blobs/sha256/ab/abcd/data");
+        embedded().filesCp("/blobs", "/copy/blobs");
 
-        assertEquals(cid, node.filesStat("/copy/blobs/sha256/ab/abcd/data").orElseThrow().cid());
-        assertEquals(600_000, node.filesStat("/blobs/sha256/ab/abcd/data").orElseThrow().size());
-        assertThrows(IpfsException.class, () -> node.filesCp("/ipfs/" + cid, "/blobs/sha256/ab/abcd/data"));
-        assertThrows(IpfsNotFoundException.class, () -> node.filesCp("/nope", "/x"));
+        assertEquals(cid, embedded().filesStat("/copy/blobs/sha256/ab/abcd/data").orElseThrow().cid());
+        assertEquals(600_000, embedded().filesStat("/blobs/sha256/ab/abcd/data").orElseThrow().size());
+        assertThrows(IpfsException.class, () -> embedded().filesCp("/ipfs/" + cid, "/blobs/sha256/ab/abcd/data"));
+        assertThrows(IpfsNotFoundException.class, () -> embedded().filesCp("/nope", "/x"));
         assertThrows(IpfsNotFoundException.class,
-                () -> node.filesCp("/ipfs/" + Cid.sha256(Cid.RAW, new byte[32]), "/x"));
+                () -> embedded().filesCp("/ipfs/" + Cid.sha256(Cid.RAW, new byte[32]), "/x"));
     }
 
     @Test
     void filesCp_multiBlockFile_linkTsizeIsCumulativeAsInKubo() throws IOException {
-        Cid cid = node.add(TestBytes.of(4, 600_000)).cid();
-        node.filesCp("/ipfs/" + cid, "/x/sub/f");
+        Cid cid = embedded().add(TestBytes.of(4, 600_000)).cid();
+        embedded().filesCp("/ipfs/" + cid, "/x/sub/f");
 
-        long fileTotal = UnixFs.cumulativeSize(node.blockGet(cid));
-        DagPb.Decoded sub = DagPb.decode(node.blockGet(node.filesFlush("/x/sub")));
+        long fileTotal = UnixFs.cumulativeSize(embedded().blockGet(cid));
+        DagPb.Decoded sub = DagPb.decode(embedded().blockGet(embedded().filesFlush("/x/sub")));
         assertEquals(List.of(new DagPb.Link("f", cid, fileTotal)), sub.links());
         assertTrue(fileTotal > 600_000);
-        DagPb.Decoded x = DagPb.decode(node.blockGet(node.filesFlush("/x")));
-        assertEquals(node.filesStat("/x/sub").orElseThrow().cumulativeSize(), x.links().get(0).size());
-        assertEquals(node.filesStat("/x").orElseThrow().cumulativeSize(),
-                node.blockGet(node.filesFlush("/x")).length + x.links().get(0).size());
+        DagPb.Decoded x = DagPb.decode(embedded().blockGet(embedded().filesFlush("/x")));
+        assertEquals(embedded().filesStat("/x/sub").orElseThrow().cumulativeSize(), x.links().get(0).size());
+        assertEquals(embedded().filesStat("/x").orElseThrow().cumulativeSize(),
+                embedded().blockGet(embedded().filesFlush("/x")).length + x.links().get(0).size());
     }
 
     @Test
     void filesMv_movesAndRefusesExistingOrIntoItself() throws IOException {
-        node.filesWrite("/r/a/f", new byte[] {1});
-        node.filesWrite("/r/b", new byte[] {2});
-        node.filesMv("/r/a", "/r/c");
+        embedded().filesWrite("/r/a/f", new byte[] {1});
+        embedded().filesWrite("/r/b", new byte[] {2});
+        embedded().filesMv("/r/a", "/r/c");
 
-        assertTrue(node.filesStat("/r/a").isEmpty());
-        assertTrue(node.filesStat("/r/c/f").isPresent());
-        assertThrows(IpfsException.class, () -> node.filesMv("/r/c", "/r/b"));
-        assertThrows(IpfsException.class, () -> node.filesMv("/r/c", "/r/c/inside"));
-        assertThrows(IpfsNotFoundException.class, () -> node.filesMv("/r/nope", "/r/d"));
-        assertThrows(IpfsNotFoundException.class, () -> node.filesMv("/r/b", "/missing/parent/b"));
+        assertTrue(embedded().filesStat("/r/a").isEmpty());
+        assertTrue(embedded().filesStat("/r/c/f").isPresent());
+        assertThrows(IpfsException.class, () -> embedded().filesMv("/r/c", "/r/b"));
+        assertThrows(IpfsException.class, () -> embedded().filesMv("/r/c", "/r/c/inside"));
+        assertThrows(IpfsNotFoundException.class, () -> embedded().filesMv("/r/nope", "/r/d"));
+        assertThrows(IpfsNotFoundException.class, () -> embedded().filesMv("/r/b", "/missing/parent/b"));
     }
 
     @Test
     void filesRm_recursiveAndMissingIsFine() throws IOException {
-        node.filesWrite("/t/x/y", new byte[] {1});
-        node.filesRm("/t/x");
-        node.filesRm("/t/never");
+        embedded().filesWrite("/t/x/y", new byte[] {1});
+        embedded().filesRm("/t/x");
+        embedded().filesRm("/t/never");
 
-        assertEquals(List.of(), node.filesLs("/t"));
-        assertThrows(IpfsException.class, () -> node.filesRm("/"));
+        assertEquals(List.of(), embedded().filesLs("/t"));
+        assertThrows(IpfsException.class, () -> embedded().filesRm("/"));
     }
 
     @Test
     void filesFlush_root_isTheEmptyDirectoryOnAFreshNode() throws IOException {
-        assertEquals(Cid.parse("bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354"), node.filesFlush("/"));
-        assertThrows(IpfsNotFoundException.class, () -> node.filesFlush("/nope"));
+        try (EmbeddedNode fresh = EmbeddedNode.open(dir.resolve("fresh"))) {
+            assertEquals(Cid.parse(EMPTY_DIRECTORY_CID), fresh.filesFlush("/"));
+            assertThrows(IpfsNotFoundException.class, () -> fresh.filesFlush("/nope"));
+        }
     }
 
     @Test
     void reopen_keepsCommittedMfsAndPins() throws IOException {
-        Cid cid = node.add(TestBytes.of(5, 2 * CHUNK + 1)).cid();
-        node.filesCp("/ipfs/" + cid, "/keep/data");
-        node.pinAdd(cid);
-        Cid root = node.filesFlush("/");
-        node.close();
+        Cid cid = embedded().add(TestBytes.of(5, 2 * CHUNK + 1)).cid();
+        embedded().filesCp("/ipfs/" + cid, "/keep/data");
+        embedded().pinAdd(cid);
+        Cid root = embedded().filesFlush("/");
+        embedded().close();
 
         node = EmbeddedNode.open(dir.resolve("node"));
-        assertEquals(root, node.filesFlush("/"));
-        assertEquals(List.of(cid), node.pins());
-        assertEquals(cid, node.filesStat("/keep/data").orElseThrow().cid());
-        node.pinRm(cid);
-        node.pinRm(cid);
-        assertEquals(List.of(), node.pins());
+        assertEquals(root, embedded().filesFlush("/"));
+        assertEquals(List.of(cid), embedded().pins());
+        assertEquals(cid, embedded().filesStat("/keep/data").orElseThrow().cid());
+        embedded().pinRm(cid);
+        embedded().pinRm(cid);
+        assertEquals(List.of(), embedded().pins());
     }
 
     @Test
     void open_sameDirectoryTwice_fails() {
+        embedded();
         IpfsException e = assertThrows(IpfsException.class, () -> EmbeddedNode.open(dir.resolve("node")));
         assertTrue(e.getMessage().contains("already open"), e.getMessage());
     }
 
     @Test
     void pinAdd_incompleteDag_failsAndPinsNothing() throws IOException {
-        Cid cid = node.add(TestBytes.of(6, 2 * CHUNK + 1)).cid();
-        DagPb.Link leaf = DagPb.decode(node.blockGet(cid)).links().get(1);
+        Cid cid = embedded().add(TestBytes.of(6, 2 * CHUNK + 1)).cid();
+        DagPb.Link leaf = DagPb.decode(embedded().blockGet(cid)).links().get(1);
         Files.delete(blockFile(leaf.cid()));
 
-        assertThrows(IpfsNotFoundException.class, () -> node.pinAdd(cid));
-        assertEquals(List.of(), node.pins());
+        assertThrows(IpfsNotFoundException.class, () -> embedded().pinAdd(cid));
+        assertEquals(List.of(), embedded().pins());
     }
 
     @Test
     void dagExport_thenImportIntoAnotherNode_sameDagAndPinnedRoot() throws IOException {
-        Cid cid = node.add(TestBytes.of(8, 3 * CHUNK + 10)).cid();
-        node.filesCp("/ipfs/" + cid, "/dir/file");
-        Cid d = node.filesFlush("/dir");
+        Cid cid = embedded().add(TestBytes.of(8, 3 * CHUNK + 10)).cid();
+        embedded().filesCp("/ipfs/" + cid, "/dir/file");
+        Cid d = embedded().filesFlush("/dir");
         Path car = dir.resolve("export.car");
-        try (InputStream in = node.dagExport(d)) {
+        try (InputStream in = embedded().dagExport(d)) {
             Files.copy(in, car);
         }
         try (EmbeddedNode other = EmbeddedNode.open(dir.resolve("other"));
@@ -267,9 +283,9 @@ final class EmbeddedNodeTest {
 
     @Test
     void dagImport_blockNotMatchingItsCid_fails() throws IOException {
-        Cid cid = node.blockPut("abc".getBytes(StandardCharsets.UTF_8), Cid.RAW);
+        Cid cid = embedded().blockPut("abc".getBytes(StandardCharsets.UTF_8), Cid.RAW);
         byte[] car;
-        try (InputStream in = node.dagExport(cid)) {
+        try (InputStream in = embedded().dagExport(cid)) {
             car = in.readAllBytes();
         }
         car[car.length - 1] = 'x';
@@ -282,21 +298,22 @@ final class EmbeddedNodeTest {
 
     @Test
     void dagImport_garbage_failsCleanly() {
-        assertThrows(IpfsException.class, () -> node.dagImport(new ByteArrayInputStream(new byte[] {5, 1, 2, 3, 4, 5})));
+        assertThrows(IpfsException.class, () -> embedded().dagImport(new ByteArrayInputStream(new byte[] {5, 1, 2, 3, 4, 5})));
     }
 
     @Test
     void fsck_reportsMissingAndCorruptBlocks() throws IOException {
-        Cid a = node.add(TestBytes.of(10, 2 * CHUNK + 1)).cid();
-        node.filesCp("/ipfs/" + a, "/f/a");
-        FsckReport clean = node.fsck();
+        Cid a = embedded().add(TestBytes.of(10, 2 * CHUNK + 1)).cid();
+        embedded().filesCp("/ipfs/" + a, "/f/a");
+        FsckReport clean = embedded().fsck();
         assertTrue(clean.clean(), clean.toString());
-        assertEquals(6, clean.blocksChecked()); // MFS root, /f, the file node and its 3 leaves
+        // MFS root, the contract's empty root dir, /f, the file node and its 3 leaves
+        assertEquals(7, clean.blocksChecked());
 
-        List<DagPb.Link> leaves = DagPb.decode(node.blockGet(a)).links();
+        List<DagPb.Link> leaves = DagPb.decode(embedded().blockGet(a)).links();
         Files.delete(blockFile(leaves.get(0).cid()));
         Files.write(blockFile(leaves.get(2).cid()), new byte[] {1, 2, 3});
-        FsckReport broken = node.fsck();
+        FsckReport broken = embedded().fsck();
 
         assertEquals(List.of(leaves.get(0).cid()), broken.missing());
         assertEquals(List.of(leaves.get(2).cid()), broken.corrupt());
@@ -305,8 +322,8 @@ final class EmbeddedNodeTest {
 
     @Test
     void fsckCommand_cleanStore_exitsZero() throws IOException {
-        node.filesWrite("/x", new byte[] {1, 2, 3});
-        node.close();
+        embedded().filesWrite("/x", new byte[] {1, 2, 3});
+        embedded().close();
         java.io.StringWriter out = new java.io.StringWriter();
         int code = new picocli.CommandLine(new io.mirrorball.cli.FsckCommand()).setOut(new java.io.PrintWriter(out))
                 .execute("--path", dir.resolve("node").toString());
@@ -318,10 +335,10 @@ final class EmbeddedNodeTest {
 
     @Test
     void fsckCommand_corruptStore_exitsOne() throws IOException {
-        Cid cid = node.add(TestBytes.of(11, CHUNK + 1)).cid();
-        node.filesCp("/ipfs/" + cid, "/x");
-        Cid leaf = DagPb.decode(node.blockGet(cid)).links().get(1).cid();
-        node.close();
+        Cid cid = embedded().add(TestBytes.of(11, CHUNK + 1)).cid();
+        embedded().filesCp("/ipfs/" + cid, "/x");
+        Cid leaf = DagPb.decode(embedded().blockGet(cid)).links().get(1).cid();
+        embedded().close();
         Files.write(blockFile(leaf), new byte[] {9});
         java.io.StringWriter out = new java.io.StringWriter();
         int code = new picocli.CommandLine(new io.mirrorball.cli.FsckCommand()).setOut(new java.io.PrintWriter(out))
