@@ -4,6 +4,7 @@ import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.EmbeddedNode;
 import io.mirrorball.ipfs.FsckReport;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code mirrorball fsck --path ./data/ipfs}: checks an embedded node's store. It walks MFS from the
  * committed root and every pinned root, verifies each reachable block against its CID, prints a
- * summary and every missing or corrupt block, and exits 0 when the store is clean, 1 when not.
+ * summary and every missing or corrupt block, and exits 0 when the store is clean, 1 when not, 2 when
+ * the path holds no store.
  * The gateway must not be running on the same store (the store is locked while open).
  */
 @Command(name = "fsck", mixinStandardHelpOptions = true,
@@ -33,6 +35,12 @@ public final class FsckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (!Files.isRegularFile(path.resolve("mfs-root"))) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("fsck: " + path + " is not an embedded IPFS store (no mfs-root file)");
+            err.flush();
+            return 2;
+        }
         try (EmbeddedNode node = EmbeddedNode.open(path)) {
             FsckReport report = node.fsck();
             out.printf("fsck %s: MFS root %s, %d blocks (%d bytes) checked, %d missing, %d corrupt%n",

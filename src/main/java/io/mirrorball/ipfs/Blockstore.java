@@ -63,8 +63,25 @@ final class Blockstore {
         return store;
     }
 
-    /** Stores a block whose sha-256 digest the caller computed (over exactly these bytes). */
+    /**
+     * Stores a block whose sha-256 digest the caller computed (over exactly these bytes). The file is
+     * fsynced by the next {@link #syncPending()}.
+     */
     void put(byte[] digest, byte[] block, int length) throws IOException {
+        write(digest, block, length, true);
+    }
+
+    /**
+     * Stores a block that the MFS log journals (its bytes are in a log record): the file is not
+     * tracked for {@link #syncPending()}, the log syncs it at its checkpoint. Returns the digest.
+     */
+    byte[] putJournaled(byte[] block) throws IOException {
+        byte[] digest = UnixFs.sha256(block);
+        write(digest, block, block.length, false);
+        return digest;
+    }
+
+    private void write(byte[] digest, byte[] block, int length, boolean track) throws IOException {
         if (length > MAX_BLOCK) {
             throw new IpfsException(IpfsException.Kind.FAILED, "block of " + length + " bytes is over the "
                     + MAX_BLOCK + "-byte limit");
@@ -72,14 +89,16 @@ final class Blockstore {
         Path file = file(digest);
         // java.io.File#length is 0 for a missing file, without the cost of an exception per new block
         if (file.toFile().length() == length && (length > 0 || Files.exists(file))) {
-            pendingFiles.add(file); // may have been written, not yet synced, by a process that died
+            if (track) {
+                pendingFiles.add(file); // may have been written, not yet synced, by a process that died
+            }
             return;
         }
         Path dir = file.getParent();
         if (!knownDirs.contains(dir)) {
             if (!Files.isDirectory(dir)) {
                 Files.createDirectories(dir);
-                pendingDirs.add(blocks);
+                pendingDirs.add(blocks); // also for journaled blocks: a checkpoint needs the directory entry
             }
             knownDirs.add(dir);
         }
@@ -95,8 +114,10 @@ final class Blockstore {
         } catch (FileAlreadyExistsException raced) {
             Files.deleteIfExists(temp);
         }
-        pendingFiles.add(file);
-        pendingDirs.add(dir);
+        if (track) {
+            pendingFiles.add(file);
+            pendingDirs.add(dir);
+        }
     }
 
     /** Hashes and stores a block; returns its sha-256 digest. */
@@ -162,6 +183,24 @@ final class Blockstore {
             fsyncDirectory(dir);
         }
         dirs.forEach(pendingDirs::remove);
+    }
+
+    /** Forces these blocks' files, their directories and the blocks directory to disk (missing files are skipped). */
+    void syncBlocks(List<byte[]> digests) throws IOException {
+        Set<Path> dirs = new java.util.HashSet<>();
+        for (byte[] digest : digests) {
+            Path file = file(digest);
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                channel.force(true);
+            } catch (NoSuchFileException deletedBehindOurBack) {
+                continue;
+            }
+            dirs.add(file.getParent());
+        }
+        for (Path dir : dirs) {
+            fsyncDirectory(dir);
+        }
+        fsyncDirectory(blocks);
     }
 
     static void fsyncDirectory(Path dir) throws IOException {

@@ -33,17 +33,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  * dir/blocks/&lt;2 hex&gt;/&lt;sha-256 hex&gt;   one file per block (temp file + rename)
- * dir/mfs-root                         CID of the MFS root directory (replaced atomically)
+ * dir/mfs-log                          MFS commit log: root CID + new blocks per commit (see RootLog)
  * dir/pins                             recursively pinned roots, one CID per line (replaced atomically)
  * dir/identity                         this node's peer id
  * dir/repo.lock                        held while the node is open (one process at a time)
  * </pre>
  *
- * <p>Durability: blocks are written without per-block fsync; before the MFS root or the pin set
- * changes, every block written since the last commit is fsynced, then the pointer file is
- * replaced (temp file, fsync, rename, directory fsync). A crash therefore leaves the last committed
- * root with all of its blocks. Blocks that were only {@code add}ed are durable once something
- * references them (MFS or a pin), as in Kubo, where unreferenced blocks are garbage anyway.
+ * <p>Durability: blocks are written without per-block fsync. Before the MFS root or the pin set
+ * changes, every block {@code add} or {@code block/put} wrote since the last commit is fsynced;
+ * then an MFS commit appends one record (new root plus the directory blocks it created) to the
+ * commit log and fsyncs it, and a pin change replaces the pin file (temp file, fsync, rename,
+ * directory fsync). A crash therefore leaves the last committed root with all of its blocks.
+ * Blocks that were only {@code add}ed are durable once something references them (MFS or a pin),
+ * as in Kubo, where unreferenced blocks are garbage anyway.
  *
  * <p>Thread safety: any number of threads may call any method. MFS mutations are serialised;
  * reads, {@code add} and block operations run concurrently. Not supported: HAMT-sharded directories
@@ -128,7 +130,7 @@ public final class EmbeddedNode implements IpfsNode {
         try {
             GatewayFetcher fetcher = gateways.isEmpty() ? null : new GatewayFetcher(gateways, timeout, threads);
             Blockstore blocks = Blockstore.open(dir.resolve("blocks"), fetcher);
-            Mfs mfs = Mfs.open(blocks, dir.resolve("mfs-root"));
+            Mfs mfs = Mfs.open(blocks, dir);
             Pins pins = Pins.open(dir.resolve("pins"));
             return new EmbeddedNode(dir, channel, lock, blocks, mfs, pins, identity(dir.resolve("identity")), threads);
         } catch (IOException | RuntimeException e) {
@@ -354,6 +356,7 @@ public final class EmbeddedNode implements IpfsNode {
             return;
         }
         closed = true;
+        mfs.close();
         writers.shutdown();
         try {
             if (!writers.awaitTermination(30, TimeUnit.SECONDS)) {

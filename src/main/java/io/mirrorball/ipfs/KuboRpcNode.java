@@ -1,6 +1,7 @@
 package io.mirrorball.ipfs;
 
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -198,8 +199,10 @@ public final class KuboRpcNode implements IpfsNode {
         if (offset > 0) {
             call.opt("offset", Long.toString(offset));
         }
-        if (length >= 0) {
+        if (length > 0) {
             call.opt("length", Long.toString(length));
+        } else if (length == 0) {
+            call.opt("length", "1"); // js-ipfs refuses length=0: read one byte, still failing when missing
         }
         return stream(call, length == 0);
     }
@@ -287,11 +290,9 @@ public final class KuboRpcNode implements IpfsNode {
             call.opt("offset", Long.toString(offset));
         }
         if (length >= 0) {
-            // Kubo reads count, js-ipfs reads length
-            call.opt("count", Long.toString(length)).opt("length", Long.toString(length));
-        }
-        if (length == 0 && filesStat(path).isEmpty()) {
-            throw new IpfsNotFoundException(call + ": file does not exist");
+            // Kubo reads count, js-ipfs reads length (and may refuse 0: read one byte and drop it)
+            String count = Long.toString(Math.max(1, length));
+            call.opt("count", count).opt("length", count);
         }
         return stream(call, length == 0);
     }
@@ -389,8 +390,8 @@ public final class KuboRpcNode implements IpfsNode {
         KuboCar header;
         try {
             header = KuboCar.readHeader(car);
-        } catch (IllegalArgumentException e) {
-            throw new IpfsException(IpfsException.Kind.FAILED, call + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException | EOFException e) {
+            throw new IpfsException(IpfsException.Kind.FAILED, call + ": not a CAR v1 stream: " + e.getMessage(), e);
         }
         String text = text(call, KuboMultipart.of(header.raw(), car));
         for (JsonNode line : lines(call, text)) {

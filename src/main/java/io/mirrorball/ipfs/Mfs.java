@@ -3,30 +3,46 @@ package io.mirrorball.ipfs;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 
 /**
  * The mutable file system: a tree of immutable UnixFS directory blocks whose root CID is the only
- * mutable state. A mutation rewrites the directories on its path (copy on write), syncs the new
- * blocks, then atomically replaces the root pointer file ({@code mfs-root}, temp file + fsync + rename
- * + fsync of the directory). A crash at any moment leaves the last committed root, and every block
- * under it, on disk.
+ * mutable state. A mutation rewrites the directories on its path (copy on write) and commits: the
+ * blocks it references that {@code add} wrote are fsynced, then one record with the new root and
+ * the blocks the mutation created is appended to the commit log and fsynced ({@link RootLog}). A
+ * crash at any moment leaves the last committed root, and every block under it, on disk.
  *
  * <p>Mutations are serialised by one lock. Reads take no lock: they start from the current root (a
- * volatile field) and walk immutable blocks, so they see one committed state throughout.
- * Directories use CIDv1, and their links are sorted by name with cumulative Tsize, as in Kubo.
+ * volatile field, set only after the commit is durable) and walk immutable blocks, so they see one
+ * committed state throughout. Directories use CIDv1, and their links are sorted by name with
+ * cumulative Tsize, as in Kubo.
  */
 final class Mfs {
     private final Blockstore blocks;
-    private final Path rootFile;
+    private final RootLog log;
     private final ReentrantLock writeLock = new ReentrantLock();
+    /** Blocks created by the mutation in progress (guarded by writeLock), journaled by its commit. */
+    private final List<byte[]> created = new ArrayList<>();
+    /** Decoded dag-pb nodes by CID: immutable, so never stale; bounded by an estimate of their size. */
+    private final Cache<Cid, Loaded> nodes = Caffeine.newBuilder()
+            .maximumWeight(32L * 1024 * 1024)
+            .weigher((Cid cid, Loaded loaded) -> 128 + loaded.node().links().size() * 160)
+            .build();
     private volatile Cid root;
+
+    /** A dag-pb UnixFS node as read from the blockstore. */
+    private record Loaded(int blockSize, DagPb.Decoded node, UnixFs.Meta meta) {
+        long cumulativeSize() {
+            return blockSize + node.linkedSize();
+        }
+    }
 
     /** An MFS entry as its parent links to it. */
     record Entry(Cid cid, long tsize) {
@@ -50,30 +66,24 @@ final class Mfs {
         Optional<Entry> apply(Optional<Entry> current) throws IOException;
     }
 
-    private Mfs(Blockstore blocks, Path rootFile, Cid root) {
+    private Mfs(Blockstore blocks, RootLog log) {
         this.blocks = blocks;
-        this.rootFile = rootFile;
-        this.root = root;
+        this.log = log;
+        this.root = log.root();
     }
 
-    static Mfs open(Blockstore blocks, Path rootFile) throws IOException {
-        Cid root;
+    /** Opens MFS in a node's directory: its commit log {@code mfs-log} (see {@link RootLog}). */
+    static Mfs open(Blockstore blocks, Path dir) throws IOException {
+        return new Mfs(blocks, RootLog.open(dir.resolve("mfs-log"), dir.resolve("mfs-root"), blocks));
+    }
+
+    void close() throws IOException {
+        writeLock.lock();
         try {
-            String text = Files.readString(rootFile, StandardCharsets.US_ASCII).trim();
-            try {
-                root = Cid.parse(text);
-            } catch (IllegalArgumentException e) {
-                throw new IpfsException(IpfsException.Kind.CORRUPT, "MFS root file " + rootFile
-                        + " does not hold a CID: '" + text + "'", e);
-            }
-        } catch (NoSuchFileException first) {
-            byte[] empty = UnixFs.emptyDirectoryBlock();
-            blocks.put(empty);
-            root = UnixFs.cidOf(empty);
-            blocks.syncPending();
-            Blockstore.writeAtomically(rootFile, (root + "\n").getBytes(StandardCharsets.US_ASCII));
+            log.close();
+        } finally {
+            writeLock.unlock();
         }
-        return new Mfs(blocks, rootFile, root);
     }
 
     Cid root() {
@@ -118,10 +128,9 @@ final class Mfs {
             long size = rawSize(cid);
             return new IpfsNode.FileStat(cid, size, size, false);
         }
-        byte[] block = blocks.get(cid);
-        DagPb.Decoded node = decode(cid, block);
-        UnixFs.Meta meta = meta(cid, node);
-        long cumulative = block.length + node.linkedSize();
+        Loaded loaded = load(cid);
+        UnixFs.Meta meta = loaded.meta();
+        long cumulative = loaded.cumulativeSize();
         if (meta.isDirectory()) {
             return new IpfsNode.FileStat(cid, 0, cumulative, true);
         }
@@ -154,8 +163,7 @@ final class Mfs {
         if (cid.codec() == Cid.RAW) {
             return rawSize(cid);
         }
-        byte[] block = blocks.get(cid);
-        return block.length + decode(cid, block).linkedSize();
+        return load(cid).cumulativeSize();
     }
 
     /** Size of a raw block: from the file system, or by fetching it when it is not here. */
@@ -188,7 +196,7 @@ final class Mfs {
             if (current.isPresent() && isDirectory(current.get().cid())) {
                 throw new IpfsException(IpfsException.Kind.FAILED, "files/write " + path + ": is a directory");
             }
-            IpfsNode.Added added = Importer.importFile(Importer.direct(blocks), new ByteArrayInputStream(content));
+            IpfsNode.Added added = Importer.importFile(journalingSink(), new ByteArrayInputStream(content));
             return Optional.of(new Entry(added.cid(), cumulativeSize(added.cid())));
         });
     }
@@ -233,6 +241,7 @@ final class Mfs {
             });
             commit(added.cid());
         } finally {
+            created.clear();
             writeLock.unlock();
         }
     }
@@ -248,6 +257,7 @@ final class Mfs {
             Entry updated = rewrite(new Entry(start, -1), names, 0, false, path, current -> Optional.empty());
             commit(updated.cid());
         } finally {
+            created.clear();
             writeLock.unlock();
         }
     }
@@ -259,6 +269,7 @@ final class Mfs {
             Entry updated = rewrite(new Entry(start, -1), names, 0, parents, path, change);
             commit(updated.cid());
         } finally {
+            created.clear();
             writeLock.unlock();
         }
     }
@@ -296,7 +307,7 @@ final class Mfs {
         }
         next.ifPresent(e -> links.add(new DagPb.Link(name, e.cid(), e.tsize())));
         byte[] block = UnixFs.directoryBlock(node.data(), links);
-        blocks.put(block);
+        putBlock(block);
         long tsize = block.length;
         for (DagPb.Link link : links) {
             tsize += link.size();
@@ -304,24 +315,57 @@ final class Mfs {
         return new Entry(UnixFs.cidOf(block), tsize);
     }
 
-    /** Makes the new root durable and visible: blocks first, then the root pointer. */
+    /**
+     * Makes the new root durable and visible: the blocks it references that were written outside
+     * this mutation (by {@code add}) are synced, then one log record holds the root and the blocks
+     * this mutation created. Called with the write lock held.
+     */
     private void commit(Cid newRoot) throws IOException {
-        if (newRoot.equals(root)) {
-            return;
+        try {
+            if (newRoot.equals(root)) {
+                return;
+            }
+            blocks.syncPending();
+            log.commit(newRoot, created);
+            root = newRoot;
+        } finally {
+            created.clear();
         }
-        blocks.syncPending();
-        Blockstore.writeAtomically(rootFile, (newRoot + "\n").getBytes(StandardCharsets.US_ASCII));
-        root = newRoot;
+    }
+
+    /** Stores a block created by the mutation in progress. */
+    private void putBlock(byte[] block) throws IOException {
+        blocks.putJournaled(block);
+        created.add(block);
+    }
+
+    /** An importer sink for small files written by a mutation: their blocks are journaled too. */
+    private Importer.BlockSink journalingSink() {
+        return new Importer.BlockSink() {
+            @Override
+            public byte[] chunkBuffer() {
+                return new byte[Importer.CHUNK];
+            }
+
+            @Override
+            public void put(byte[] digest, byte[] block, int length) throws IOException {
+                putBlock(length == block.length ? block : Arrays.copyOf(block, length));
+            }
+
+            @Override
+            public void finish() {
+            }
+        };
     }
 
     private Entry emptyDirectory() throws IOException {
         byte[] empty = UnixFs.emptyDirectoryBlock();
-        blocks.put(empty);
+        putBlock(empty);
         return new Entry(UnixFs.cidOf(empty), empty.length);
     }
 
     private boolean isDirectory(Cid cid) throws IOException {
-        return cid.codec() == Cid.DAG_PB && meta(cid, decode(cid, blocks.get(cid))).isDirectory();
+        return cid.codec() == Cid.DAG_PB && load(cid).meta().isDirectory();
     }
 
     /** The directory with this CID, or empty when it is a file. */
@@ -329,9 +373,9 @@ final class Mfs {
         if (cid.codec() != Cid.DAG_PB) {
             return Optional.empty();
         }
-        byte[] block = blocks.get(cid);
-        DagPb.Decoded node = decode(cid, block);
-        UnixFs.Meta meta = meta(cid, node);
+        Loaded loaded = load(cid);
+        DagPb.Decoded node = loaded.node();
+        UnixFs.Meta meta = loaded.meta();
         if (meta.type() == UnixFs.TYPE_HAMT_SHARD) {
             throw new IpfsException(IpfsException.Kind.FAILED, path + ": HAMT-sharded directory " + cid
                     + " is not supported by the embedded node");
@@ -340,6 +384,19 @@ final class Mfs {
             return Optional.empty();
         }
         return Optional.of(new Dir(node.data(), node.links()));
+    }
+
+    /** A dag-pb UnixFS node, from the cache or read (and verified) from the blockstore. */
+    private Loaded load(Cid cid) throws IOException {
+        Loaded cached = nodes.getIfPresent(cid);
+        if (cached != null) {
+            return cached;
+        }
+        byte[] block = blocks.get(cid);
+        DagPb.Decoded node = decode(cid, block);
+        Loaded loaded = new Loaded(block.length, node, meta(cid, node));
+        nodes.put(cid, loaded);
+        return loaded;
     }
 
     static DagPb.Decoded decode(Cid cid, byte[] block) throws IpfsException {

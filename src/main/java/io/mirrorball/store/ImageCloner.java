@@ -106,6 +106,7 @@ public final class ImageCloner {
                 }
             }
             if (node.filesStat(paths.repository(address.name())).isEmpty()) {
+                node.filesMkdir(paths.repositories());
                 node.filesMv(staging, paths.repository(address.name()));
                 LOG.info("cloned {} ({} blobs)", address.cid(), disco.get("blobs").size());
             }

@@ -52,6 +52,10 @@ public final class ContentAddressedFilter extends HttpFilter {
         }
         MirrorballConfig.Ipfs ipfs = gateway.config().storage().ipfs();
         gateway.store().cloner().ensurePresent(address.get(), ipfs.cloneEnabled(), ipfs.cloneTimeout());
+        if (route.kind() == RouteKind.MANIFEST && !address.get().isDigest()) {
+            // the image this repository is a copy of; a manifest published here on its own may override it
+            response.setHeader("X-Ipfs-Path", "/ipfs/" + address.get().cid());
+        }
         switch (route.kind()) {
             case MANIFEST -> gateway.manifestHandler().get(route, request, response);
             case BLOB -> gateway.blobHandler().get(route, request, response);

@@ -350,6 +350,52 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
     }
 
     @Test
+    void fsckCommand_pathWithoutStore_exitsTwoAndCreatesNothing() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = new picocli.CommandLine(new io.mirrorball.cli.FsckCommand()).setErr(new java.io.PrintWriter(err))
+                .execute("--path", dir.resolve("typo").toString());
+
+        assertEquals(2, code);
+        assertTrue(err.toString().contains("not an embedded IPFS store"), err.toString());
+        assertFalse(Files.exists(dir.resolve("typo")));
+    }
+
+    @Test
+    void cat_cidV0FileWithDagPbLeaves_readsLikeKuboDefaults() throws IOException {
+        // Kubo's default add (CIDv0, leaves are UnixFS file nodes with inline Data), as disco publishes blobs
+        byte[] first = "first leaf, ".getBytes(StandardCharsets.UTF_8);
+        byte[] second = "second leaf".getBytes(StandardCharsets.UTF_8);
+        byte[] leaf1 = DagPb.encodeNode(leafData(first), List.of());
+        byte[] leaf2 = DagPb.encodeNode(leafData(second), List.of());
+        Cid c1 = Cid.v0(embedded().blockPut(leaf1, Cid.DAG_PB).multihash());
+        Cid c2 = Cid.v0(embedded().blockPut(leaf2, Cid.DAG_PB).multihash());
+        byte[] parentData = UnixFs.fileData(new long[] {first.length, second.length}, 2);
+        byte[] parent = DagPb.encodeNode(parentData, List.of(new DagPb.Link("", c1, leaf1.length),
+                new DagPb.Link("", c2, leaf2.length)));
+        Cid root = Cid.v0(embedded().blockPut(parent, Cid.DAG_PB).multihash());
+
+        assertTrue(root.toString().startsWith("Qm"), root.toString());
+        try (InputStream in = embedded().cat(root.toString(), 6, 13)) {
+            assertEquals("leaf, second ", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        embedded().filesCp("/ipfs/" + root, "/v0/blob");
+        assertEquals(first.length + second.length, embedded().filesStat("/v0/blob").orElseThrow().size());
+        assertEquals(root, embedded().filesStat("/v0/blob").orElseThrow().cid());
+    }
+
+    private static byte[] leafData(byte[] content) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(0x08);
+        out.write(0x02);
+        out.write(0x12);
+        out.write(content.length);
+        out.writeBytes(content);
+        out.write(0x18);
+        out.write(content.length);
+        return out.toByteArray();
+    }
+
+    @Test
     void dagPb_encodeDecode_roundTrips() {
         Cid target = Cid.sha256(Cid.RAW, new byte[32]);
         List<DagPb.Link> links = List.of(new DagPb.Link("", target, 5), new DagPb.Link("n\u00e4me", target, 300));

@@ -66,6 +66,7 @@ public final class KitNode implements AutoCloseable {
     /** A node of its own (for two-node tests), in a fresh repo under {@code dir}. Close it. */
     public static KitNode start(Path dir) {
         try {
+            Files.createDirectories(dir);
             return new KitNode(kitDirectory(), dir.resolve("ipfs-repo"));
         } catch (IOException e) {
             throw new UncheckedIOException("could not start the IPFS test node: " + e.getMessage(), e);
