@@ -245,6 +245,63 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
     }
 
     @Test
+    void reopen_commitLogWithTornTail_keepsLastCompleteCommitAndAppendsAfterIt() throws IOException {
+        embedded().filesWrite("/kept", "kept".getBytes(StandardCharsets.UTF_8));
+        Cid committed = embedded().filesFlush("/");
+        embedded().close();
+        Path log = dir.resolve("node/mfs-log");
+        long length = Files.size(log);
+        // a commit cut short by a crash: a record header promising more bytes than follow
+        Files.write(log, new byte[] {0, 0, 1, 0, 1, 2, 3, 4, 5, 6, 7}, java.nio.file.StandardOpenOption.APPEND);
+
+        node = EmbeddedNode.open(dir.resolve("node"));
+        assertEquals(committed, embedded().filesFlush("/"));
+        assertEquals(length, Files.size(log));
+        embedded().filesWrite("/after", new byte[] {1});
+        embedded().close();
+        node = EmbeddedNode.open(dir.resolve("node"));
+        assertTrue(embedded().filesStat("/after").isPresent());
+        assertTrue(embedded().filesStat("/kept").isPresent());
+        assertTrue(embedded().fsck().clean());
+    }
+
+    @Test
+    void reopen_directoryBlocksLostFromDisk_areRestoredFromTheCommitLog() throws IOException {
+        embedded().filesWrite("/deep/er/file", "x".getBytes(StandardCharsets.UTF_8));
+        Cid deep = embedded().filesFlush("/deep");
+        embedded().close();
+        Files.delete(blockFile(deep)); // as if the unsynced block file was lost in a power cut
+
+        node = EmbeddedNode.open(dir.resolve("node"));
+        assertTrue(embedded().fsck().clean(), embedded().fsck().toString());
+        assertEquals("x", readMfs("/deep/er/file", 0, -1));
+    }
+
+    @Test
+    void commitLog_pastCheckpointSize_isCompactedAndStaysConsistent() throws IOException {
+        Path log = dir.resolve("node/mfs-log");
+        byte[] content = new byte[200_000];
+        long largest = 0;
+        int i = 0;
+        while (Files.size(log) >= largest) { // grows until the checkpoint replaces it
+            largest = Files.size(log);
+            content[0] = (byte) i;
+            content[1] = (byte) (i >> 8);
+            embedded().filesWrite("/many/f" + i++, content);
+            assertTrue(i < 200, "the log never shrank: " + Files.size(log));
+        }
+        assertTrue(largest > RootLog.CHECKPOINT_BYTES - 300_000, "checkpoint at " + largest);
+        assertTrue(Files.size(log) < 1000, "compacted log of " + Files.size(log) + " bytes");
+        Cid root = embedded().filesFlush("/");
+        embedded().close();
+
+        node = EmbeddedNode.open(dir.resolve("node"));
+        assertEquals(root, embedded().filesFlush("/"));
+        assertEquals(i, embedded().filesLs("/many").size());
+        assertTrue(embedded().fsck().clean());
+    }
+
+    @Test
     void open_sameDirectoryTwice_fails() {
         embedded();
         IpfsException e = assertThrows(IpfsException.class, () -> EmbeddedNode.open(dir.resolve("node")));

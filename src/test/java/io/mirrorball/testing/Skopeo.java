@@ -145,7 +145,8 @@ public final class Skopeo {
                 throw new AssertionError("skopeo timed out after " + timeout + ": " + String.join(" ", command)
                         + "\nstderr: " + tail(Files.readString(err)));
             }
-            Result result = new Result(String.join(" ", command), process.exitValue(), Files.readString(out), Files.readString(err));
+            Result result = new Result(String.join(" ", command), process.exitValue(), Files.readString(out),
+                    Files.readString(err));
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
             return result;
