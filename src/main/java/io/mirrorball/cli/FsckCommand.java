@@ -35,9 +35,9 @@ public final class FsckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (!Files.isRegularFile(path.resolve("mfs-root"))) {
+        if (!Files.isRegularFile(path.resolve("mfs-log")) && !Files.isRegularFile(path.resolve("mfs-root"))) {
             PrintWriter err = spec.commandLine().getErr();
-            err.println("fsck: " + path + " is not an embedded IPFS store (no mfs-root file)");
+            err.println("fsck: " + path + " is not an embedded IPFS store (no mfs-log file)");
             err.flush();
             return 2;
         }

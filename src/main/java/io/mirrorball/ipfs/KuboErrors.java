@@ -61,8 +61,13 @@ final class KuboErrors {
             if (text.length() > 300) {
                 text = text.substring(0, 300) + "...";
             }
-            return new IpfsException(IpfsException.Kind.FAILED, action + ": HTTP " + status
-                    + (text.isEmpty() ? "" : " " + text));
+            // not Kubo speaking: a proxy in front of it, or another server on the port
+            IpfsException.Kind kind = switch (status) {
+                case 502, 503 -> IpfsException.Kind.UNAVAILABLE;
+                case 504 -> IpfsException.Kind.TIMEOUT;
+                default -> IpfsException.Kind.FAILED;
+            };
+            return new IpfsException(kind, action + ": HTTP " + status + (text.isEmpty() ? "" : " " + text));
         }
         return fromMessage(action, message);
     }

@@ -13,6 +13,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +34,9 @@ import org.apache.hc.core5.function.Supplier;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.message.BasicHeader;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
@@ -67,7 +70,7 @@ public final class KuboRpcNode implements IpfsNode {
     private final CloseableHttpClient client;
     private final ObjectMapper json = new ObjectMapper();
 
-    private KuboRpcNode(URI apiBase, Duration connectTimeout, Duration readTimeout) {
+    private KuboRpcNode(URI apiBase, String userInfo, Duration connectTimeout, Duration readTimeout) {
         this.apiBase = apiBase;
         this.host = new HttpHost(apiBase.getScheme(), apiBase.getHost(), apiBase.getPort());
         this.rpcPrefix = apiBase + "/api/v0/";
@@ -82,8 +85,15 @@ public final class KuboRpcNode implements IpfsNode {
                         .setValidateAfterInactivity(TimeValue.ofMilliseconds(500))
                         .build())
                 .build();
+        List<Header> defaultHeaders = new ArrayList<>();
+        if (userInfo != null) {
+            // Kubo's API.Authorizations: http://user:password@host:5001 sends Basic credentials
+            defaultHeaders.add(new BasicHeader(HttpHeaders.AUTHORIZATION, "Basic "
+                    + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8))));
+        }
         this.client = HttpClients.custom()
                 .setConnectionManager(pool)
+                .setDefaultHeaders(defaultHeaders)
                 .setDefaultRequestConfig(RequestConfig.custom()
                         .setConnectionRequestTimeout(Timeout.of(readTimeout))
                         .setResponseTimeout(Timeout.of(readTimeout))
@@ -99,7 +109,8 @@ public final class KuboRpcNode implements IpfsNode {
 
     /**
      * Connects to a node's RPC API, e.g. {@code http://127.0.0.1:5001} (a trailing slash or
-     * {@code /api/v0} is fine). Nothing is sent until the first call.
+     * {@code /api/v0} is fine; {@code http://user:password@host:5001} sends Basic credentials, for
+     * Kubo's {@code API.Authorizations}). Nothing is sent until the first call.
      *
      * @param connectTimeout how long a TCP connect may take
      * @param readTimeout    how long the node may stay silent: waiting for an answer, or between two
@@ -123,7 +134,7 @@ public final class KuboRpcNode implements IpfsNode {
         }
         int port = apiBase.getPort() != -1 ? apiBase.getPort() : "https".equals(apiBase.getScheme()) ? 443 : 80;
         URI base = URI.create(apiBase.getScheme() + "://" + hostLiteral(apiBase.getHost()) + ":" + port + path);
-        return new KuboRpcNode(base, connectTimeout, readTimeout);
+        return new KuboRpcNode(base, apiBase.getUserInfo(), connectTimeout, readTimeout);
     }
 
     /**
@@ -159,7 +170,7 @@ public final class KuboRpcNode implements IpfsNode {
         return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
-    /** The node's base URL, without {@code /api/v0}. */
+    /** The node's base URL, without {@code /api/v0} and without credentials. */
     public URI apiBase() {
         return apiBase;
     }

@@ -1,6 +1,8 @@
 package io.mirrorball.oci;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -25,7 +27,10 @@ public record Manifest(String mediaType, Descriptor config, List<Descriptor> lay
     /** Manifests and indexes are read whole, but never more than this. */
     public static final int MAX_BYTES = 4 * 1024 * 1024;
 
-    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
     public Manifest {
         layers = List.copyOf(layers);

@@ -22,7 +22,7 @@ public record Reference(String tag, Digest digest) {
             return new Reference(null, Digest.parse(text));
         }
         if (!isTag(text)) {
-            throw new OciException(OciErrorCode.MANIFEST_INVALID, "invalid reference " + text);
+            throw new OciException(OciErrorCode.TAG_INVALID, "invalid tag " + text);
         }
         return new Reference(text, null);
     }

@@ -29,7 +29,7 @@ final class EmbeddedNodeCrashTest {
         Map<Integer, Cid> acked = new ConcurrentHashMap<>();
         Random random = new Random(42);
         int next = 0;
-        for (int round = 0; round < 4; round++) {
+        for (int round = 0; round < 6; round++) {
             int roundAcks = runAndKill(store, next, acked, 2 + random.nextInt(6), random.nextInt(400));
             assertTrue(roundAcks > 0, "round " + round + ": the writer acknowledged nothing");
 
@@ -53,7 +53,7 @@ final class EmbeddedNodeCrashTest {
                 next = acked.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1) + 2;
             }
         }
-        assertTrue(acked.size() >= 8, "only " + acked.size() + " writes were acknowledged in 4 rounds");
+        assertTrue(acked.size() >= 12, "only " + acked.size() + " writes were acknowledged in 6 rounds");
     }
 
     /** Starts the writer, waits for {@code minAcks} acks plus {@code extraMillis}, then kills it with SIGKILL. */

@@ -476,7 +476,7 @@ abstract class IpfsNodeContract {
         assertEquals(List.of(cid), roots);
         // header + root node + three leaves, each with its CID
         assertTrue(Files.size(car) > content.length + 100, "CAR of " + Files.size(car) + " bytes");
-        List<Cid> blocks = Car.blocks(Files.readAllBytes(car));
+        List<Cid> blocks = CarFile.blocks(Files.readAllBytes(car));
         assertEquals(5, blocks.size(), "header root, then the root node and three leaves: " + blocks);
         assertEquals(cid, blocks.get(0));
         assertTrue(blocks.contains(Cid.sha256(Cid.RAW, sha256(Arrays.copyOf(content, CHUNK)))), blocks.toString());
@@ -489,7 +489,7 @@ abstract class IpfsNodeContract {
         Cid cid = Cid.sha256(Cid.RAW, sha256(data));
         assertEquals(Optional.empty(), node().blockStat(cid));
 
-        List<Cid> roots = node().dagImport(new ByteArrayInputStream(Car.of(cid, data)));
+        List<Cid> roots = node().dagImport(new ByteArrayInputStream(CarFile.of(cid, data)));
 
         assertEquals(List.of(cid), roots);
         assertArrayEquals(data, node().blockGet(cid));
@@ -696,7 +696,7 @@ abstract class IpfsNodeContract {
     }
 
     /** Writes and reads small CAR v1 files for the tests. */
-    static final class Car {
+    static final class CarFile {
         static byte[] of(Cid root, byte[] block) {
             ByteArrayOutputStream header = new ByteArrayOutputStream();
             byte[] cid = root.bytes();
@@ -722,8 +722,27 @@ abstract class IpfsNodeContract {
             return car.toByteArray();
         }
 
+        /** The roots of a canonical dag-cbor header: {"roots": [CID...], "version": 1}. */
         static List<Cid> roots(byte[] car) throws IOException {
-            return KuboCarAccess.roots(car);
+            int[] pos = {0};
+            Varint.read(car, pos);
+            int p = pos[0];
+            byte[] prefix = {(byte) 0xa2, 0x65, 'r', 'o', 'o', 't', 's'};
+            if (!Arrays.equals(Arrays.copyOfRange(car, p, p + prefix.length), prefix)) {
+                throw new IOException("CAR header does not start with roots");
+            }
+            p += prefix.length;
+            int count = car[p++] & 0x1f; // array(n), n < 24
+            List<Cid> roots = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                if ((car[p] & 0xff) != 0xd8 || car[p + 1] != 42 || (car[p + 2] & 0xff) != 0x58 || car[p + 4] != 0) {
+                    throw new IOException("CAR root is not a tag-42 CID");
+                }
+                int length = car[p + 3] & 0xff;
+                roots.add(Cid.fromBytes(Arrays.copyOfRange(car, p + 5, p + 4 + length)));
+                p += 4 + length;
+            }
+            return roots;
         }
 
         /** The CIDs of the blocks, in order, with the header's first root at index 0. */
@@ -755,13 +774,6 @@ abstract class IpfsNodeContract {
                 pos[0] = start + (int) length;
             }
             return cids;
-        }
-    }
-
-    /** Reads CAR roots through the implementation-independent header parser. */
-    static final class KuboCarAccess {
-        static List<Cid> roots(byte[] car) throws IOException {
-            return KuboCar.readHeader(new ByteArrayInputStream(car)).roots();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.mirrorball.ipfs;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -14,10 +15,14 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
@@ -25,6 +30,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -212,6 +218,33 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"502, UNAVAILABLE", "503, UNAVAILABLE", "504, TIMEOUT", "500, FAILED", "403, FAILED"})
+    void version_proxyErrorWithoutKuboJson_kindByStatus(int status, IpfsException.Kind kind) throws IOException {
+        FakeServer server = closeLater(new FakeServer(request -> "HTTP/1.1 " + status + " X\r\nContent-Length: 5\r\n"
+                + "Content-Type: text/html\r\nConnection: close\r\n\r\nproxy"));
+        try (KuboRpcNode rpc = KuboRpcNode.connect(server.uri(), Duration.ofSeconds(2), Duration.ofSeconds(5))) {
+            IpfsException e = assertThrows(IpfsException.class, rpc::version);
+
+            assertEquals(kind, e.kind(), e.toString());
+            assertEquals("ipfs version: HTTP " + status + " proxy", e.getMessage());
+        }
+    }
+
+    @Test
+    void connect_credentialsInUrl_sentAsBasicAuth_andNotShown() throws IOException {
+        FakeServer server = closeLater(new FakeServer(request -> json(200, "{\"Version\":\"0.29.0\"}")));
+        URI withCredentials = URI.create("http://alice:s3cret@127.0.0.1:" + server.uri().getPort() + "/");
+        try (KuboRpcNode rpc = KuboRpcNode.connect(withCredentials, Duration.ofSeconds(2), Duration.ofSeconds(5))) {
+            assertEquals("0.29.0", rpc.version());
+
+            assertTrue(server.requests().get(0).contains("Authorization: Basic YWxpY2U6czNjcmV0\r\n"),
+                    server.requests().toString());
+            assertFalse(rpc.apiBase().toString().contains("s3cret"));
+            assertFalse(rpc.toString().contains("s3cret"));
+        }
+    }
+
     @Test
     void blockPut_nodeAnswersOtherCid_corrupt() throws IOException {
         FakeServer server = closeLater(new FakeServer(request -> json(200,
@@ -231,6 +264,41 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
         try (KuboRpcNode rpc = KuboRpcNode.connect(server.uri(), Duration.ofSeconds(2), Duration.ofSeconds(5))) {
             assertEquals(Cid.parse(EMPTY_DIRECTORY_CID), rpc.blockPut(EMPTY_DIRECTORY_NODE, Cid.DAG_PB));
             assertTrue(server.requests().get(0).contains("cid-codec=dag-pb"), server.requests().toString());
+        }
+    }
+
+    @Test
+    void version_afterNodeClosedIdleKeepAlive_reconnects() throws Exception {
+        assertFalse(node.version().isBlank());
+        Thread.sleep(5_600); // js-ipfs closes idle keep-alive connections after 5 s
+
+        assertFalse(node.version().isBlank());
+        assertEquals(Cid.parse(EMPTY_RAW_CID), node.add(InputStream.nullInputStream()).cid());
+    }
+
+    @Test
+    void dagImport_intoSecondNode_makesContentAvailableThere(@TempDir Path dir) throws IOException {
+        byte[] content = pattern(CHUNK * 3 + 11, 2024);
+        Cid cid = node.add(new ByteArrayInputStream(content)).cid();
+        Path car = dir.resolve("image.car");
+        try (InputStream in = node.dagExport(cid); OutputStream out = Files.newOutputStream(car)) {
+            in.transferTo(out);
+        }
+
+        try (KitNode other = KitNode.start(dir);
+                KuboRpcNode second = KuboRpcNode.connect(other.apiUrl(), Duration.ofSeconds(2), Duration.ofSeconds(30))) {
+            assertEquals(Optional.empty(), second.blockStat(cid), "the second node starts empty and unpeered");
+            List<Cid> roots;
+            try (InputStream in = Files.newInputStream(car)) {
+                roots = second.dagImport(in);
+            }
+
+            assertEquals(List.of(cid), roots);
+            try (InputStream in = second.cat(cid.toString(), CHUNK - 1, 2)) {
+                assertArrayEquals(Arrays.copyOfRange(content, CHUNK - 1, CHUNK + 1), in.readAllBytes());
+            }
+            second.filesCp("/ipfs/" + cid, "/imported/data");
+            assertEquals(content.length, second.filesStat("/imported/data").orElseThrow().size());
         }
     }
 
@@ -339,7 +407,7 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
     /**
      * A fault-injection HTTP server: for each request it writes the canned response text, or writes
      * nothing and holds the connection open when the function returns null. Requests are recorded
-     * by their request line.
+     * with their request line and headers.
      */
     static final class FakeServer implements AutoCloseable {
         private final ServerSocket socket;
@@ -356,7 +424,7 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
                         connections.add(connection);
                         String head = readHead(connection.getInputStream());
                         String requestLine = head.lines().findFirst().orElse("");
-                        requests.add(requestLine);
+                        requests.add(head);
                         String response = responder.apply(requestLine);
                         if (response != null) {
                             connection.getOutputStream().write(response.getBytes(StandardCharsets.UTF_8));
@@ -392,12 +460,16 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             socket.close();
             for (Socket connection : connections) {
                 connection.close();
             }
-            acceptor.join(5_000);
+            try {
+                acceptor.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -87,7 +87,11 @@ public final class DockerRegistry implements AutoCloseable {
             return this;
         }
 
-        /** Pull-through cache mode with credentials for the remote. */
+        /**
+         * Pull-through cache mode with credentials for the remote. Note: distribution 2.8 uses them
+         * for the remote's token (Bearer) auth only; it does not answer a Basic challenge of the
+         * remote (the remote's requests then get 401 and the proxy answers 404 MANIFEST_UNKNOWN).
+         */
         public Builder proxy(String remoteUrl, String username, String password) {
             this.proxyUrl = remoteUrl;
             this.proxyUsername = username;

@@ -66,4 +66,22 @@ final class DockerRegistryTest {
             assertEquals("v1", tags.path("Tags").path(0).asText());
         }
     }
+
+    @Test
+    void start_asPullThroughProxy_servesTheRemoteImage() throws Exception {
+        OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("src")).layer(100_000, true)
+                .layer(2000, true).build("v1");
+        Skopeo skopeo = Skopeo.in(tmp.resolve("skopeo"));
+        try (DockerRegistry remote = DockerRegistry.start(tmp.resolve("remote"));
+             DockerRegistry proxy = DockerRegistry.builder(tmp.resolve("proxy")).proxy(remote.uri().toString())
+                     .start()) {
+            skopeo.copy(image.skopeoRef(), "docker://" + remote.hostPort() + "/library/app:v1");
+
+            Path out = tmp.resolve("out");
+            skopeo.copy("docker://" + proxy.hostPort() + "/library/app:v1", "dir:" + out);
+            assertEquals(image.manifestDigest(), Digest.ofBytes(Files.readAllBytes(out.resolve("manifest.json"))));
+            assertTrue(Files.readString(remote.log()).contains("/v2/library/app/manifests/v1"),
+                    "the proxy fetched from the remote");
+        }
+    }
 }

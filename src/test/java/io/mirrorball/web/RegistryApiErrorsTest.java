@@ -238,36 +238,40 @@ final class RegistryApiErrorsTest {
 
     // ---- the MFS root and the uploads directory are never escaped -------------------------
 
+    /**
+     * Traversal attempts. Those in the path must be refused (4xx); those in a query parameter that is
+     * only compared or looked up (mount's from, tags' last) may also be answered normally (distribution
+     * ignores a bad mount source and opens a session), as long as nothing escapes the roots.
+     */
     static Stream<Arguments> traversals() {
-        String body = "{\"schemaVersion\":2}";
         return Stream.of(
-                Arguments.of("GET", "/v2/../../evil1/blobs/" + DIGEST),
-                Arguments.of("GET", "/v2/a/../../evil2/tags/list"),
-                Arguments.of("GET", "/v2/%2e%2e/%2e%2e/evil3/tags/list"),
-                Arguments.of("PUT", "/v2/a/%2e%2e/%2e%2e/evil4/manifests/latest"),
-                Arguments.of("PUT", "/v2/a%2F..%2F..%2Fevil5/manifests/latest"),
-                Arguments.of("POST", "/v2/..%2f..%2fevil6/blobs/uploads/?digest=" + DIGEST),
-                Arguments.of("POST", "/v2/ok/blobs/uploads/?mount=" + DIGEST + "&from=..%2F..%2Fevil7"),
-                Arguments.of("POST", "/v2/ok/blobs/uploads/?mount=" + DIGEST + "&from=../../../evil8"),
-                Arguments.of("GET", "/v2/ok/blobs/uploads/..%2F..%2F..%2Fevil9"),
-                Arguments.of("PATCH", "/v2/ok/blobs/uploads/..%2F..%2F..%2Fevil10"),
-                Arguments.of("PUT", "/v2/ok/blobs/uploads/..%2F..%2F..%2Fevil11?digest=" + DIGEST),
-                Arguments.of("DELETE", "/v2/ok/blobs/uploads/..%2F..%2F..%2Fevil12"),
-                Arguments.of("PATCH", "/v2/ok/blobs/uploads/%2e%2e"),
-                Arguments.of("PATCH", "/v2/ok/blobs/uploads/..%5C..%5Cevil13"),
-                Arguments.of("PUT", "/v2/ok/manifests/..%2F..%2Fevil14"),
-                Arguments.of("PUT", "/v2/ok/manifests/%2e%2e"),
-                Arguments.of("DELETE", "/v2/ok/manifests/..%2F..%2F..%2F..%2F"),
-                Arguments.of("DELETE", "/v2/..%2f..%2fevil15/manifests/x"),
-                Arguments.of("DELETE", "/v2/ok/blobs/sha256:..%2F..%2F..%2F..%2Fevil16"),
-                Arguments.of("GET", "/v2/ok/referrers/sha256:..%2F..%2Fevil17"),
-                Arguments.of("GET", "/v2/ok/tags/list?last=../../../../evil18"))
-                .map(a -> Arguments.of(a.get()[0], a.get()[1], body));
+                Arguments.of("GET", "/v2/../../evil1/blobs/" + DIGEST, true),
+                Arguments.of("GET", "/v2/a/../../evil2/tags/list", true),
+                Arguments.of("GET", "/v2/%2e%2e/%2e%2e/evil3/tags/list", true),
+                Arguments.of("PUT", "/v2/a/%2e%2e/%2e%2e/evil4/manifests/latest", true),
+                Arguments.of("PUT", "/v2/a%2F..%2F..%2Fevil5/manifests/latest", true),
+                Arguments.of("POST", "/v2/..%2f..%2fevil6/blobs/uploads/?digest=" + DIGEST, true),
+                Arguments.of("POST", "/v2/ok/blobs/uploads/?mount=" + DIGEST + "&from=..%2F..%2Fevil7", false),
+                Arguments.of("POST", "/v2/ok/blobs/uploads/?mount=" + DIGEST + "&from=../../../evil8", false),
+                Arguments.of("GET", "/v2/ok/blobs/uploads/..%2F..%2F..%2Fevil9", true),
+                Arguments.of("PATCH", "/v2/ok/blobs/uploads/..%2F..%2F..%2Fevil10", true),
+                Arguments.of("PUT", "/v2/ok/blobs/uploads/..%2F..%2F..%2Fevil11?digest=" + DIGEST, true),
+                Arguments.of("DELETE", "/v2/ok/blobs/uploads/..%2F..%2F..%2Fevil12", true),
+                Arguments.of("PATCH", "/v2/ok/blobs/uploads/%2e%2e", true),
+                Arguments.of("PATCH", "/v2/ok/blobs/uploads/..%5C..%5Cevil13", true),
+                Arguments.of("PUT", "/v2/ok/manifests/..%2F..%2Fevil14", true),
+                Arguments.of("PUT", "/v2/ok/manifests/%2e%2e", true),
+                Arguments.of("DELETE", "/v2/ok/manifests/..%2F..%2F..%2F..%2F", true),
+                Arguments.of("DELETE", "/v2/..%2f..%2fevil15/manifests/x", true),
+                Arguments.of("DELETE", "/v2/ok/blobs/sha256:..%2F..%2F..%2F..%2Fevil16", true),
+                Arguments.of("GET", "/v2/ok/referrers/sha256:..%2F..%2Fevil17", true),
+                Arguments.of("GET", "/v2/ok/tags/list?last=../../../../evil18", false));
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("traversals")
-    void traversal_rejectedAndNothingOutsideRoots(String method, String path, String body) throws IOException {
+    void traversal_rejectedAndNothingOutsideRoots(String method, String path, boolean mustReject) throws IOException {
+        String body = "{\"schemaVersion\":2}";
         client.pushBlob("ok", RegistryClient.randomBytes(10));
         KitNode kit = KitNode.shared();
         Set<String> rootBefore = mfsNames(kit, "/");
@@ -278,8 +282,11 @@ final class RegistryApiErrorsTest {
         HttpResponse<byte[]> r = client.send(method, path, BodyPublishers.ofString(body),
                 "Content-Type", method.equals("PUT") && path.contains("/manifests/") ? MediaTypes.OCI_MANIFEST : OCTET_STREAM);
 
-        assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, describe(r));
-        RegistryClient.assertErrorBody(r);
+        assertTrue(r.statusCode() < 500, describe(r));
+        if (mustReject || r.statusCode() >= 400) {
+            assertTrue(r.statusCode() >= 400, describe(r));
+            RegistryClient.assertErrorBody(r);
+        }
         Set<String> rootAfter = mfsNames(kit, "/");
         Set<String> created = new TreeSet<>(rootAfter);
         created.removeAll(rootBefore);

@@ -152,6 +152,29 @@ final class RegistryApiManifestsTest {
         assertEquals("[\"t2\"]", tags.toString());
     }
 
+    /** Everything lives in IPFS: a new gateway on the same MFS root serves it all, with cold caches. */
+    @Test
+    void restart_sameStorage_everythingStillServed() throws Exception {
+        TestImages.Image index = prepare("mf/persist", "oci-index");
+        client.pushManifest("mf/persist", "multi", index.manifest(), index.mediaType());
+        TestImages.Image image = prepare("mf/persist", "docker-manifest");
+        client.pushManifest("mf/persist", "single", image.manifest(), image.mediaType());
+
+        gateway = gateway.restart();
+        client = gateway.client();
+
+        assertManifestResponse(client.get("/v2/mf/persist/manifests/multi"), index, false);
+        assertManifestResponse(client.head("/v2/mf/persist/manifests/" + index.digest()), index, true);
+        assertManifestResponse(client.get("/v2/mf/persist/manifests/single"), image, false);
+        for (TestImages.Blob blob : image.blobs()) {
+            HttpResponse<byte[]> r = client.get("/v2/mf/persist/blobs/" + blob.digest());
+            assertEquals(200, r.statusCode(), describe(r));
+            assertArrayEquals(blob.content(), r.body());
+        }
+        assertEquals("[\"multi\",\"single\"]",
+                RegistryClient.json(client.get("/v2/mf/persist/tags/list")).get("tags").toString());
+    }
+
     @Test
     void put_sameTagTwice_tagMovesToNewManifest() {
         TestImages.Image first = prepare("mf/retag", "oci-manifest");
@@ -275,6 +298,17 @@ final class RegistryApiManifestsTest {
         TestImages.Image index = TestImages.index(mediaType, List.of(present, absent));
 
         assertOciError(client.put("/v2/mf/idxmissing/manifests/multi", index.manifest(), mediaType),
+                400, "MANIFEST_BLOB_UNKNOWN");
+    }
+
+    @Test
+    void put_indexWithChildOnlyInOtherRepository_400ManifestBlobUnknown() {
+        TestImages.Image child = TestImages.ociImage(1);
+        child.blobs().forEach(b -> client.pushBlob("mf/child-home", b.content()));
+        client.pushManifest("mf/child-home", child.digest(), child.manifest(), child.mediaType());
+        TestImages.Image index = TestImages.index(MediaTypes.OCI_INDEX, List.of(child));
+
+        assertOciError(client.put("/v2/mf/child-away/manifests/multi", index.manifest(), MediaTypes.OCI_INDEX),
                 400, "MANIFEST_BLOB_UNKNOWN");
     }
 

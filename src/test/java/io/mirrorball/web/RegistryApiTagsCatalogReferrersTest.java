@@ -169,6 +169,38 @@ final class RegistryApiTagsCatalogReferrersTest {
     }
 
     @Test
+    void tagsList_lastAfterEverything_emptyNoLink() {
+        pushTags("tg/past", List.of("a", "b"));
+
+        HttpResponse<byte[]> r = client.get("/v2/tg/past/tags/list?n=2&last=zzz");
+
+        assertEquals(200, r.statusCode(), describe(r));
+        assertEquals(List.of(), strings(RegistryClient.json(r).get("tags")));
+        assertNull(header(r, "Link"));
+    }
+
+    @Test
+    void tags_mixedCaseAndSeparators_roundTrip() {
+        List<String> tags = List.of("V1_Final", "_hidden", "A", "a", "1.0-RC.2", "x".repeat(128));
+        TestImages.Image image = TestImages.ociImage(1);
+        image.blobs().forEach(b -> client.pushBlob("tg/case", b.content()));
+        for (String tag : tags) {
+            client.pushManifest("tg/case", tag, image.manifest(), image.mediaType());
+        }
+
+        for (String tag : tags) {
+            HttpResponse<byte[]> r = client.get("/v2/tg/case/manifests/" + tag);
+            assertEquals(200, r.statusCode(), describe(r));
+            assertEquals(image.digest(), header(r, "Docker-Content-Digest"));
+        }
+        List<String> listed = strings(RegistryClient.json(client.get("/v2/tg/case/tags/list")).get("tags"));
+        assertEquals(tags.stream().sorted(String.CASE_INSENSITIVE_ORDER).toList().size(), listed.size(), listed.toString());
+        assertTrue(listed.containsAll(tags), listed.toString());
+        assertTrue(listed.equals(tags.stream().sorted().toList())
+                || listed.equals(tags.stream().sorted(String.CASE_INSENSITIVE_ORDER).toList()), "sorted: " + listed);
+    }
+
+    @Test
     void tagsList_nZero_emptyNoLink() {
         pushTags("tg/zero", List.of("a", "b"));
 

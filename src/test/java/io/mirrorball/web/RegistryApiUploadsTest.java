@@ -196,6 +196,32 @@ final class RegistryApiUploadsTest {
         assertBlob("up/stream2", digest, content);
     }
 
+    /** Sessions spool to a directory that outlives (and can be shared by) gateway instances. */
+    @Test
+    void chunkedUpload_acrossRestart_resumes() throws Exception {
+        byte[] content = RegistryClient.randomBytes(50_000);
+        String digest = RegistryClient.digestOf(content);
+        String location = client.startUpload("up/resume");
+        HttpResponse<byte[]> first = client.patch(location, Arrays.copyOfRange(content, 0, 20_000),
+                "Content-Type", OCTET_STREAM, "Content-Range", "0-19999");
+        assertEquals(202, first.statusCode(), describe(first));
+        location = client.pathOf(header(first, "Location"));
+
+        gateway = gateway.restart();
+        client = gateway.client();
+
+        HttpResponse<byte[]> status = client.get(location);
+        assertEquals(204, status.statusCode(), describe(status));
+        assertEquals("0-19999", header(status, "Range"));
+        HttpResponse<byte[]> second = client.patch(location, Arrays.copyOfRange(content, 20_000, 50_000),
+                "Content-Type", OCTET_STREAM, "Content-Range", "20000-49999");
+        assertEquals(202, second.statusCode(), describe(second));
+        location = client.pathOf(header(second, "Location"));
+        HttpResponse<byte[]> put = client.send("PUT", withQuery(location, "digest=" + digest), BodyPublishers.noBody());
+        assertEquals(201, put.statusCode(), describe(put));
+        assertBlob("up/resume", digest, content);
+    }
+
     @Test
     void patch_outOfOrderChunk_416AndSessionUnchanged() {
         byte[] content = RegistryClient.randomBytes(3000);
