@@ -6,7 +6,6 @@ import io.mirrorball.oci.OciException;
 import io.mirrorball.store.ContentAddress;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -17,20 +16,13 @@ import java.util.Optional;
  * manifest digest in hex. They are served from IPFS, cloned first when they are not here, and are
  * read-only: every write is DENIED.
  */
-public final class ContentAddressedFilter extends HttpFilter {
+public final class ContentAddressedFilter extends RouteFilter {
     private static final long serialVersionUID = 1L;
-    private transient Gateway gateway;
 
     @Override
-    public void init() {
-        gateway = Gateway.from(getServletContext());
-    }
-
-    @Override
-    protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+    void filter(Route route, HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        Object attribute = request.getAttribute(Route.ATTRIBUTE);
-        if (!(attribute instanceof Route route) || route.name() == null) {
+        if (route.name() == null) {
             chain.doFilter(request, response);
             return;
         }
@@ -50,17 +42,17 @@ public final class ContentAddressedFilter extends HttpFilter {
             throw new OciException(OciErrorCode.DENIED, route.name()
                     + " is content-addressed and read-only: push to an ordinary name instead");
         }
-        MirrorballConfig.Ipfs ipfs = gateway.config().storage().ipfs();
-        gateway.store().cloner().ensurePresent(address.get(), ipfs.cloneEnabled(), ipfs.cloneTimeout());
+        MirrorballConfig.Ipfs ipfs = gateway().config().storage().ipfs();
+        gateway().store().cloner().ensurePresent(address.get(), ipfs.cloneEnabled(), ipfs.cloneTimeout());
         if (route.kind() == RouteKind.MANIFEST && !address.get().isDigest()) {
             // the image this repository is a copy of; a manifest published here on its own may override it
             response.setHeader("X-Ipfs-Path", "/ipfs/" + address.get().cid());
         }
         switch (route.kind()) {
-            case MANIFEST -> gateway.manifestHandler().get(route, request, response);
-            case BLOB -> gateway.blobHandler().get(route, request, response);
-            case TAGS -> gateway.listHandler().tags(route, request, response);
-            default -> gateway.listHandler().referrers(route, request, response);
+            case MANIFEST -> gateway().manifestHandler().get(route, request, response);
+            case BLOB -> gateway().blobHandler().get(route, request, response);
+            case TAGS -> gateway().listHandler().tags(route, request, response);
+            default -> gateway().listHandler().referrers(route, request, response);
         }
     }
 }

@@ -2,7 +2,6 @@ package io.mirrorball.web;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -12,37 +11,26 @@ import java.io.IOException;
  * ({@code /v2/}, the catalog). Names that do not exist locally go on down the chain to the
  * upstream fall-through when one is configured; without an upstream they are answered here.
  */
-public final class LocalRepositoryFilter extends HttpFilter {
+public final class LocalRepositoryFilter extends RouteFilter {
     private static final long serialVersionUID = 1L;
-    private transient Gateway gateway;
 
     @Override
-    public void init() {
-        gateway = Gateway.from(getServletContext());
-    }
-
-    @Override
-    protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+    void filter(Route route, HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        Object attribute = request.getAttribute(Route.ATTRIBUTE);
-        if (!(attribute instanceof Route route)) {
-            chain.doFilter(request, response);
-            return;
-        }
         switch (route.kind()) {
             case BASE -> ListHandler.base(route, response);
-            case CATALOG -> gateway.listHandler().catalog(route, request, response);
+            case CATALOG -> gateway().listHandler().catalog(route, request, response);
             default -> {
-                if (gateway.config().upstream().enabled()
-                        && !gateway.store().repositories().exists(route.name())) {
+                if (gateway().config().upstream().enabled()
+                        && !gateway().store().repositories().exists(route.name())) {
                     chain.doFilter(request, response);
                     return;
                 }
                 switch (route.kind()) {
-                    case MANIFEST -> gateway.manifestHandler().get(route, request, response);
-                    case BLOB -> gateway.blobHandler().get(route, request, response);
-                    case TAGS -> gateway.listHandler().tags(route, request, response);
-                    case REFERRERS -> gateway.listHandler().referrers(route, request, response);
+                    case MANIFEST -> gateway().manifestHandler().get(route, request, response);
+                    case BLOB -> gateway().blobHandler().get(route, request, response);
+                    case TAGS -> gateway().listHandler().tags(route, request, response);
+                    case REFERRERS -> gateway().listHandler().referrers(route, request, response);
                     default -> chain.doFilter(request, response);
                 }
             }

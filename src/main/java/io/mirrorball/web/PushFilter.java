@@ -2,7 +2,6 @@ package io.mirrorball.web;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -11,43 +10,32 @@ import java.io.IOException;
  * The push interceptor: uploads, manifest PUT and DELETE, and blob DELETE are stored in IPFS.
  * Reads pass on down the chain.
  */
-public final class PushFilter extends HttpFilter {
+public final class PushFilter extends RouteFilter {
     private static final long serialVersionUID = 1L;
-    private transient Gateway gateway;
 
     @Override
-    public void init() {
-        gateway = Gateway.from(getServletContext());
-    }
-
-    @Override
-    protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+    void filter(Route route, HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        Object attribute = request.getAttribute(Route.ATTRIBUTE);
-        if (!(attribute instanceof Route route)) {
-            chain.doFilter(request, response);
-            return;
-        }
         switch (route.kind()) {
-            case UPLOAD_START -> gateway.uploadHandler().start(route, request, response);
+            case UPLOAD_START -> gateway().uploadHandler().start(route, request, response);
             case UPLOAD -> {
                 switch (route.method()) {
-                    case "PATCH" -> gateway.uploadHandler().patch(route, request, response);
-                    case "PUT" -> gateway.uploadHandler().put(route, request, response);
-                    case "GET" -> gateway.uploadHandler().status(route, request, response);
-                    default -> gateway.uploadHandler().cancel(route, response);
+                    case "PATCH" -> gateway().uploadHandler().patch(route, request, response);
+                    case "PUT" -> gateway().uploadHandler().put(route, request, response);
+                    case "GET" -> gateway().uploadHandler().status(route, request, response);
+                    default -> gateway().uploadHandler().cancel(route, response);
                 }
             }
             case MANIFEST -> {
                 switch (route.method()) {
-                    case "PUT" -> gateway.manifestHandler().put(route, request, response);
-                    case "DELETE" -> gateway.manifestHandler().delete(route, response);
+                    case "PUT" -> gateway().manifestHandler().put(route, request, response);
+                    case "DELETE" -> gateway().manifestHandler().delete(route, response);
                     default -> chain.doFilter(request, response);
                 }
             }
             case BLOB -> {
                 if (route.method().equals("DELETE")) {
-                    gateway.blobHandler().delete(route, response);
+                    gateway().blobHandler().delete(route, response);
                 } else {
                     chain.doFilter(request, response);
                 }
