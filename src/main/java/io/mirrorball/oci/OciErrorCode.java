@@ -20,7 +20,6 @@ public enum OciErrorCode {
     NAME_INVALID("NAME_INVALID", 400, "invalid repository name"),
     NAME_UNKNOWN("NAME_UNKNOWN", 404, "repository name not known to registry"),
     SIZE_INVALID("SIZE_INVALID", 400, "provided length did not match content length"),
-    TAG_INVALID("TAG_INVALID", 400, "manifest tag did not match URI"),
     PAGINATION_NUMBER_INVALID("PAGINATION_NUMBER_INVALID", 400, "invalid number of results requested"),
     UNAUTHORIZED("UNAUTHORIZED", 401, "authentication required"),
     DENIED("DENIED", 403, "requested access to the resource is denied"),

@@ -12,7 +12,7 @@ public record Reference(String tag, Digest digest) {
             throw new IllegalArgumentException("a reference is a tag or a digest");
         }
         if (tag != null && !isTag(tag)) {
-            throw new OciException(OciErrorCode.TAG_INVALID, "invalid tag " + tag);
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, "invalid tag " + tag);
         }
     }
 
@@ -22,7 +22,7 @@ public record Reference(String tag, Digest digest) {
             return new Reference(null, Digest.parse(text));
         }
         if (!isTag(text)) {
-            throw new OciException(OciErrorCode.TAG_INVALID, "invalid tag " + text);
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, "invalid tag " + text);
         }
         return new Reference(text, null);
     }

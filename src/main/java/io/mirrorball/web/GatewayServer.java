@@ -55,6 +55,8 @@ public final class GatewayServer implements AutoCloseable {
         webapp.getServletHandler().setDecodeAmbiguousURIs(true);
         webapp.setInitParameter("org.eclipse.jetty.servlet.Default.dirAllowed", "false");
         server.setHandler(webapp);
+        server.setErrorHandler(new JsonErrorHandler());
+        webapp.setErrorHandler(new JsonErrorHandler());
         server.setStopAtShutdown(true);
         server.start();
         return new GatewayServer(server, connector);

@@ -82,9 +82,11 @@ final class ManifestHandler {
         int filled = 0;
         while (true) {
             if (filled == buffer.length) {
-                if (buffer.length >= Manifest.MAX_BYTES) {
+                if (buffer.length >= Manifest.MAX_BYTES || declared >= 0) {
+                    // the cap, or the declared length, is reached: anything more is too much
                     if (in.read() >= 0) {
-                        throw tooLarge(-1);
+                        throw declared >= 0 ? new OciException(OciErrorCode.SIZE_INVALID,
+                                "manifest body is longer than its Content-Length " + declared) : tooLarge(-1);
                     }
                     break;
                 }

@@ -63,7 +63,7 @@ final class RouteParser {
             return Reference.ofDigest(Digest.parse(text));
         }
         if (!Reference.isTag(text)) {
-            throw new OciException(OciErrorCode.TAG_INVALID, "invalid tag " + abbreviate(text));
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, "invalid tag " + abbreviate(text));
         }
         return Reference.ofTag(text);
     }

@@ -56,7 +56,7 @@ final class RouteParserTest {
             "GET, /v2/a//b/manifests/latest, NAME_INVALID",
             "GET, /v2/-a/tags/list, NAME_INVALID",
             "GET, /v2/a/manifests/bad:digest, DIGEST_INVALID",
-            "GET, /v2/a/manifests/.hidden, TAG_INVALID",
+            "GET, /v2/a/manifests/.hidden, MANIFEST_INVALID",
             "GET, /v2/a/blobs/sha256:abc, DIGEST_INVALID",
             "GET, /v2/a/blobs/notadigest, DIGEST_INVALID",
             "GET, /v2/a/referrers/sha256:XYZ, DIGEST_INVALID",
