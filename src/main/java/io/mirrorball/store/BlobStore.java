@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.IpfsException;
 import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.VerifiedRange;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
@@ -98,11 +99,11 @@ public final class BlobStore {
     }
 
     /**
-     * Streams part of a blob. A part cannot be checked against the blob's digest; the node checks
-     * each block against its CID (see the README's limits).
+     * Streams part of a blob. A part cannot be checked against the blob's digest, so it is read
+     * block by block and every block is checked against its CID in the blob's DAG.
      */
     public void copyRange(BlobInfo blob, long offset, long length, OutputStream out) throws IOException {
-        try (InputStream in = node.cat(blob.cid().toString(), offset, length)) {
+        try (InputStream in = VerifiedRange.open(node, blob.cid(), offset, length)) {
             StreamCopy.copy(in, out, length, "blob " + blob.digest() + " range " + offset + "+" + length);
         }
     }

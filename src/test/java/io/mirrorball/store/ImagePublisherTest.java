@@ -11,6 +11,7 @@ import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.Reference;
 import io.mirrorball.oci.RepositoryName;
+import io.mirrorball.testing.FaultyNode;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

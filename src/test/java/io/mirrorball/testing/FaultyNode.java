@@ -1,4 +1,4 @@
-package io.mirrorball.store;
+package io.mirrorball.testing;
 
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.IpfsException;
@@ -9,21 +9,31 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Fault injection only: a real node whose block/put fails once a budget of calls is used up. */
-final class FaultyNode implements IpfsNode {
+/**
+ * Fault injection only: a real node whose block/put fails once a budget of calls is used up, and
+ * whose block/get can hand out a tampered block.
+ */
+public final class FaultyNode implements IpfsNode {
     private final IpfsNode real;
     private final AtomicInteger blockPutsLeft = new AtomicInteger(Integer.MAX_VALUE);
+    private volatile Cid tampered;
 
-    FaultyNode(IpfsNode real) {
+    public FaultyNode(IpfsNode real) {
         this.real = real;
     }
 
-    void failBlockPutAfter(int calls) {
+    public void failBlockPutAfter(int calls) {
         blockPutsLeft.set(calls);
     }
 
-    void heal() {
+    /** From now on block/get of this CID returns its bytes with the first byte flipped. */
+    public void tamperWith(Cid cid) {
+        tampered = cid;
+    }
+
+    public void heal() {
         blockPutsLeft.set(Integer.MAX_VALUE);
+        tampered = null;
     }
 
     @Override
@@ -46,7 +56,12 @@ final class FaultyNode implements IpfsNode {
 
     @Override
     public byte[] blockGet(Cid cid) throws IOException {
-        return real.blockGet(cid);
+        byte[] block = real.blockGet(cid);
+        if (cid.equals(tampered) && block.length > 0) {
+            block = block.clone();
+            block[0] ^= 1;
+        }
+        return block;
     }
 
     @Override
