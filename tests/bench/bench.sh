@@ -217,6 +217,15 @@ if [[ "$PARTS" == *b* ]]; then
   row "b) GET via mirrorball, median of $GET_REPEAT rounds" "${GW_T} s = $(mibps "$GET_BYTES" "$GW_T") MiB/s (all: $(all "${gw_times[@]}"))"
   row "b) cat from the node, median of $GET_REPEAT rounds" "${NODE_T} s = $(mibps "$GET_BYTES" "$NODE_T") MiB/s (all: $(all "${node_times[@]}"))"
   row "b) throughput ratio mirrorball / node (target >= 0.9)" "$(ratio "$NODE_T" "$GW_T")"
+  # the fixed cost of one request: a 1-byte Range GET vs a 1-byte cat, median of 9
+  read -r digest cid _ <"$WORK/layers.txt"
+  small_gw=(); small_node=()
+  for _ in $(seq 1 9); do
+    small_gw+=("$(curl -sf -o /dev/null -H 'Range: bytes=0-0' -w '%{time_total}' "http://$GW/v2/bench/app/blobs/$digest")")
+    small_node+=("$(curl -sf -o /dev/null -X POST -w '%{time_total}' "$API/api/v0/cat?arg=$cid&length=1")")
+  done
+  row "b) fixed cost: 1-byte Range GET via mirrorball, median" "$(median "${small_gw[@]}") s"
+  row "b) fixed cost: 1-byte cat from the node, median" "$(median "${small_node[@]}") s"
 fi
 [ -n "$GATEWAY_PID" ] && stop_gateway
 rm -rf "$WORK/layout"

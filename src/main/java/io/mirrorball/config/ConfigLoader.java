@@ -43,6 +43,9 @@ public final class ConfigLoader {
     /** Every known key with its default, in the order of DESIGN.md. */
     private static final Map<String, String> DEFAULTS = defaults();
 
+    /** Keys whose value is a list: a YAML list, or a comma-separated string (as in the environment). */
+    private static final Set<String> LIST_KEYS = Set.of("storage.ipfs.embedded.gateways");
+
     /** {@code MIRRORBALL_STORAGE_IPFS_NODE} to {@code storage.ipfs.node}. */
     private static final Map<String, String> ENV_TO_KEY = envToKey();
 
@@ -84,6 +87,8 @@ public final class ConfigLoader {
         d.put("http.addr", ":5000");
         d.put("storage.ipfs.node", "embedded");
         d.put("storage.ipfs.embedded.path", "./data/ipfs");
+        d.put("storage.ipfs.embedded.gateways", "");
+        d.put("storage.ipfs.embedded.gateway-timeout", "30s");
         d.put("storage.ipfs.mfs-root", "/docker/registry/v2");
         d.put("storage.ipfs.clone", "true");
         d.put("storage.ipfs.clone-timeout", "60s");
@@ -143,7 +148,16 @@ public final class ConfigLoader {
         for (Map.Entry<String, JsonNode> field : object.properties()) {
             String key = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
             JsonNode node = field.getValue();
-            if (DEFAULTS.containsKey(key)) {
+            if (LIST_KEYS.contains(key) && node.isArray()) {
+                List<String> items = new ArrayList<>();
+                for (JsonNode item : node) {
+                    if (item.isContainerNode() || item.isNull()) {
+                        throw new ConfigException(key, "list items must be single values, not " + describe(item));
+                    }
+                    items.add(item.asText());
+                }
+                values.put(key, String.join(",", items));
+            } else if (DEFAULTS.containsKey(key)) {
                 if (node.isContainerNode()) {
                     throw new ConfigException(key, "must be a single value, not " + describe(node));
                 }
@@ -238,7 +252,10 @@ public final class ConfigLoader {
         MirrorballConfig.Ipfs ipfs = new MirrorballConfig.Ipfs(
                 parseNode("storage.ipfs.node", v.get("storage.ipfs.node")),
                 new MirrorballConfig.Embedded(parsePath("storage.ipfs.embedded.path",
-                        v.get("storage.ipfs.embedded.path"), workDir)),
+                        v.get("storage.ipfs.embedded.path"), workDir),
+                        parseGateways("storage.ipfs.embedded.gateways", v.get("storage.ipfs.embedded.gateways")),
+                        positive("storage.ipfs.embedded.gateway-timeout",
+                                v.get("storage.ipfs.embedded.gateway-timeout"))),
                 parseMfsRoot("storage.ipfs.mfs-root", v.get("storage.ipfs.mfs-root")),
                 parseBoolean("storage.ipfs.clone", v.get("storage.ipfs.clone")),
                 positive("storage.ipfs.clone-timeout", v.get("storage.ipfs.clone-timeout")));
@@ -317,6 +334,23 @@ public final class ConfigLoader {
             urls.add(httpUrl(key, url, "a Kubo RPC URL such as http://127.0.0.1:5001, or 'embedded'"));
         }
         return String.join(",", urls);
+    }
+
+    /** A comma-separated list of http(s) gateway URLs; "" is the empty list. */
+    static List<URI> parseGateways(String key, String raw) {
+        String value = raw.trim();
+        if (value.isEmpty()) {
+            return List.of();
+        }
+        List<URI> urls = new ArrayList<>();
+        for (String part : value.split(",", -1)) {
+            String url = part.trim();
+            if (url.isEmpty()) {
+                throw new ConfigException(key, "empty entry in the URL list '" + raw + "'");
+            }
+            urls.add(URI.create(httpUrl(key, url, "IPFS trustless gateway URLs such as https://trustless-gateway.link")));
+        }
+        return List.copyOf(urls);
     }
 
     static String parseUpstreamUrl(String key, String raw) {

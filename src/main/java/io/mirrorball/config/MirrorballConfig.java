@@ -1,7 +1,9 @@
 package io.mirrorball.config;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The whole configuration, as read from conf/mirrorball.yml with MIRRORBALL_* overrides
@@ -25,7 +27,15 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Au
         }
     }
 
-    public record Embedded(Path path) {
+    /**
+     * @param gateways       IPFS HTTP trustless gateways that blocks missing locally are fetched from
+     *                       (each verified against its CID); empty means local blocks only
+     * @param gatewayTimeout bound on each gateway request
+     */
+    public record Embedded(Path path, List<URI> gateways, Duration gatewayTimeout) {
+        public Embedded {
+            gateways = List.copyOf(gateways);
+        }
     }
 
     public record Uploads(Path path, Duration expireAfter) {

@@ -13,6 +13,7 @@ import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /**
  * Publishes an image as one self-contained, content-addressed directory (DESIGN.md, "The published
@@ -32,6 +36,7 @@ public final class ImagePublisher {
     private static final int MAX_DEPTH = 4;
 
     private final IpfsNode node;
+    private final ExecutorService putThreads;
     private final MfsPaths paths;
     private final BlobStore blobs;
     private final ManifestStore manifests;
@@ -40,7 +45,9 @@ public final class ImagePublisher {
     /** The image CID published for a top manifest digest (immutable). */
     private final Cache<Digest, Cid> published = Caffeine.newBuilder().maximumSize(100_000).build();
 
-    ImagePublisher(IpfsNode node, MfsPaths paths, BlobStore blobs, ManifestStore manifests) {
+    ImagePublisher(IpfsNode node, MfsPaths paths, BlobStore blobs, ManifestStore manifests,
+                   ExecutorService putThreads) {
+        this.putThreads = putThreads;
         this.node = node;
         this.paths = paths;
         this.blobs = blobs;
@@ -59,13 +66,14 @@ public final class ImagePublisher {
      */
     public Published publish(StoredManifest top) throws IOException {
         Image image = collect(top);
+        Blocks blocks = new Blocks();
         Tree tree = tree(top.digest(), image);
-        Cid cid = tree.put(this);
+        Cid cid = tree.encode(blocks);
         String hex = top.digest().hex();
-        Tree digestRepository = tree(top.digest(), image);
-        digestRepository.file("_manifests/tags/" + cid + "/current/link", link(top.digest()));
-        digestRepository.file("_manifests/tags/" + cid + "/index/sha256/" + hex + "/link", link(top.digest()));
-        Cid digestRepositoryCid = digestRepository.put(this);
+        tree.file("_manifests/tags/" + cid + "/current/link", link(top.digest()));
+        tree.file("_manifests/tags/" + cid + "/index/sha256/" + hex + "/link", link(top.digest()));
+        Cid digestRepositoryCid = tree.encode(blocks);
+        putAll(blocks);
         place(cid, paths.repository(cid.toString()));
         place(digestRepositoryCid, paths.repository(hex));
         published.put(top.digest(), cid);
@@ -201,22 +209,61 @@ public final class ImagePublisher {
         }
     }
 
-    Cid putRaw(byte[] content) throws IOException {
-        Cid cid = node.blockPut(content, Cid.RAW);
-        Cid expected = Cid.sha256(Cid.RAW, Digest.ofBytes(content).bytes());
-        if (!cid.equals(expected)) {
-            throw new IpfsException(IpfsException.Kind.CORRUPT, "block/put returned " + cid + ", expected " + expected);
+    /** Every block of the image directories, by CID: computed here, put once each. */
+    private static final class Blocks {
+        private final Map<Cid, byte[]> raw = new LinkedHashMap<>();
+        private final Map<Cid, byte[]> dagPb = new LinkedHashMap<>();
+
+        Cid raw(byte[] content) {
+            Cid cid = Cid.sha256(Cid.RAW, Digest.ofBytes(content).bytes());
+            raw.putIfAbsent(cid, content);
+            return cid;
         }
-        return cid;
+
+        Cid dagPb(byte[] block) {
+            Cid cid = UnixFs.cidOf(block);
+            dagPb.putIfAbsent(cid, block);
+            return cid;
+        }
     }
 
-    Cid putDagPb(byte[] block) throws IOException {
-        Cid cid = node.blockPut(block, Cid.DAG_PB);
-        Cid expected = UnixFs.cidOf(block);
-        if (!cid.equals(expected)) {
-            throw new IpfsException(IpfsException.Kind.CORRUPT, "block/put returned " + cid + ", expected " + expected);
+    /** Puts the blocks in parallel; the node must report the CID computed here for each. */
+    private void putAll(Blocks blocks) throws IOException {
+        List<Future<?>> puts = new ArrayList<>(blocks.raw.size() + blocks.dagPb.size());
+        blocks.raw.forEach((cid, content) -> puts.add(putThreads.submit(() -> put(cid, content, Cid.RAW))));
+        blocks.dagPb.forEach((cid, content) -> puts.add(putThreads.submit(() -> put(cid, content, Cid.DAG_PB))));
+        IOException failure = null;
+        for (Future<?> put : puts) {
+            try {
+                put.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                puts.forEach(f -> f.cancel(true));
+                throw new IpfsException(IpfsException.Kind.FAILED, "interrupted while publishing");
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+                if (failure == null) {
+                    failure = cause instanceof IOException io ? io
+                            : new IpfsException(IpfsException.Kind.FAILED, "publishing: " + cause, cause);
+                }
+            }
         }
-        return cid;
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private Void put(Cid expected, byte[] block, long codec) {
+        try {
+            Cid cid = node.blockPut(block, codec);
+            if (!cid.equals(expected)) {
+                throw new IpfsException(IpfsException.Kind.CORRUPT, "block/put returned " + cid + ", expected "
+                        + expected);
+            }
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A directory being built: entries by name, each a small file, a link to an existing DAG, or a subdirectory. */
@@ -244,31 +291,26 @@ public final class ImagePublisher {
             return path.substring(path.lastIndexOf('/') + 1);
         }
 
-        /** Puts every block of this directory bottom-up and returns the directory's CID. */
-        Cid put(ImagePublisher publisher) throws IOException {
-            return encode(publisher).cid();
+        /** Encodes this directory bottom-up into {@code blocks} and returns its CID; puts nothing. */
+        Cid encode(Blocks blocks) {
+            return encodeAs("", blocks).cid();
         }
 
-        private DagPb.Link encode(ImagePublisher publisher) throws IOException {
-            return encodeAs("", publisher);
-        }
-
-        private DagPb.Link encodeAs(String name, ImagePublisher publisher) throws IOException {
+        private DagPb.Link encodeAs(String name, Blocks blocks) {
             List<DagPb.Link> links = new ArrayList<>(entries.size());
             for (Map.Entry<String, Object> e : entries.entrySet()) {
                 Object value = e.getValue();
                 if (value instanceof Tree sub) {
-                    links.add(sub.encodeAs(e.getKey(), publisher));
+                    links.add(sub.encodeAs(e.getKey(), blocks));
                 } else if (value instanceof DagPb.Link link) {
                     links.add(new DagPb.Link(e.getKey(), link.cid(), link.size()));
                 } else {
                     byte[] content = (byte[]) value;
-                    links.add(new DagPb.Link(e.getKey(), publisher.putRaw(content), content.length));
+                    links.add(new DagPb.Link(e.getKey(), blocks.raw(content), content.length));
                 }
             }
             byte[] block = UnixFs.directoryBlock(links);
-            Cid cid = publisher.putDagPb(block);
-            return new DagPb.Link(name, cid, UnixFs.cumulativeSize(block));
+            return new DagPb.Link(name, blocks.dagPb(block), UnixFs.cumulativeSize(block));
         }
     }
 }

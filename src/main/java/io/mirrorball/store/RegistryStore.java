@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** The registry on top of an {@link IpfsNode}: blobs, uploads, manifests, repositories, publishing and cloning. */
 public final class RegistryStore implements AutoCloseable {
@@ -19,17 +18,20 @@ public final class RegistryStore implements AutoCloseable {
     private final ImagePublisher publisher;
     private final ImageCloner cloner;
     private final ExecutorService cloneThreads;
+    /** The parallel block/puts of publishing (never shared with clones, which may wait on the network). */
+    private final ExecutorService publishThreads;
 
     private RegistryStore(IpfsNode node, MfsPaths paths, UploadStore uploads, BlobStore blobs,
                           ExecutorService cloneThreads) {
+        this.cloneThreads = cloneThreads;
         this.node = node;
         this.blobs = blobs;
         this.uploads = uploads;
         this.manifests = new ManifestStore(node, paths, blobs);
         this.repositories = new RepositoryIndex(node, paths);
-        this.publisher = new ImagePublisher(node, paths, blobs, manifests);
+        this.publishThreads = Executors.newFixedThreadPool(8, Threads.named("mirrorball-publish"));
+        this.publisher = new ImagePublisher(node, paths, blobs, manifests, publishThreads);
         manifests.publishWith(publisher);
-        this.cloneThreads = cloneThreads;
         this.cloner = new ImageCloner(node, paths, blobs, cloneThreads);
     }
 
@@ -41,12 +43,7 @@ public final class RegistryStore implements AutoCloseable {
                                      Clock clock) throws IOException {
         MfsPaths paths = new MfsPaths(mfsRoot);
         BlobStore blobs = new BlobStore(node, paths);
-        AtomicInteger count = new AtomicInteger();
-        ExecutorService cloneThreads = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "mirrorball-clone-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService cloneThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-clone"));
         return new RegistryStore(node, paths, new UploadStore(uploadsPath, uploadExpiry, clock, blobs), blobs,
                 cloneThreads);
     }
@@ -82,5 +79,6 @@ public final class RegistryStore implements AutoCloseable {
     @Override
     public void close() {
         cloneThreads.shutdownNow();
+        publishThreads.shutdownNow();
     }
 }

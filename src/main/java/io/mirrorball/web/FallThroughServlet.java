@@ -2,29 +2,159 @@ package io.mirrorball.web;
 
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
+import io.mirrorball.store.BlobInfo;
+import io.mirrorball.upstream.ResponseSink;
+import io.mirrorball.upstream.UpstreamDocument;
+import io.mirrorball.upstream.UpstreamErrorException;
+import io.mirrorball.upstream.UpstreamManifest;
+import io.mirrorball.upstream.UpstreamRegistry;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Optional;
 
 /**
- * The end of the chain: what no filter answered. Without an upstream that is a name that does not
- * exist here; anything outside the API is NOT_FOUND.
+ * The end of the chain: what no filter answered. With {@code upstream.url} set, reads of names that
+ * are neither content-addressed nor local go upstream ({@link UpstreamRegistry}): manifests, blobs,
+ * tags and referrers; the upstream's own error answers pass through unchanged. Writes never get here
+ * (they are local pushes). Without an upstream, a name that reaches this point does not exist:
+ * MANIFEST_UNKNOWN, BLOB_UNKNOWN or NAME_UNKNOWN. Anything outside the API is NOT_FOUND.
  */
 public final class FallThroughServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected void service(HttpServletRequest request, HttpServletResponse response) {
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         Object attribute = request.getAttribute(Route.ATTRIBUTE);
         if (!(attribute instanceof Route route)) {
             throw new OciException(OciErrorCode.NOT_FOUND, "no route for " + request.getRequestURI());
         }
-        throw switch (route.kind()) {
+        Optional<UpstreamRegistry> upstream = Gateway.from(getServletContext()).upstream();
+        if (upstream.isEmpty() || !route.isRead()) {
+            throw unknown(route);
+        }
+        try {
+            switch (route.kind()) {
+                case MANIFEST -> manifest(upstream.get(), route, request, response);
+                case BLOB -> blob(upstream.get(), route, request, response);
+                case TAGS -> document(upstream.get().tags(route.name(), request.getQueryString()), route, response);
+                case REFERRERS -> document(upstream.get().referrers(route.name(), route.digest(),
+                        request.getQueryString()), route, response);
+                default -> throw unknown(route);
+            }
+        } catch (UpstreamErrorException e) {
+            passOn(e, route, request, response);
+        }
+    }
+
+    private static OciException unknown(Route route) {
+        return switch (route.kind()) {
             case MANIFEST -> new OciException(OciErrorCode.MANIFEST_UNKNOWN, "manifest " + route.reference()
                     + " is not in " + route.name());
             case BLOB -> new OciException(OciErrorCode.BLOB_UNKNOWN, "blob " + route.digest() + " is not in "
                     + route.name());
             default -> new OciException(OciErrorCode.NAME_UNKNOWN, "repository " + route.name() + " is not known");
         };
+    }
+
+    private static void manifest(UpstreamRegistry upstream, Route route, HttpServletRequest request,
+                                 HttpServletResponse response) throws IOException {
+        UpstreamManifest manifest = upstream.manifest(route.name(), route.reference(), route.isHead());
+        String etag = "\"" + manifest.digest() + "\"";
+        response.setHeader("Docker-Content-Digest", manifest.digest().toString());
+        response.setHeader("ETag", etag);
+        response.setContentType(manifest.mediaType());
+        if (manifest.stale()) {
+            response.setHeader("Warning", "110 mirrorball \"Response is Stale\"");
+        }
+        if (etag.equals(request.getHeader("If-None-Match"))) {
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentLengthLong(manifest.size());
+        if (!route.isHead() && manifest.content() != null) {
+            ClientStreams.output(response).write(manifest.content());
+        }
+    }
+
+    private void blob(UpstreamRegistry upstream, Route route, HttpServletRequest request,
+                      HttpServletResponse response) throws IOException {
+        Optional<BlobInfo> stored = upstream.blob(route.name(), route.digest(), request.getHeader("Range"),
+                route.isHead(), sink(response));
+        if (stored.isPresent()) {
+            BlobHandler.serve(stored.get(), request, response, route.isHead(),
+                    Gateway.from(getServletContext()).store().blobs());
+        }
+    }
+
+    private static ResponseSink sink(HttpServletResponse response) {
+        return new ResponseSink() {
+            @Override
+            public void status(int status) {
+                response.setStatus(status);
+            }
+
+            @Override
+            public void header(String name, String value) {
+                if (name.equalsIgnoreCase("Content-Type")) {
+                    response.setContentType(value);
+                } else {
+                    response.setHeader(name, value);
+                }
+            }
+
+            @Override
+            public void contentLength(long length) {
+                response.setContentLengthLong(length);
+            }
+
+            @Override
+            public OutputStream body() throws IOException {
+                return ClientStreams.output(response);
+            }
+        };
+    }
+
+    private static void document(UpstreamDocument document, Route route, HttpServletResponse response)
+            throws IOException {
+        response.setStatus(document.status());
+        response.setContentType(document.contentType());
+        document.headers().forEach(response::setHeader);
+        if (document.stale()) {
+            response.setHeader("Warning", "110 mirrorball \"Response is Stale\"");
+        }
+        response.setContentLength(document.body().length);
+        if (!route.isHead()) {
+            ClientStreams.output(response).write(document.body());
+        }
+    }
+
+    /** The upstream's error answer, unchanged; one without a body gets the OCI error of its status. */
+    private static void passOn(UpstreamErrorException e, Route route, HttpServletRequest request,
+                               HttpServletResponse response) throws IOException {
+        if (response.isCommitted()) {
+            throw new IOException(e.getMessage(), e);
+        }
+        byte[] body = e.body();
+        if (body.length == 0 && !route.isHead()) {
+            throw e.status() == 404 ? unknown(route)
+                    : new OciException(e.status() >= 500 ? OciErrorCode.BAD_GATEWAY : OciErrorCode.DENIED,
+                    e.getMessage());
+        }
+        String requestId = response.getHeader("X-Request-Id");
+        response.reset();
+        if (requestId != null) {
+            response.setHeader("X-Request-Id", requestId);
+        }
+        response.setHeader("Docker-Distribution-API-Version", "registry/2.0");
+        response.setStatus(e.status());
+        response.setContentType(e.contentType() == null ? "application/json" : e.contentType());
+        response.setContentLength(body.length);
+        if (!route.isHead()) {
+            ClientStreams.output(response).write(body);
+        }
     }
 }

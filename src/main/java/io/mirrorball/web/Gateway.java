@@ -32,6 +32,7 @@ public final class Gateway implements AutoCloseable {
     private final UploadHandler uploadHandler;
     private final ManifestHandler manifestHandler;
     private final ListHandler listHandler;
+    private io.mirrorball.upstream.UpstreamRegistry upstream;
 
     private Gateway(MirrorballConfig config, IpfsNode node, RegistryStore store) {
         this.config = config;
@@ -51,6 +52,9 @@ public final class Gateway implements AutoCloseable {
             RegistryStore store = RegistryStore.open(node, config.storage().ipfs().mfsRoot(),
                     config.storage().uploads().path(), config.storage().uploads().expireAfter(), Clock.systemUTC());
             Gateway gateway = new Gateway(config, node, store);
+            if (config.upstream().enabled()) {
+                gateway.upstream = io.mirrorball.upstream.UpstreamRegistry.open(config.upstream(), store.blobs());
+            }
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,
                     TimeUnit.SECONDS);
@@ -106,6 +110,11 @@ public final class Gateway implements AutoCloseable {
         return metrics;
     }
 
+    /** The upstream fall-through, when upstream.url is set. */
+    public java.util.Optional<io.mirrorball.upstream.UpstreamRegistry> upstream() {
+        return java.util.Optional.ofNullable(upstream);
+    }
+
     BlobHandler blobHandler() {
         return blobHandler;
     }
@@ -125,6 +134,9 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() throws IOException {
         housekeeping.shutdownNow();
+        if (upstream != null) {
+            upstream.close();
+        }
         store.close();
         node.close();
     }

@@ -19,7 +19,8 @@ final class IpfsNodes {
 
     static IpfsNode open(MirrorballConfig.Ipfs config) throws IOException {
         if (config.isEmbedded()) {
-            return EmbeddedNode.open(config.embedded().path());
+            return EmbeddedNode.open(config.embedded().path(), config.embedded().gateways(),
+                    config.embedded().gatewayTimeout());
         }
         // several URLs: the first is used (spreading load over several nodes is not built yet)
         return KuboRpcNode.connect(config.node().split(",")[0].trim(), CONNECT_TIMEOUT, READ_TIMEOUT);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,7 +97,8 @@ final class ConfigLoaderTest {
                 storage:
                   ipfs:
                     node: http://127.0.0.1:5001
-                    embedded: { path: /var/lib/mb/ipfs }
+                    embedded: { path: /var/lib/mb/ipfs, gateways: [http://127.0.0.1:8080, https://gw.example],
+                                gateway-timeout: 5s }
                     mfs-root: /reg
                     clone: false
                     clone-timeout: 1m30s
@@ -115,6 +117,9 @@ final class ConfigLoaderTest {
         assertEquals("http://127.0.0.1:5001", c.storage().ipfs().node());
         assertFalse(c.storage().ipfs().isEmbedded());
         assertEquals(Path.of("/var/lib/mb/ipfs"), c.storage().ipfs().embedded().path());
+        assertEquals(List.of(URI.create("http://127.0.0.1:8080"), URI.create("https://gw.example")),
+                c.storage().ipfs().embedded().gateways());
+        assertEquals(Duration.ofSeconds(5), c.storage().ipfs().embedded().gatewayTimeout());
         assertEquals("/reg", c.storage().ipfs().mfsRoot());
         assertFalse(c.storage().ipfs().cloneEnabled());
         assertEquals(Duration.ofSeconds(90), c.storage().ipfs().cloneTimeout());
@@ -176,6 +181,8 @@ final class ConfigLoaderTest {
             MIRRORBALL_HTTP_ADDR                       | [::1]:5001                   | Http[host=::1, port=5001]
             MIRRORBALL_STORAGE_IPFS_NODE               | http://a:5001, https://b:443 | http://a:5001,https://b:443
             MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH      | /srv/ipfs                    | /srv/ipfs
+            MIRRORBALL_STORAGE_IPFS_EMBEDDED_GATEWAYS  | http://a:8080, https://b     | [http://a:8080, https://b]
+            MIRRORBALL_STORAGE_IPFS_EMBEDDED_GATEWAY_TIMEOUT | 2s                     | PT2S
             MIRRORBALL_STORAGE_IPFS_MFS_ROOT           | /t-123                       | /t-123
             MIRRORBALL_STORAGE_IPFS_CLONE              | FALSE                        | false
             MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT      | 500ms                        | PT0.5S
@@ -195,6 +202,9 @@ final class ConfigLoaderTest {
                 Map.entry("MIRRORBALL_HTTP_ADDR", x -> x.http()),
                 Map.entry("MIRRORBALL_STORAGE_IPFS_NODE", x -> x.storage().ipfs().node()),
                 Map.entry("MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", x -> x.storage().ipfs().embedded().path()),
+                Map.entry("MIRRORBALL_STORAGE_IPFS_EMBEDDED_GATEWAYS", x -> x.storage().ipfs().embedded().gateways()),
+                Map.entry("MIRRORBALL_STORAGE_IPFS_EMBEDDED_GATEWAY_TIMEOUT",
+                        x -> x.storage().ipfs().embedded().gatewayTimeout()),
                 Map.entry("MIRRORBALL_STORAGE_IPFS_MFS_ROOT", x -> x.storage().ipfs().mfsRoot()),
                 Map.entry("MIRRORBALL_STORAGE_IPFS_CLONE", x -> x.storage().ipfs().cloneEnabled()),
                 Map.entry("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", x -> x.storage().ipfs().cloneTimeout()),
@@ -236,7 +246,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(17, names.size());
+        assertEquals(19, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -257,6 +267,9 @@ final class ConfigLoaderTest {
             storage.ipfs.node            | 'http://a:1,,http://b:1' | empty entry
             storage.ipfs.node            | 'embedded,http://a:1' | cannot be combined
             storage.ipfs.node            | http://a:5001?x=1    | no user info, query or fragment
+            storage.ipfs.embedded.gateways | gateway.link       | scheme must be http or https
+            storage.ipfs.embedded.gateways | 'http://a:1,,http://b:1' | empty entry
+            storage.ipfs.embedded.gateway-timeout | 0           | must be longer than 0
             storage.ipfs.mfs-root        | docker/registry      | must be an absolute MFS path
             storage.ipfs.mfs-root        | /docker/              | must not end with '/'
             storage.ipfs.mfs-root        | /                    | must not end with '/'
@@ -366,7 +379,8 @@ final class ConfigLoaderTest {
 
     @Test
     void keys_matchDesign() {
-        assertEquals(List.of("http.addr", "storage.ipfs.node", "storage.ipfs.embedded.path", "storage.ipfs.mfs-root",
+        assertEquals(List.of("http.addr", "storage.ipfs.node", "storage.ipfs.embedded.path",
+                "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
                 "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.url", "upstream.username", "upstream.password",
                 "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "auth.htpasswd.path",

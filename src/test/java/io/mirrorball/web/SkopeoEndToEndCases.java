@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.oci.Digest;
+import io.mirrorball.testing.DockerRegistry;
 import io.mirrorball.testing.KitNode;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.OciLayoutBuilder.Blob;
@@ -302,6 +303,36 @@ abstract class SkopeoEndToEndCases {
             skopeo.copy(image.skopeoRef(), "docker://" + otherRegistry + "/another/name:v2");
             assertEquals(cid, publishedCid(other.uri(), "another/name", "v2",
                     "application/vnd.oci.image.manifest.v1+json"));
+        }
+    }
+
+    @Test
+    void copy_nameOnlyUpstream_fallsThroughAndIsServedFromIpfsOnceUpstreamIsDown() throws Exception {
+        Image image = OciLayoutBuilder.at(tmp.resolve("src")).seed(71)
+                .layer(1 << 20, true).layer(500_000, true).layer(20_000, true).build("v1");
+        DockerRegistry upstream = DockerRegistry.start(tmp.resolve("upstream"));
+        try {
+            skopeo.copy(image.skopeoRef(), "docker://" + upstream.hostPort() + "/team/up:v1");
+            MirrorballConfig config = ConfigLoader.load(Optional.empty(), Map.of(
+                    "MIRRORBALL_HTTP_ADDR", "127.0.0.1:0",
+                    "MIRRORBALL_STORAGE_IPFS_NODE", "embedded".equals(node) ? "embedded" : kit.apiUrl().toString(),
+                    "MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", tmp.resolve("proxy-embedded").toString(),
+                    "MIRRORBALL_STORAGE_IPFS_MFS_ROOT", "/e2e-proxy-" + UUID.randomUUID(),
+                    "MIRRORBALL_STORAGE_UPLOADS_PATH", Files.createDirectories(tmp.resolve("proxy-uploads")).toString(),
+                    "MIRRORBALL_UPSTREAM_URL", upstream.uri().toString()));
+            try (GatewayServer proxy = GatewayServer.start(config)) {
+                String proxyRegistry = proxy.uri().getHost() + ":" + proxy.uri().getPort();
+                Path first = tmp.resolve("through-upstream");
+                skopeo.copy("docker://" + proxyRegistry + "/team/up:v1", "dir:" + first);
+                assertDirHolds(first, image);
+
+                upstream.close();
+                Path second = tmp.resolve("upstream-down");
+                skopeo.copy("docker://" + proxyRegistry + "/team/up@" + image.manifestDigest(), "dir:" + second);
+                assertDirHolds(second, image);
+            }
+        } finally {
+            upstream.close();
         }
     }
 

@@ -1,0 +1,10 @@
+package io.mirrorball.upstream;
+
+import io.mirrorball.oci.Digest;
+
+/**
+ * A manifest as the upstream serves it. {@code content} is null for the answer to a HEAD whose bytes
+ * were not fetched. {@code stale} is true when it was served from cache because the upstream failed.
+ */
+public record UpstreamManifest(Digest digest, String mediaType, long size, byte[] content, boolean stale) {
+}

@@ -1,0 +1,534 @@
+package io.mirrorball.upstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.mirrorball.config.MirrorballConfig;
+import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.Manifest;
+import io.mirrorball.oci.MediaTypes;
+import io.mirrorball.oci.OciErrorCode;
+import io.mirrorball.oci.OciException;
+import io.mirrorball.oci.Reference;
+import io.mirrorball.oci.RepositoryName;
+import io.mirrorball.store.BlobInfo;
+import io.mirrorball.store.BlobStore;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The upstream fall-through: manifests, blobs, tags and referrers of names that live upstream, with
+ * caches and mirroring into IPFS.
+ *
+ * <ul>
+ * <li>Manifests by digest are cached without expiry (immutable), and mirrored into IPFS.</li>
+ * <li>Tag to digest is fresh for {@code upstream.tag-ttl}; a stale tag is revalidated with HEAD, and
+ *     served from cache when the upstream fails, times out or rate-limits (stale-if-error).</li>
+ * <li>Names the upstream does not know are remembered for a short while (negative cache).</li>
+ * <li>Blobs IPFS holds are served from IPFS; others stream from upstream while they are teed into IPFS,
+ *     one upstream fetch per digest at a time ({@link BlobMirror}).</li>
+ * </ul>
+ * Writes never come here: they are local pushes.
+ */
+public final class UpstreamRegistry implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(UpstreamRegistry.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int ERROR_CAP = 64 * 1024;
+    static final String ACCEPT = String.join(", ", MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST,
+            MediaTypes.DOCKER_MANIFEST_LIST, MediaTypes.DOCKER_MANIFEST);
+
+    /** Tunables besides the config: timeouts, negative TTL, and the time source. */
+    record Settings(UpstreamClient.Settings http, Duration negativeTtl, Duration joinTimeout, Duration mirrorStall,
+                    int mirrorThreads, Ticker ticker) {
+        static Settings defaults() {
+            return new Settings(UpstreamClient.Settings.defaults(), Duration.ofSeconds(30), Duration.ofMinutes(30),
+                    Duration.ofMinutes(2), 32, Ticker.systemTicker());
+        }
+    }
+
+    private record CachedManifest(String mediaType, byte[] content) {
+    }
+
+    private record TagsKey(RepositoryName name, String query) {
+    }
+
+    private final MirrorballConfig.Upstream config;
+    private final BlobStore blobs;
+    private final UpstreamClient client;
+    private final TagCache tags;
+    private final Cache<Digest, CachedManifest> manifests = Caffeine.newBuilder()
+            .maximumWeight(64L * 1024 * 1024)
+            .weigher((Digest d, CachedManifest m) -> m.content().length + 200)
+            .build();
+    private final Cache<RepositoryName, UpstreamErrorException> unknownNames;
+    private final Cache<TagsKey, UpstreamDocument> lastTags = Caffeine.newBuilder().maximumSize(10_000).build();
+    private final ThreadPoolExecutor mirrorThreads;
+    private final BlobMirror mirror;
+
+    private UpstreamRegistry(MirrorballConfig.Upstream config, BlobStore blobs, Settings settings) {
+        this.config = config;
+        this.blobs = blobs;
+        UpstreamEndpoint endpoint = UpstreamEndpoint.parse(config.url());
+        this.client = new UpstreamClient(endpoint, config.username(), config.password(),
+                new TokenCache(settings.ticker()), settings.http());
+        this.tags = new TagCache(config.tagTtl(), settings.ticker());
+        this.unknownNames = Caffeine.newBuilder().maximumSize(10_000).ticker(settings.ticker())
+                .expireAfterWrite(settings.negativeTtl()).build();
+        AtomicInteger count = new AtomicInteger();
+        this.mirrorThreads = new ThreadPoolExecutor(0, settings.mirrorThreads(), 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "mirrorball-upstream-mirror-" + count.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.mirror = new BlobMirror(blobs, mirrorThreads, settings.joinTimeout(), settings.mirrorStall());
+    }
+
+    /** The fall-through for {@code upstream.url}, mirroring into {@code blobs} when {@code upstream.mirror}. */
+    public static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs) {
+        return open(config, blobs, Settings.defaults());
+    }
+
+    static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs, Settings settings) {
+        if (!config.enabled()) {
+            throw new IllegalArgumentException("upstream.url is empty");
+        }
+        UpstreamRegistry registry = new UpstreamRegistry(config, blobs, settings);
+        LOG.info("upstream fall-through to {}{} (tag ttl {}, mirror {})", registry.client.endpoint().base(),
+                registry.client.endpoint().dockerHub() ? " (Docker Hub, library/ for single names)" : "",
+                config.tagTtl(), config.mirror());
+        return registry;
+    }
+
+    /** The upstream base URL, after Docker Hub aliases are mapped. */
+    public URI base() {
+        return client.endpoint().base();
+    }
+
+    /** HTTP requests sent upstream so far (for tests and metrics). */
+    public long upstreamRequests() {
+        return client.requestCount();
+    }
+
+    /** Blobs mirrored into IPFS so far. */
+    public long mirroredBlobs() {
+        return mirror.mirroredCount();
+    }
+
+    // ---------------------------------------------------------------- manifests
+
+    /**
+     * A manifest by tag or digest. For a HEAD by tag the bytes may be absent (only the upstream's HEAD
+     * was needed). Throws {@link UpstreamErrorException} with the upstream's own error, or OciException.
+     */
+    public UpstreamManifest manifest(RepositoryName name, Reference reference, boolean head) throws IOException {
+        checkKnown(name);
+        if (reference.isDigest()) {
+            return byDigest(name, reference.digest(), false);
+        }
+        TagCache.Key key = new TagCache.Key(name, reference.tag());
+        Optional<TagCache.Entry> known = tags.get(key);
+        if (known.isPresent() && tags.isFresh(known.get())) {
+            return fromEntry(name, known.get(), head, false);
+        }
+        String action = "pull manifest " + reference + " of " + name;
+        try {
+            if (known.isPresent() || head) {
+                Optional<TagCache.Entry> validated = headTag(name, key, action);
+                if (validated.isPresent()) {
+                    return fromEntry(name, validated.get(), head, false);
+                }
+            }
+            return getTag(name, key, action);
+        } catch (OciException | UpstreamErrorException e) {
+            if (known.isPresent() && isUpstreamFailure(e)) {
+                LOG.warn("{}: upstream failed ({}); serving the cached {}", action, e.getMessage(),
+                        known.get().digest());
+                return fromEntry(name, known.get(), head, true);
+            }
+            if (e instanceof UpstreamErrorException u && u.status() == 404) {
+                tags.invalidate(key);
+            }
+            throw e;
+        }
+    }
+
+    private static boolean isUpstreamFailure(RuntimeException e) {
+        if (e instanceof UpstreamErrorException u) {
+            return u.isServerError();
+        }
+        OciErrorCode code = ((OciException) e).code();
+        return code == OciErrorCode.BAD_GATEWAY || code == OciErrorCode.GATEWAY_TIMEOUT
+                || code == OciErrorCode.UNAVAILABLE || code == OciErrorCode.TOOMANYREQUESTS;
+    }
+
+    /** HEAD by tag: the digest it points at now; empty when the upstream gave no digest (then GET). */
+    private Optional<TagCache.Entry> headTag(RepositoryName name, TagCache.Key key, String action) throws IOException {
+        URI uri = client.endpoint().resolve(name, "manifests/" + key.tag(), null);
+        try (UpstreamClient.Exchange ex = client.send("HEAD", uri, scope(name), Map.of("Accept", ACCEPT))) {
+            if (ex.status() != 200) {
+                throw refuse(action, name, ex);
+            }
+            String header = ex.header("Docker-Content-Digest");
+            if (header == null || !Digest.isDigest(header)) {
+                return Optional.empty();
+            }
+            String mediaType = MediaTypes.base(ex.header("Content-Type"));
+            return Optional.of(tags.put(key, Digest.parse(header), mediaType, ex.contentLength()));
+        }
+    }
+
+    private UpstreamManifest getTag(RepositoryName name, TagCache.Key key, String action) throws IOException {
+        URI uri = client.endpoint().resolve(name, "manifests/" + key.tag(), null);
+        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name), Map.of("Accept", ACCEPT))) {
+            if (ex.status() != 200) {
+                throw refuse(action, name, ex);
+            }
+            byte[] content = readManifest(ex, action);
+            Digest digest = Digest.ofBytes(content);
+            String announced = ex.header("Docker-Content-Digest");
+            if (announced != null && Digest.isDigest(announced) && announced.startsWith("sha256:")
+                    && !Digest.parse(announced).equals(digest)) {
+                throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": upstream announced " + announced
+                        + " but sent bytes of " + digest);
+            }
+            String mediaType = mediaType(ex.header("Content-Type"), content);
+            remember(digest, mediaType, content);
+            tags.put(key, digest, mediaType, content.length);
+            return new UpstreamManifest(digest, mediaType, content.length, content, false);
+        }
+    }
+
+    private UpstreamManifest fromEntry(RepositoryName name, TagCache.Entry entry, boolean head, boolean stale)
+            throws IOException {
+        CachedManifest cached = manifests.getIfPresent(entry.digest());
+        if (cached == null && head && entry.mediaType() != null && entry.size() >= 0) {
+            return new UpstreamManifest(entry.digest(), entry.mediaType(), entry.size(), null, stale);
+        }
+        UpstreamManifest manifest = byDigest(name, entry.digest(), stale);
+        return stale ? new UpstreamManifest(manifest.digest(), manifest.mediaType(), manifest.size(),
+                manifest.content(), true) : manifest;
+    }
+
+    /** By digest: memory, then IPFS, then upstream (verified). */
+    private UpstreamManifest byDigest(RepositoryName name, Digest digest, boolean stale) throws IOException {
+        CachedManifest cached = manifests.getIfPresent(digest);
+        if (cached != null) {
+            return new UpstreamManifest(digest, cached.mediaType(), cached.content().length, cached.content(), stale);
+        }
+        Optional<BlobInfo> stored = blobs.stat(digest);
+        if (stored.isPresent() && stored.get().size() <= Manifest.MAX_BYTES) {
+            byte[] content = readStored(stored.get());
+            String mediaType = mediaType(null, content);
+            manifests.put(digest, new CachedManifest(mediaType, content));
+            return new UpstreamManifest(digest, mediaType, content.length, content, stale);
+        }
+        String action = "pull manifest " + digest + " of " + name;
+        URI uri = client.endpoint().resolve(name, "manifests/" + digest, null);
+        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name), Map.of("Accept", ACCEPT))) {
+            if (ex.status() != 200) {
+                throw refuse(action, name, ex);
+            }
+            byte[] content = readManifest(ex, action);
+            if (!Arrays.equals(digest.newMessageDigest().digest(content), digest.bytes())) {
+                throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": upstream sent bytes that do not match");
+            }
+            String mediaType = mediaType(ex.header("Content-Type"), content);
+            remember(digest, mediaType, content);
+            return new UpstreamManifest(digest, mediaType, content.length, content, false);
+        }
+    }
+
+    private byte[] readManifest(UpstreamClient.Exchange ex, String action) throws IOException {
+        long length = ex.contentLength();
+        if (length > Manifest.MAX_BYTES) {
+            ex.abort();
+            throw new OciException(OciErrorCode.MANIFEST_TOO_LARGE, action + ": " + length + " bytes");
+        }
+        try (InputStream in = ex.body()) {
+            return Bodies.readCapped(in, Manifest.MAX_BYTES, true, action);
+        } catch (IOException e) {
+            throw UpstreamClient.failure(action, e);
+        }
+    }
+
+    private byte[] readStored(BlobInfo blob) throws IOException {
+        byte[] content = new byte[(int) blob.size()];
+        OutputStream out = new OutputStream() {
+            private int position;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (position + len > content.length) {
+                    throw new IOException(blob.digest() + ": more bytes than its size");
+                }
+                System.arraycopy(b, off, content, position, len);
+                position += len;
+            }
+        };
+        blobs.copyTo(blob, out);
+        return content;
+    }
+
+    private static String mediaType(String contentType, byte[] content) {
+        String header = MediaTypes.base(contentType);
+        if (header != null && !header.isEmpty() && !header.equals("application/json")
+                && !header.equals("text/plain")) {
+            return header;
+        }
+        try {
+            return Manifest.parse(content, null).mediaType();
+        } catch (OciException e) {
+            return header != null && !header.isEmpty() ? header : MediaTypes.OCI_MANIFEST;
+        }
+    }
+
+    /** Caches manifest bytes and mirrors them into IPFS in the background. */
+    private void remember(Digest digest, String mediaType, byte[] content) {
+        manifests.put(digest, new CachedManifest(mediaType, content));
+        if (!config.mirror()) {
+            return;
+        }
+        try {
+            mirrorThreads.execute(() -> {
+                try {
+                    blobs.put(new ByteArrayInputStream(content), digest);
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("mirror manifest {} into IPFS: {}", digest, e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("mirror manifest {}: mirror threads busy, kept in memory only", digest);
+        }
+    }
+
+    // ---------------------------------------------------------------- blobs
+
+    /**
+     * A blob. When IPFS holds it (already, or after a concurrent fetch), returns it and the caller
+     * serves it from IPFS (with its own Range handling). Otherwise streams the upstream answer into
+     * {@code sink} and returns empty: a HEAD or a Range request passes straight through; a whole GET is
+     * mirrored into IPFS while it streams (when {@code upstream.mirror}).
+     *
+     * @param range the client's Range header, or null
+     */
+    public Optional<BlobInfo> blob(RepositoryName name, Digest digest, String range, boolean head, ResponseSink sink)
+            throws IOException {
+        Optional<BlobInfo> stored = blobs.stat(digest);
+        if (stored.isPresent()) {
+            return stored;
+        }
+        checkKnown(name);
+        String action = "pull blob " + digest + " of " + name;
+        URI uri = client.endpoint().resolve(name, "blobs/" + digest, null);
+        if (head) {
+            try (UpstreamClient.Exchange ex = client.send("HEAD", uri, scope(name), Map.of())) {
+                if (ex.status() != 200) {
+                    throw refuse(action, name, ex);
+                }
+                sink.status(200);
+                blobHeaders(digest, ex, sink);
+                if (ex.contentLength() >= 0) {
+                    sink.contentLength(ex.contentLength());
+                }
+                return Optional.empty();
+            }
+        }
+        if (range != null || !config.mirror()) {
+            passThrough(name, digest, uri, range, action, sink);
+            return Optional.empty();
+        }
+        return mirror.serve(digest, () -> client.send("GET", uri, scope(name), Map.of()),
+                ex -> refuse(action, name, ex), sink);
+    }
+
+    private void passThrough(RepositoryName name, Digest digest, URI uri, String range, String action,
+                             ResponseSink sink) throws IOException {
+        Map<String, String> headers = range == null ? Map.of() : Map.of("Range", range);
+        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name), headers)) {
+            if (ex.status() == 416) {
+                throw new OciException(OciErrorCode.RANGE_NOT_SATISFIABLE, action + ": range " + range);
+            }
+            if (ex.status() != 200 && ex.status() != 206) {
+                throw refuse(action, name, ex);
+            }
+            sink.status(ex.status());
+            blobHeaders(digest, ex, sink);
+            if (ex.header("Content-Range") != null) {
+                sink.header("Content-Range", ex.header("Content-Range"));
+            }
+            if (ex.contentLength() >= 0) {
+                sink.contentLength(ex.contentLength());
+            }
+            try (InputStream in = ex.body()) {
+                OutputStream out = sink.body();
+                byte[] buffer = new byte[BlobMirror.CHUNK];
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    try {
+                        out.write(buffer, 0, n);
+                    } catch (IOException clientGone) {
+                        ex.abort();
+                        throw clientGone;
+                    }
+                }
+                out.flush();
+            }
+        }
+    }
+
+    private static void blobHeaders(Digest digest, UpstreamClient.Exchange ex, ResponseSink sink) {
+        sink.header("Docker-Content-Digest", digest.toString());
+        sink.header("ETag", "\"" + digest + "\"");
+        sink.header("Accept-Ranges", "bytes");
+        String type = ex.header("Content-Type");
+        sink.header("Content-Type", type == null ? "application/octet-stream" : type);
+    }
+
+    // ---------------------------------------------------------------- tags and referrers
+
+    /** {@code tags/list} of a name upstream, with {@code n} and {@code last} passed on; the last good copy on failure. */
+    public UpstreamDocument tags(RepositoryName name, String query) throws IOException {
+        checkKnown(name);
+        TagsKey key = new TagsKey(name, query == null ? "" : query);
+        String action = "list tags of " + name;
+        URI uri = client.endpoint().resolve(name, "tags/list", query);
+        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name), Map.of("Accept", "application/json"))) {
+            if (ex.status() != 200) {
+                throw refuse(action, name, ex);
+            }
+            byte[] body = readManifest(ex, action);
+            Map<String, String> headers = new LinkedHashMap<>();
+            String link = ex.header("Link");
+            if (link != null) {
+                headers.put("Link", link.replace("/v2/" + client.endpoint().remoteName(name) + "/",
+                        "/v2/" + name + "/"));
+            }
+            UpstreamDocument document = new UpstreamDocument(200, "application/json", renamed(body, name), headers,
+                    false);
+            lastTags.put(key, document);
+            return document;
+        } catch (OciException | UpstreamErrorException e) {
+            UpstreamDocument last = lastTags.getIfPresent(key);
+            if (last != null && isUpstreamFailure(e)) {
+                LOG.warn("{}: upstream failed ({}); serving the last list", action, e.getMessage());
+                return new UpstreamDocument(last.status(), last.contentType(), last.body(), last.headers(), true);
+            }
+            throw e;
+        }
+    }
+
+    /** The upstream's tags list names the remote repository ({@code library/alpine}); the client asked for {@code alpine}. */
+    private byte[] renamed(byte[] body, RepositoryName name) {
+        if (client.endpoint().remoteName(name).equals(name.value())) {
+            return body;
+        }
+        try {
+            JsonNode root = JSON.readTree(body);
+            if (root instanceof ObjectNode object && object.has("name")) {
+                object.put("name", name.value());
+                return JSON.writeValueAsBytes(object);
+            }
+        } catch (IOException e) {
+            LOG.debug("tags list of {} is not JSON; passed on as is", name);
+        }
+        return body;
+    }
+
+    /** Referrers of a digest upstream; an upstream without the referrers API gives an empty index. */
+    public UpstreamDocument referrers(RepositoryName name, Digest digest, String query) throws IOException {
+        checkKnown(name);
+        String action = "list referrers of " + digest + " in " + name;
+        URI uri = client.endpoint().resolve(name, "referrers/" + digest, query);
+        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name),
+                Map.of("Accept", MediaTypes.OCI_INDEX))) {
+            if (ex.status() == 404) {
+                byte[] empty = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX
+                        + "\",\"manifests\":[]}").getBytes(StandardCharsets.UTF_8);
+                return new UpstreamDocument(200, MediaTypes.OCI_INDEX, empty, Map.of(), false);
+            }
+            if (ex.status() != 200) {
+                throw refuse(action, name, ex);
+            }
+            byte[] body = readManifest(ex, action);
+            Map<String, String> headers = new LinkedHashMap<>();
+            if (ex.header("OCI-Filters-Applied") != null) {
+                headers.put("OCI-Filters-Applied", ex.header("OCI-Filters-Applied"));
+            }
+            return new UpstreamDocument(200, MediaTypes.OCI_INDEX, body, headers, false);
+        }
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    private String scope(RepositoryName name) {
+        return "repository:" + client.endpoint().remoteName(name) + ":pull";
+    }
+
+    private void checkKnown(RepositoryName name) {
+        UpstreamErrorException unknown = unknownNames.getIfPresent(name);
+        if (unknown != null) {
+            throw new UpstreamErrorException("repository " + name + " (cached)", unknown.status(),
+                    unknown.contentType(), unknown.body());
+        }
+    }
+
+    /** The exception for a non-success upstream answer; the body is read whole under a cap. */
+    private RuntimeException refuse(String action, RepositoryName name, UpstreamClient.Exchange ex)
+            throws IOException {
+        int status = ex.status();
+        if (status == 429) {
+            String retryAfter = ex.header("Retry-After");
+            ex.abort();
+            return new OciException(OciErrorCode.TOOMANYREQUESTS, action + ": the upstream is rate limiting"
+                    + (retryAfter == null ? "" : "; retry after " + retryAfter))
+                    .withHeader("Retry-After", retryAfter == null ? "60" : retryAfter);
+        }
+        byte[] body;
+        try {
+            body = ex.smallBody(ERROR_CAP);
+        } catch (IOException e) {
+            body = new byte[0];
+        }
+        if (status == 401) {
+            return new OciException(OciErrorCode.DENIED, action + ": the upstream refused "
+                    + (config.username() == null || config.username().isEmpty() ? "anonymous access"
+                    : "the credentials of " + config.username()) + ": "
+                    + new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8).trim());
+        }
+        UpstreamErrorException error = new UpstreamErrorException(action, status, ex.header("Content-Type"), body);
+        if (status == 404 && error.mentions("NAME_UNKNOWN")) {
+            unknownNames.put(name, error);
+        }
+        return error;
+    }
+
+    @Override
+    public void close() {
+        mirrorThreads.shutdownNow();
+        client.close();
+    }
+}

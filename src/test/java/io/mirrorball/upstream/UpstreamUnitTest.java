@@ -1,0 +1,221 @@
+package io.mirrorball.upstream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.OciException;
+import io.mirrorball.oci.RepositoryName;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Challenge parsing, token cache expiry, Docker Hub mapping and tag freshness, with an injected ticker. */
+final class UpstreamUnitTest {
+    /** A ticker the test moves by hand. */
+    static final class FakeTicker implements Ticker {
+        private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+        @Override
+        public long read() {
+            return nanos.get();
+        }
+
+        void advance(Duration d) {
+            nanos.addAndGet(d.toNanos());
+        }
+    }
+
+    @Test
+    void parse_dockerHubBearerChallenge() {
+        List<AuthChallenge> challenges = AuthChallenge.parse("Bearer realm=\"https://auth.docker.io/token\","
+                + "service=\"registry.docker.io\",scope=\"repository:library/alpine:pull\"");
+        assertEquals(1, challenges.size());
+        AuthChallenge c = challenges.get(0);
+        assertTrue(c.isBearer());
+        assertEquals("https://auth.docker.io/token", c.param("realm"));
+        assertEquals("registry.docker.io", c.param("service"));
+        assertEquals("repository:library/alpine:pull", c.param("scope"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            // header | challenges | first scheme | realm of first | second scheme
+            "Basic realm=\"registry\"|1|basic|registry|",
+            "basic realm=registry|1|basic|registry|",
+            "Bearer realm=\"http://127.0.0.1:5/t\" , service=\"s\"|1|bearer|http://127.0.0.1:5/t|",
+            "Basic realm=\"a\", Bearer realm=\"b\",service=\"x\"|2|basic|a|bearer",
+            "Bearer realm=\"with \\\"quote\\\" and , comma\"|1|bearer|with \"quote\" and , comma|",
+            "Bearer|1|bearer||",
+            "BEARER REALM=\"r\"|1|bearer|r|",
+            "Negotiate, Basic realm=\"z\"|2|negotiate||basic",
+    })
+    void parse_table(String header, int count, String first, String realm, String second) {
+        List<AuthChallenge> challenges = AuthChallenge.parse(header);
+        assertEquals(count, challenges.size(), challenges.toString());
+        assertEquals(first, challenges.get(0).scheme());
+        assertEquals(realm, challenges.get(0).param("realm"));
+        if (second != null) {
+            assertEquals(second, challenges.get(1).scheme());
+        }
+    }
+
+    @Test
+    void parse_nullOrEmpty_noChallenges() {
+        assertTrue(AuthChallenge.parse(null).isEmpty());
+        assertTrue(AuthChallenge.parse("  ").isEmpty());
+    }
+
+    @Test
+    void tokenCache_expiresBeforeExpiresIn() {
+        FakeTicker ticker = new FakeTicker();
+        TokenCache cache = new TokenCache(ticker);
+        TokenCache.Key key = new TokenCache.Key("r", "s", "repository:a:pull");
+        cache.put(key, "t1", Duration.ofSeconds(300));
+        assertEquals(Optional.of("t1"), cache.get(key));
+        ticker.advance(Duration.ofSeconds(269));
+        assertEquals(Optional.of("t1"), cache.get(key), "valid until expires_in less 10%");
+        ticker.advance(Duration.ofSeconds(2));
+        assertEquals(Optional.empty(), cache.get(key), "gone 30 s before the upstream expires it");
+    }
+
+    @Test
+    void tokenCache_isPerScope() {
+        FakeTicker ticker = new FakeTicker();
+        TokenCache cache = new TokenCache(ticker);
+        cache.put(new TokenCache.Key("r", "s", "repository:a:pull"), "ta", Duration.ofSeconds(60));
+        assertEquals(Optional.empty(), cache.get(new TokenCache.Key("r", "s", "repository:b:pull")));
+        assertEquals(Optional.of("ta"), cache.get(new TokenCache.Key("r", "s", "repository:a:pull")));
+    }
+
+    @Test
+    void tokenCache_withoutExpiresIn_usesSixtySeconds() {
+        FakeTicker ticker = new FakeTicker();
+        TokenCache cache = new TokenCache(ticker);
+        TokenCache.Key key = new TokenCache.Key("r", null, "x");
+        cache.put(key, "t", Duration.ZERO);
+        ticker.advance(Duration.ofSeconds(53));
+        assertTrue(cache.get(key).isPresent());
+        ticker.advance(Duration.ofSeconds(2));
+        assertTrue(cache.get(key).isEmpty());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"token\":\"abc\",\"expires_in\":300}|abc|300",
+            "{\"access_token\":\"xyz\",\"expires_in\":120}|xyz|120",
+            "{\"token\":\"t\",\"access_token\":\"a\"}|t|60",
+            "{\"token\":\"\",\"access_token\":\"a\",\"expires_in\":-5}|a|60",
+    })
+    void token_parse(String json, String value, long seconds) {
+        UpstreamClient.Token token = UpstreamClient.Token.parse(json.getBytes(StandardCharsets.UTF_8));
+        assertEquals(value, token.value());
+        assertEquals(Duration.ofSeconds(seconds), token.lifetime());
+    }
+
+    @Test
+    void token_parse_withoutToken_isBadGateway() {
+        OciException e = assertThrows(OciException.class,
+                () -> UpstreamClient.Token.parse("{\"expires_in\":3}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(502, e.code().status());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "https://registry-1.docker.io|alpine|library/alpine|https://registry-1.docker.io",
+            "docker.io|alpine|library/alpine|https://registry-1.docker.io",
+            "https://index.docker.io/|nginx|library/nginx|https://registry-1.docker.io",
+            "https://docker.io|bitnami/redis|bitnami/redis|https://registry-1.docker.io",
+            "http://127.0.0.1:5000|alpine|alpine|http://127.0.0.1:5000",
+            "http://127.0.0.1:5000/|org/app|org/app|http://127.0.0.1:5000",
+            "https://ghcr.io|alpine|alpine|https://ghcr.io",
+    })
+    void remoteName_dockerHubMapping(String url, String name, String remote, String base) {
+        UpstreamEndpoint endpoint = UpstreamEndpoint.parse(url);
+        assertEquals(remote, endpoint.remoteName(RepositoryName.parse(name)));
+        assertEquals(URI.create(base), endpoint.base());
+    }
+
+    @Test
+    void resolve_buildsTheV2Url() {
+        UpstreamEndpoint endpoint = UpstreamEndpoint.parse("docker.io");
+        assertEquals(URI.create("https://registry-1.docker.io/v2/library/alpine/tags/list?n=5"),
+                endpoint.resolve(RepositoryName.parse("alpine"), "tags/list", "n=5"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "http://127.0.0.1:5000|http://127.0.0.1:5000/v2/x|true",
+            "http://127.0.0.1:5000|http://127.0.0.1:5001/v2/x|false",
+            "https://registry-1.docker.io|https://registry-1.docker.io:443/v2/x|true",
+            "https://registry-1.docker.io|https://production.cloudflare.docker.com/x|false",
+            "https://registry-1.docker.io|http://registry-1.docker.io/x|false",
+    })
+    void isSameOrigin_credentialsStayWithTheUpstream(String base, String target, boolean same) {
+        assertEquals(same, UpstreamEndpoint.parse(base).isSameOrigin(URI.create(target)));
+    }
+
+    @Test
+    void parse_rejectsOtherSchemes() {
+        assertThrows(IllegalArgumentException.class, () -> UpstreamEndpoint.parse("ftp://x"));
+    }
+
+    @Test
+    void tagCache_freshForTtlThenStaleButKept() {
+        FakeTicker ticker = new FakeTicker();
+        TagCache cache = new TagCache(Duration.ofMinutes(5), ticker);
+        TagCache.Key key = new TagCache.Key(RepositoryName.parse("app"), "v1");
+        Digest digest = Digest.ofBytes("m".getBytes(StandardCharsets.UTF_8));
+        cache.put(key, digest, "application/vnd.oci.image.manifest.v1+json", 1);
+        assertTrue(cache.isFresh(cache.get(key).orElseThrow()));
+        ticker.advance(Duration.ofMinutes(4).plusSeconds(59));
+        assertTrue(cache.isFresh(cache.get(key).orElseThrow()));
+        ticker.advance(Duration.ofSeconds(2));
+        TagCache.Entry stale = cache.get(key).orElseThrow();
+        assertFalse(cache.isFresh(stale), "stale after the TTL");
+        assertEquals(digest, stale.digest(), "but still there for stale-if-error");
+        cache.put(key, digest, stale.mediaType(), 1);
+        assertTrue(cache.isFresh(cache.get(key).orElseThrow()), "revalidation makes it fresh again");
+    }
+
+    @Test
+    void mirrorPipe_failureReachesTheReader() throws Exception {
+        MirrorPipe pipe = new MirrorPipe(4, Duration.ofSeconds(5));
+        assertTrue(pipe.offer(new byte[] {1, 2, 3}, 3));
+        try (var reader = pipe.reader()) {
+            byte[] buffer = new byte[10];
+            assertEquals(3, reader.read(buffer));
+            pipe.fail(new java.io.IOException("wrong bytes"));
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> reader.read(buffer));
+            assertEquals("wrong bytes", e.getMessage());
+        }
+    }
+
+    @Test
+    void mirrorPipe_writerStopsWhenReaderIsGone() throws Exception {
+        MirrorPipe pipe = new MirrorPipe(1, Duration.ofSeconds(30));
+        assertTrue(pipe.offer(new byte[] {1}, 1));
+        pipe.reader().close();
+        long start = System.nanoTime();
+        assertFalse(pipe.offer(new byte[] {2}, 1));
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos());
+    }
+
+    @Test
+    void readCapped_manifestOverCap_is413() {
+        OciException e = assertThrows(OciException.class, () -> Bodies.readCapped(
+                new java.io.ByteArrayInputStream(new byte[100]), 99, true, "m"));
+        assertEquals(413, e.code().status());
+        assertEquals(Map.of(), Map.of());
+    }
+}
