@@ -124,20 +124,21 @@ PROXY="127.0.0.1:$PROXY_PORT"
 get() { # url -> "ttfb total bytes"
   curl -sf -o /dev/null -w '%{time_starttransfer} %{time_total} %{size_download}\n' "$1"
 }
-report() { # label "ttfb total bytes"
+LAST=""
+report() { # label "ttfb total bytes"; sets LAST to the total seconds
   read -r ttfb total bytes <<<"$2"
   [ "$bytes" = "$SIZE" ] || die "$1: got $bytes bytes, expected $SIZE"
   row "$1" "$(calc '%.1f MiB/s' "$bytes/1048576/$total") ($(calc '%.2f' "$total") s, first byte $(calc '%.3f' "$ttfb") s)"
-  echo "$total"
+  LAST="$total"
 }
 echo "bench: upstream $UP, mirrorball $GW, docker-registry proxy $PROXY, IPFS $API"
 printf '%-62s %s\n' "measure" "value" | tee -a "$RESULTS"
 row "blob" "$DIGEST ($SIZE bytes)"
 path="/v2/bench/big/blobs/$DIGEST"
 get "http://$UP$path" >/dev/null   # page cache warm for every side
-T_DIRECT=$(report "1) direct from upstream docker-registry" "$(get "http://$UP$path")" | tail -1)
+report "1) direct from upstream docker-registry" "$(get "http://$UP$path")"; T_DIRECT=$LAST
 COLD="$(get "http://$GW$path")"
-T_COLD=$(report "1) mirrorball cold (streamed + mirrored into IPFS)" "$COLD" | tail -1)
+report "1) mirrorball cold (streamed + mirrored into IPFS)" "$COLD"; T_COLD=$LAST
 read -r COLD_TTFB _ <<<"$COLD"
 hex="${DIGEST#sha256:}"
 deadline=$((SECONDS + 600))
@@ -145,10 +146,10 @@ until curl -sf -X POST -o /dev/null "$API/api/v0/files/stat?arg=$MFS_ROOT/blobs/
   [ $SECONDS -lt $deadline ] || die "the blob was not mirrored into IPFS within 600 s"
   sleep 0.5
 done
-T_WARM=$(report "1) mirrorball warm (from IPFS, digest verified)" "$(get "http://$GW$path")" | tail -1)
-T_PCOLD=$(report "1) docker-registry proxy mode cold" "$(get "http://$PROXY$path")" | tail -1)
+report "1) mirrorball warm (from IPFS, digest verified)" "$(get "http://$GW$path")"; T_WARM=$LAST
+report "1) docker-registry proxy mode cold" "$(get "http://$PROXY$path")"; T_PCOLD=$LAST
 sleep 2
-T_PWARM=$(report "1) docker-registry proxy mode warm" "$(get "http://$PROXY$path")" | tail -1)
+report "1) docker-registry proxy mode warm" "$(get "http://$PROXY$path")"; T_PWARM=$LAST
 row "1) ratio mirrorball cold / direct (time; 1.0 = as fast)" "$(calc '%.2f' "$T_COLD/$T_DIRECT")"
 row "1) ratio mirrorball cold / docker-registry proxy cold" "$(calc '%.2f' "$T_COLD/$T_PCOLD")"
 row "1) ratio mirrorball warm / docker-registry proxy warm" "$(calc '%.2f' "$T_WARM/$T_PWARM")"

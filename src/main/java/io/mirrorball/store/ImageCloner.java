@@ -12,6 +12,8 @@ import io.mirrorball.oci.OciException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -38,9 +40,13 @@ public final class ImageCloner {
     private final MfsPaths paths;
     private final BlobStore blobs;
     private final ExecutorService executor;
+    /** Background pins after a clone; never the clone pool, so a long prefetch cannot delay a clone. */
+    private final ExecutorService prefetchThreads;
     private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
-    ImageCloner(IpfsNode node, MfsPaths paths, BlobStore blobs, ExecutorService executor) {
+    ImageCloner(IpfsNode node, MfsPaths paths, BlobStore blobs, ExecutorService executor,
+                ExecutorService prefetchThreads) {
+        this.prefetchThreads = prefetchThreads;
         this.node = node;
         this.paths = paths;
         this.blobs = blobs;
@@ -109,6 +115,7 @@ public final class ImageCloner {
                 node.filesMkdir(paths.repositories());
                 node.filesMv(staging, paths.repository(address.name()));
                 LOG.info("cloned {} ({} blobs)", address.cid(), disco.get("blobs").size());
+                prefetch(address, disco);
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -118,6 +125,28 @@ public final class ImageCloner {
             } catch (IOException e) {
                 LOG.warn("removing staging copy {}: {}", staging, e.toString());
             }
+        }
+    }
+
+    /**
+     * Pins the image and every blob it lists, in the background: the node then fetches all their
+     * blocks with many requests in flight, while the client's first pulls read them one by one,
+     * and the clone is kept by the node's garbage collector.
+     */
+    private void prefetch(ContentAddress address, JsonNode disco) {
+        List<Cid> roots = new ArrayList<>();
+        roots.add(address.cid());
+        for (JsonNode entry : disco.get("blobs")) {
+            roots.add(discoCid(entry, address));
+        }
+        for (Cid root : roots) {
+            prefetchThreads.execute(() -> {
+                try {
+                    node.pinAdd(root);
+                } catch (IOException e) {
+                    LOG.warn("prefetching {} of {}: {}", root, address.cid(), e.getMessage());
+                }
+            });
         }
     }
 

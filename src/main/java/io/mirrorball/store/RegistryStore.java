@@ -20,6 +20,7 @@ public final class RegistryStore implements AutoCloseable {
     private final ExecutorService cloneThreads;
     /** The parallel block/puts of publishing (never shared with clones, which may wait on the network). */
     private final ExecutorService publishThreads;
+    private final ExecutorService prefetchThreads;
 
     private RegistryStore(IpfsNode node, MfsPaths paths, UploadStore uploads, BlobStore blobs,
                           ExecutorService cloneThreads) {
@@ -32,7 +33,8 @@ public final class RegistryStore implements AutoCloseable {
         this.publishThreads = Executors.newFixedThreadPool(8, Threads.named("mirrorball-publish"));
         this.publisher = new ImagePublisher(node, paths, blobs, manifests, publishThreads);
         manifests.publishWith(publisher);
-        this.cloner = new ImageCloner(node, paths, blobs, cloneThreads);
+        this.prefetchThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-prefetch"));
+        this.cloner = new ImageCloner(node, paths, blobs, cloneThreads, prefetchThreads);
     }
 
     /**
@@ -80,5 +82,6 @@ public final class RegistryStore implements AutoCloseable {
     public void close() {
         cloneThreads.shutdownNow();
         publishThreads.shutdownNow();
+        prefetchThreads.shutdownNow();
     }
 }

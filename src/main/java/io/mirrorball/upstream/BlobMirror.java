@@ -44,6 +44,7 @@ final class BlobMirror {
     private final ExecutorService mirrorThreads;
     private final Duration joinTimeout;
     private final Duration stall;
+    private final java.nio.file.Path spool;
     private final ConcurrentHashMap<Digest, CompletableFuture<BlobInfo>> inFlight = new ConcurrentHashMap<>();
     private final AtomicLong mirrored = new AtomicLong();
 
@@ -57,8 +58,10 @@ final class BlobMirror {
         RuntimeException of(UpstreamClient.Exchange exchange) throws IOException;
     }
 
-    BlobMirror(BlobStore blobs, ExecutorService mirrorThreads, Duration joinTimeout, Duration stall) {
+    BlobMirror(BlobStore blobs, ExecutorService mirrorThreads, Duration joinTimeout, Duration stall,
+               java.nio.file.Path spool) {
         this.blobs = blobs;
+        this.spool = spool;
         this.mirrorThreads = mirrorThreads;
         this.joinTimeout = joinTimeout;
         this.stall = stall;
@@ -145,7 +148,15 @@ final class BlobMirror {
             if (length >= 0) {
                 sink.contentLength(length);
             }
-            MirrorPipe pipe = new MirrorPipe(64, stall);
+            try (MirrorPipe pipe = new MirrorPipe(spool, stall)) {
+                return tee(digest, upstream, length, pipe, sink);
+            }
+        }
+    }
+
+    private BlobInfo tee(Digest digest, UpstreamClient.Exchange upstream, long length, MirrorPipe pipe,
+                         ResponseSink sink) throws IOException {
+        {
             Future<BlobInfo> stored = startMirror(pipe, digest);
             boolean mirroring = stored != null;
             try (InputStream in = upstream.body()) {

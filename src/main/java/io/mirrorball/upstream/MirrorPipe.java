@@ -2,70 +2,87 @@ package io.mirrorball.upstream;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
- * A bounded hand-over of chunks from the thread that streams a blob to the client to the thread that
- * adds it to IPFS. When the IPFS side is slower than the client the writer waits (at most
- * {@code stall}); when the IPFS side has given up, {@link #offer} returns false and the client keeps
- * streaming without the mirror. A failure passed to {@link #fail} reaches the reader as an IOException,
- * so the add fails and nothing is placed.
+ * The hand-over from the thread that streams a blob to the client to the thread that adds it to IPFS,
+ * through a temporary file that the IPFS side reads behind the writer. The client is therefore paced by
+ * the upstream and itself only (never by IPFS, which is often slower), memory stays bounded, and the
+ * client still gets its first bytes at once: this is a tee, not a spool-first. The reader waits for
+ * bytes that are not written yet, at most {@code stall}. A failure passed to {@link #fail} reaches the
+ * reader as an IOException, so the add fails and nothing is placed. {@link #close} deletes the file.
  */
-final class MirrorPipe {
-    private static final byte[] END = new byte[0];
-
-    private final BlockingQueue<byte[]> queue;
+final class MirrorPipe implements AutoCloseable {
+    private final Path file;
+    private final FileChannel out;
     private final Duration stall;
+    private final Object lock = new Object();
+    private long written;
+    private boolean finished;
+    private IOException failure;
     private volatile boolean readerGone;
-    private volatile IOException failure;
 
-    MirrorPipe(int chunks, Duration stall) {
-        this.queue = new ArrayBlockingQueue<>(chunks);
+    MirrorPipe(Path dir, Duration stall) throws IOException {
+        Files.createDirectories(dir);
+        this.file = Files.createTempFile(dir, "mirror-", ".part");
+        this.out = FileChannel.open(file, StandardOpenOption.WRITE);
         this.stall = stall;
     }
 
-    /** Hands over a copy of the chunk; false when the reader is gone or stalled too long. */
+    /** Appends a chunk; false when the reader is gone or the pipe failed (the client streams on without it). */
     boolean offer(byte[] chunk, int length) {
-        return put(java.util.Arrays.copyOf(chunk, length));
+        if (readerGone || failed()) {
+            return false;
+        }
+        try {
+            ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, length);
+            while (buffer.hasRemaining()) {
+                out.write(buffer);
+            }
+        } catch (IOException e) {
+            fail(e);
+            return false;
+        }
+        synchronized (lock) {
+            written += length;
+            lock.notifyAll();
+        }
+        return true;
     }
 
     void finish() {
-        put(END);
+        synchronized (lock) {
+            finished = true;
+            lock.notifyAll();
+        }
     }
 
     void fail(IOException cause) {
-        failure = cause;
-        queue.clear();
-        queue.offer(END);
-    }
-
-    private boolean put(byte[] item) {
-        long deadline = System.nanoTime() + stall.toNanos();
-        try {
-            while (!readerGone) {
-                if (queue.offer(item, 100, TimeUnit.MILLISECONDS)) {
-                    return true;
-                }
-                if (System.nanoTime() > deadline) {
-                    fail(new IOException("the IPFS add stalled for more than " + stall));
-                    return false;
-                }
+        synchronized (lock) {
+            if (failure == null) {
+                failure = cause;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            lock.notifyAll();
         }
-        return false;
     }
 
-    /** The reading end, for the IPFS add. Closing it tells the writer to stop handing over. */
-    InputStream reader() {
+    private boolean failed() {
+        synchronized (lock) {
+            return failure != null;
+        }
+    }
+
+    /** The reading end, for the IPFS add. Closing it tells the writer to stop. */
+    InputStream reader() throws IOException {
+        FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
         return new InputStream() {
-            private byte[] current = new byte[0];
-            private int position;
-            private boolean ended;
+            private long position;
 
             @Override
             public int read() throws IOException {
@@ -79,41 +96,51 @@ final class MirrorPipe {
                 if (len == 0) {
                     return 0;
                 }
-                while (position == current.length) {
-                    if (ended) {
-                        return -1;
-                    }
-                    byte[] next;
-                    try {
-                        next = queue.poll(stall.toMillis(), TimeUnit.MILLISECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new java.io.InterruptedIOException("interrupted while mirroring");
+                long available;
+                synchronized (lock) {
+                    long deadline = System.nanoTime() + stall.toNanos();
+                    while (failure == null && position == written && !finished) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            throw new IOException("no bytes from the upstream for " + stall);
+                        }
+                        try {
+                            lock.wait(Math.max(1, left / 1_000_000));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new InterruptedIOException("interrupted while mirroring");
+                        }
                     }
                     if (failure != null) {
                         throw failure;
                     }
-                    if (next == null) {
-                        throw new IOException("no bytes from the upstream stream for " + stall);
-                    }
-                    if (next == END) {
-                        ended = true;
+                    if (position == written) {
                         return -1;
                     }
-                    current = next;
-                    position = 0;
+                    available = written - position;
                 }
-                int n = Math.min(len, current.length - position);
-                System.arraycopy(current, position, b, off, n);
+                int n = in.read(ByteBuffer.wrap(b, off, (int) Math.min(len, available)), position);
+                if (n < 0) {
+                    throw new IOException("mirror spool file ended early");
+                }
                 position += n;
                 return n;
             }
 
             @Override
-            public void close() {
+            public void close() throws IOException {
                 readerGone = true;
-                queue.clear();
+                in.close();
             }
         };
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            out.close();
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 }

@@ -57,10 +57,11 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     /** Tunables besides the config: timeouts, negative TTL, and the time source. */
     record Settings(UpstreamClient.Settings http, Duration negativeTtl, Duration joinTimeout, Duration mirrorStall,
-                    int mirrorThreads, Ticker ticker) {
+                    int mirrorThreads, Ticker ticker, java.nio.file.Path spool) {
         static Settings defaults() {
             return new Settings(UpstreamClient.Settings.defaults(), Duration.ofSeconds(30), Duration.ofMinutes(30),
-                    Duration.ofMinutes(2), 32, Ticker.systemTicker());
+                    Duration.ofMinutes(2), 32, Ticker.systemTicker(),
+                    java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "mirrorball-mirror"));
         }
     }
 
@@ -99,7 +100,8 @@ public final class UpstreamRegistry implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.mirror = new BlobMirror(blobs, mirrorThreads, settings.joinTimeout(), settings.mirrorStall());
+        this.mirror = new BlobMirror(blobs, mirrorThreads, settings.joinTimeout(), settings.mirrorStall(),
+                settings.spool());
     }
 
     /** The fall-through for {@code upstream.url}, mirroring into {@code blobs} when {@code upstream.mirror}. */

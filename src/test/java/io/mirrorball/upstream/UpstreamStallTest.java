@@ -46,7 +46,8 @@ final class UpstreamStallTest {
                 Duration.ofMinutes(5), true, false);
         upstream = UpstreamRegistry.open(config, store.blobs(), new UpstreamRegistry.Settings(
                 new UpstreamClient.Settings(Duration.ofSeconds(1), Duration.ofMillis(700), 8),
-                Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofSeconds(5), 4, Ticker.systemTicker()));
+                Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofSeconds(5), 4, Ticker.systemTicker(),
+                tmp.resolve("spool")));
     }
 
     @AfterEach

@@ -22,6 +22,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Challenge parsing, token cache expiry, Docker Hub mapping and tag freshness, with an injected ticker. */
 final class UpstreamUnitTest {
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+
     /** A ticker the test moves by hand. */
     static final class FakeTicker implements Ticker {
         private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
@@ -190,9 +193,9 @@ final class UpstreamUnitTest {
 
     @Test
     void mirrorPipe_failureReachesTheReader() throws Exception {
-        MirrorPipe pipe = new MirrorPipe(4, Duration.ofSeconds(5));
-        assertTrue(pipe.offer(new byte[] {1, 2, 3}, 3));
-        try (var reader = pipe.reader()) {
+        try (MirrorPipe pipe = new MirrorPipe(tmp, Duration.ofSeconds(5));
+             var reader = pipe.reader()) {
+            assertTrue(pipe.offer(new byte[] {1, 2, 3}, 3));
             byte[] buffer = new byte[10];
             assertEquals(3, reader.read(buffer));
             pipe.fail(new java.io.IOException("wrong bytes"));
@@ -203,12 +206,35 @@ final class UpstreamUnitTest {
 
     @Test
     void mirrorPipe_writerStopsWhenReaderIsGone() throws Exception {
-        MirrorPipe pipe = new MirrorPipe(1, Duration.ofSeconds(30));
-        assertTrue(pipe.offer(new byte[] {1}, 1));
-        pipe.reader().close();
-        long start = System.nanoTime();
-        assertFalse(pipe.offer(new byte[] {2}, 1));
-        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos());
+        try (MirrorPipe pipe = new MirrorPipe(tmp, Duration.ofSeconds(30))) {
+            assertTrue(pipe.offer(new byte[] {1}, 1));
+            pipe.reader().close();
+            assertFalse(pipe.offer(new byte[] {2}, 1));
+        }
+        try (var files = java.nio.file.Files.list(tmp)) {
+            assertEquals(0, files.count(), "the spool file is deleted");
+        }
+    }
+
+    @Test
+    void mirrorPipe_readerWaitsForTheWriterThenEnds() throws Exception {
+        try (MirrorPipe pipe = new MirrorPipe(tmp, Duration.ofSeconds(5));
+             var reader = pipe.reader()) {
+            Thread writer = new Thread(() -> {
+                try {
+                    Thread.sleep(200);
+                    pipe.offer(new byte[] {7, 8}, 2);
+                    pipe.finish();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            writer.start();
+            assertEquals(7, reader.read());
+            assertEquals(8, reader.read());
+            assertEquals(-1, reader.read());
+            writer.join();
+        }
     }
 
     @Test
