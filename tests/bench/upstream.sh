@@ -156,16 +156,16 @@ row "1) ratio mirrorball warm / docker-registry proxy warm" "$(calc '%.2f' "$T_W
 row "2) time to first byte, cold ${BIG_MIB} MiB blob via mirrorball" "$(calc '%.3f s' "$COLD_TTFB") (target < 1 s)"
 
 # ---- 3) manifest HEAD by tag: cached in mirrorball vs docker-registry --------------------------------
-heads() { # host -> requests/s (4 keep-alive connections, HEADS requests in all)
-  python3 - "$1" "$HEADS" <<'PY'
+heads() { # host [path] -> requests/s (4 keep-alive connections, HEADS requests in all)
+  python3 - "$1" "$HEADS" "${2:-/v2/bench/big/manifests/v1}" <<'PY'
 import http.client, sys, threading, time
-host, total = sys.argv[1], int(sys.argv[2])
+host, total, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 accept = ("application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
           "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json")
 def worker(n, errors):
     c = http.client.HTTPConnection(host, timeout=10)
     for _ in range(n):
-        c.request("HEAD", "/v2/bench/big/manifests/v1", headers={"Accept": accept})
+        c.request("HEAD", path, headers={"Accept": accept})
         r = c.getresponse(); r.read()
         if r.status != 200: errors.append(r.status)
 errors = []
@@ -184,4 +184,18 @@ R_GW=$(heads "$GW")
 row "3) manifest HEAD/s, docker-registry (its own storage)" "$R_UP"
 row "3) manifest HEAD/s, mirrorball (tag cached, no upstream call)" "$R_GW"
 row "3) ratio mirrorball / docker-registry" "$(calc '%.2f' "$R_GW/$R_UP")"
+# where the time goes: the same chain without any storage call (/v2/), and the one IPFS call that every
+# request for a non-local name makes before the fall-through (LocalRepositoryFilter: files/stat of the name)
+row "3) for reference: HEAD /v2/ on mirrorball (filter chain, no storage)" "$(heads "$GW" /v2/)"
+STATS=$(python3 - "$API" "$MFS_ROOT" <<'PY'
+import http.client, sys, time, urllib.parse
+api = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(api.hostname, api.port, timeout=10)
+n = 300; t = time.time()
+for _ in range(n):
+    c.request("POST", "/api/v0/files/stat?arg=" + urllib.parse.quote(sys.argv[2] + "/repositories/bench/big"))
+    c.getresponse().read()
+print("%.0f" % (n / (time.time() - t)))
+PY
+)
+row "3) for reference: files/stat/s on the IPFS node (1 connection)" "$STATS"
 if [ -n "${BENCH_RESULTS:-}" ]; then cp "$RESULTS" "$BENCH_RESULTS"; fi

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = {"Run the registry gateway.",
-            "Configuration: --config FILE, else conf/mirrorball.yml if present, else built-in defaults;",
+            "Configuration: --config FILE, else $MIRRORBALL_CONFIG, else conf/mirrorball.yml if present, else built-in defaults;",
             "every key can be overridden as MIRRORBALL_<PATH>, e.g. MIRRORBALL_HTTP_ADDR=:5000."})
 final class ServeCommand implements Callable<Integer> {
     static final Path DEFAULT_CONFIG = Path.of("conf", "mirrorball.yml");
@@ -43,7 +43,9 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The configuration this command would run with; throws ConfigException when it is invalid. */
     MirrorballConfig loadConfig() {
+        String named = env.get(ConfigLoader.CONFIG_FILE_ENV);
         Optional<Path> file = config != null ? Optional.of(config)
+                : named != null && !named.isEmpty() ? Optional.of(Path.of(named))
                 : Files.isRegularFile(DEFAULT_CONFIG) ? Optional.of(DEFAULT_CONFIG) : Optional.empty();
         return ConfigLoader.load(file, env);
     }

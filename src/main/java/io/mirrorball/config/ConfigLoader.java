@@ -39,6 +39,8 @@ public final class ConfigLoader {
 
     /** The prefix of every override variable. */
     public static final String ENV_PREFIX = "MIRRORBALL_";
+    /** Names the configuration file (for the WAR, which has no command line); not a configuration key. */
+    public static final String CONFIG_FILE_ENV = "MIRRORBALL_CONFIG";
 
     /** Every known key with its default, in the order of DESIGN.md. */
     private static final Map<String, String> DEFAULTS = defaults();
@@ -180,7 +182,7 @@ public final class ConfigLoader {
     private static Map<String, String> readEnv(Map<String, String> env) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String name : new TreeSet<>(env.keySet())) {
-            if (!name.startsWith(ENV_PREFIX)) {
+            if (!name.startsWith(ENV_PREFIX) || name.equals(CONFIG_FILE_ENV)) {
                 continue;
             }
             String key = ENV_TO_KEY.get(name);

@@ -127,10 +127,18 @@ public final class BlobStore {
         return place(expected, added.cid(), hashing.count());
     }
 
-    /** Adds a blob from a spooled, already verified file. */
+    /**
+     * Adds a blob from a spooled file whose digest the upload already computed while the bytes
+     * arrived: it is not hashed a second time.
+     */
     BlobInfo putFile(Path file, Digest digest) throws IOException {
+        Optional<BlobInfo> existing = stat(digest);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
         try (InputStream in = Files.newInputStream(file)) {
-            return put(in, digest);
+            IpfsNode.Added added = node.add(in);
+            return place(digest, added.cid(), added.size());
         }
     }
 

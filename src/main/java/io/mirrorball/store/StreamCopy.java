@@ -14,7 +14,7 @@ import java.util.Arrays;
  * throws before the final bytes, and the connection is aborted by the errors filter.
  */
 final class StreamCopy {
-    static final int BUFFER = 64 * 1024;
+    static final int BUFFER = 128 * 1024;
 
     private StreamCopy() {
     }

@@ -48,7 +48,7 @@ public final class GatewayListener implements ServletContextListener {
     private static Optional<Path> configFile(ServletContext context) {
         String named = context.getInitParameter("mirrorball.config");
         if (named == null) {
-            named = System.getProperty("mirrorball.config", System.getenv("MIRRORBALL_CONFIG"));
+            named = System.getProperty("mirrorball.config", System.getenv(ConfigLoader.CONFIG_FILE_ENV));
         }
         if (named != null && !named.isEmpty()) {
             return Optional.of(Path.of(named));

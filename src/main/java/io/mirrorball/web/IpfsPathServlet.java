@@ -29,9 +29,9 @@ import java.util.Optional;
  * <p>Only content that the node holds locally is served ({@code block/stat} offline first): an
  * unknown CID is a quick 404, never a network search, and two gateways that fetch from each other
  * cannot chase a missing block in circles. Errors are {@code text/plain}, as gateways answer them;
- * a failing node becomes 502/503/504 in {@link ErrorsFilter}. Paths below the CID, {@code dag-scope}
- * other than {@code all}, {@code entity-bytes} and CAR versions other than 1 are refused with 400
- * or 406.
+ * a failing node becomes 502/503/504 in {@link ErrorsFilter}. {@code dag-scope=block} gives a CAR
+ * of the root block alone. Paths below the CID, {@code dag-scope=entity}, {@code entity-bytes} and
+ * CAR versions other than 1 are refused with 400 or 406.
  */
 public final class IpfsPathServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
@@ -90,8 +90,9 @@ public final class IpfsPathServlet extends HttpServlet {
             return;
         }
         String scope = request.getParameter("dag-scope");
-        if (request.getParameter("entity-bytes") != null || scope != null && !scope.equals("all")) {
-            plain(response, 400, "only dag-scope=all is supported (no entity-bytes)");
+        boolean rootOnly = "block".equals(scope);
+        if (request.getParameter("entity-bytes") != null || scope != null && !scope.equals("all") && !rootOnly) {
+            plain(response, 400, "only dag-scope=all and dag-scope=block are supported (no entity-bytes)");
             return;
         }
         IpfsNode node = Gateway.from(getServletContext()).node();
@@ -107,7 +108,7 @@ public final class IpfsPathServlet extends HttpServlet {
         if (format.get() == Format.RAW) {
             raw(request, response, node, cid, head);
         } else {
-            car(response, node, cid, head);
+            car(response, node, cid, rootOnly, head);
         }
     }
 
@@ -136,7 +137,8 @@ public final class IpfsPathServlet extends HttpServlet {
         }
     }
 
-    private static void car(HttpServletResponse response, IpfsNode node, Cid cid, boolean head) throws IOException {
+    private static void car(HttpServletResponse response, IpfsNode node, Cid cid, boolean rootOnly, boolean head)
+            throws IOException {
         response.setHeader("Content-Disposition", "attachment; filename=\"" + cid + ".car\"");
         response.setStatus(200);
         response.setContentType(CAR_CONTENT_TYPE);
@@ -147,10 +149,44 @@ public final class IpfsPathServlet extends HttpServlet {
         // aborts the connection (ErrorsFilter), so a client never takes a cut CAR for a whole one.
         try (InputStream car = node.dagExport(cid)) {
             OutputStream out = response.getOutputStream();
+            if (rootOnly) {
+                // dag/export is depth first from the root: the header, then the root block's section
+                copyFrame(car, out);
+                copyFrame(car, out);
+                return;
+            }
             byte[] buffer = new byte[CHUNK];
             for (int n; (n = car.read(buffer)) >= 0; ) {
                 out.write(buffer, 0, n);
             }
+        }
+    }
+
+    /** Copies one varint-length-prefixed CAR frame (header or section; at most a block plus its CID). */
+    private static void copyFrame(InputStream car, OutputStream out) throws IOException {
+        long length = 0;
+        for (int shift = 0; ; shift += 7) {
+            int b = car.read();
+            if (b < 0 || shift > 28) {
+                throw new IOException("dag/export: truncated or oversized CAR frame");
+            }
+            out.write(b);
+            length |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                break;
+            }
+        }
+        if (length > 2L * 1024 * 1024) {
+            throw new IOException("dag/export: CAR frame of " + length + " bytes is over 2 MiB");
+        }
+        byte[] buffer = new byte[(int) Math.min(CHUNK, length)];
+        while (length > 0) {
+            int n = car.read(buffer, 0, (int) Math.min(buffer.length, length));
+            if (n < 0) {
+                throw new IOException("dag/export: truncated CAR frame");
+            }
+            out.write(buffer, 0, n);
+            length -= n;
         }
     }
 

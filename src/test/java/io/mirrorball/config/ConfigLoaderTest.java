@@ -319,13 +319,19 @@ final class ConfigLoaderTest {
     }
 
     @Test
+    void load_configFileVariable_isNotAKey() {
+        MirrorballConfig config = ConfigLoader.load(Optional.empty(), Map.of("MIRRORBALL_CONFIG", "/etc/x.yml"));
+        assertEquals(5000, config.http().port());
+    }
+
+    @Test
     void load_usernameWithoutPassword_namesPassword() {
         ConfigException e = envError("MIRRORBALL_UPSTREAM_USERNAME", "bob");
         assertTrue(e.getMessage().startsWith("upstream.password: "), e.getMessage());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"MIRRORBALL_HTTP_ADRR", "MIRRORBALL_STORAGE_IPFS", "MIRRORBALL_CONFIG",
+    @ValueSource(strings = {"MIRRORBALL_HTTP_ADRR", "MIRRORBALL_STORAGE_IPFS", "MIRRORBALL_CONFIGS",
             "MIRRORBALL_UPSTREAM_TAGTTL", "MIRRORBALL_"})
     void load_unknownEnvVariable_isRejectedByName(String name) {
         ConfigException e = envError(name, "x");

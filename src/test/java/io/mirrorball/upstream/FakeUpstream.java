@@ -35,6 +35,7 @@ public final class FakeUpstream implements AutoCloseable {
     });
     private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, String>> lastHeaders = new ConcurrentHashMap<>();
 
     private FakeUpstream() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -59,6 +60,11 @@ public final class FakeUpstream implements AutoCloseable {
     public int count(String path) {
         AtomicInteger count = counts.get(path);
         return count == null ? 0 : count.get();
+    }
+
+    /** The headers of the last request for a path (names lower-cased); empty when none came. */
+    public Map<String, String> lastHeaders(String path) {
+        return lastHeaders.getOrDefault(path, Map.of());
     }
 
     /** Writes a whole response with Content-Length. */
@@ -108,11 +114,17 @@ public final class FakeUpstream implements AutoCloseable {
                     return;
                 }
                 String line;
+                Map<String, String> headers = new LinkedHashMap<>();
                 while ((line = in.readLine()) != null && !line.isEmpty()) {
-                    // headers are ignored
+                    int colon = line.indexOf(':');
+                    if (colon > 0) {
+                        headers.put(line.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT),
+                                line.substring(colon + 1).trim());
+                    }
                 }
                 String[] parts = requestLine.split(" ");
                 String path = URI.create(parts[1]).getPath();
+                lastHeaders.put(path, headers);
                 counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
                 Handler handler = handlers.get(path);
                 if (handler == null) {

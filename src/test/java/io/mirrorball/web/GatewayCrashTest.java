@@ -26,6 +26,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -35,13 +39,15 @@ import picocli.CommandLine;
 
 /**
  * Issue 3's crash test at gateway level: the gateway runs as a child JVM ({@code mirrorball serve}
- * on the embedded node) while the test pushes small multi-layer images in a loop, and the child is
+ * on the embedded node) while the test pushes small multi-layer images in two loops, and the child is
  * killed with SIGKILL at a random moment. After every kill the store must pass {@code mirrorball
  * fsck}, and after a restart on the same directories every image whose manifest PUT was answered
  * 201 must pull back byte for byte, by tag and by the CID repository named in X-Ipfs-Path.
  */
 final class GatewayCrashTest {
     private static final int ROUNDS = 4;
+    /** Concurrent push loops, so that the kill can also land between two interleaved manifest PUTs. */
+    private static final int PUSHERS = 2;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
     @TempDir
@@ -144,8 +150,8 @@ final class GatewayCrashTest {
     // ---- push loop and kill ---------------------------------------------------------------------
 
     /**
-     * Pushes images until the child dies; a killer thread waits for the first acknowledgement of
-     * this round, then a random 0-3 s more, and kills the child mid-loop.
+     * Pushes images from {@link #PUSHERS} threads until the child dies; a killer thread waits for the
+     * first acknowledgement of this round, then a random 0-3 s more, and kills the child mid-loop.
      */
     private List<Acknowledged> pushLoopUntilKilled(int round, Random random) throws Exception {
         List<Acknowledged> done = new CopyOnWriteArrayList<>();
@@ -158,30 +164,53 @@ final class GatewayCrashTest {
                     Thread.sleep(10);
                 }
                 Thread.sleep(extraDelay);
-                victim.destroyForcibly();
             } catch (InterruptedException e) {
-                victim.destroyForcibly();
+                Thread.currentThread().interrupt();
             }
+            victim.destroyForcibly();
         }, "crash-test-killer-" + round);
         killer.setDaemon(true);
-        killer.start();
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService pushers = Executors.newFixedThreadPool(PUSHERS, r -> {
+            Thread t = new Thread(r, "crash-test-pusher-" + round + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         boolean diedMidLoop;
         try {
-            for (int i = 0; victim.isAlive() && i < 10_000; i++) {
-                attempted.incrementAndGet();
-                String repo = (i % 3 == 0 ? "crash/ns" + round + "/app" : "crash-r" + round) + "-" + i;
-                String tag = "v" + i;
-                TestImages.Image image = image(i % 3 + 2);
-                Acknowledged ack = push(repo, tag, image, victim);
-                if (ack == null) {
-                    break; // the child died under this push
+            killer.start();
+            List<Future<?>> loops = new ArrayList<>();
+            for (int p = 0; p < PUSHERS; p++) {
+                int pusher = p;
+                loops.add(pushers.submit(() -> {
+                    for (int i = 0; victim.isAlive() && i < 10_000; i++) {
+                        attempted.incrementAndGet();
+                        String repo = (i % 3 == 0 ? "crash/ns" + round + "/app" : "crash-r" + round) + "-p" + pusher
+                                + "-" + i;
+                        Acknowledged ack = push(repo, "v" + i, image(i % 3 + 2), victim);
+                        if (ack == null) {
+                            break; // the child died under this push
+                        }
+                        done.add(ack);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> loop : loops) {
+                try {
+                    loop.get(5, TimeUnit.MINUTES);
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof AssertionError assertion) {
+                        throw assertion;
+                    }
+                    throw e;
                 }
-                done.add(ack);
             }
             diedMidLoop = victim.waitFor(10, TimeUnit.SECONDS);
         } finally {
             killer.interrupt();
             killer.join(10_000);
+            pushers.shutdownNow();
             victim.destroyForcibly();
             assertTrue(victim.waitFor(30, TimeUnit.SECONDS), "the killed gateway did not exit");
         }

@@ -3,10 +3,12 @@ package io.mirrorball.web;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.EmbeddedNode;
+import io.mirrorball.ipfs.IpfsNotFoundException;
 import io.mirrorball.testing.KitNode;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
@@ -126,6 +128,22 @@ final class IpfsPathServletTest {
     }
 
     @Test
+    void getCar_dagScopeBlock_rootBlockOnly() throws Exception {
+        byte[] block = a.get("/ipfs/" + cid + "?format=raw").body();
+        HttpResponse<byte[]> r = a.get("/ipfs/" + cid + "?format=car&dag-scope=block");
+        assertEquals(200, r.statusCode(), RegistryClient.describe(r));
+        assertTrue(r.body().length > block.length && r.body().length < block.length + 200,
+                "header and one section: " + r.body().length + " bytes for a root block of " + block.length);
+        try (EmbeddedNode node = EmbeddedNode.open(tmp.resolve("scope-block"))) {
+            // the import stores the block, then cannot pin the root: its children did not come with it
+            IpfsNotFoundException notPinned = assertThrows(IpfsNotFoundException.class,
+                    () -> node.dagImport(new java.io.ByteArrayInputStream(r.body())));
+            assertTrue(notPinned.getMessage().contains(cid.toString()), notPinned.getMessage());
+            assertArrayEquals(block, node.blockGet(cid), "the root block came in the CAR");
+        }
+    }
+
+    @Test
     void headCar_known_okWithoutBody() {
         HttpResponse<byte[]> r = a.head("/ipfs/" + cid + "?format=car");
         assertEquals(200, r.statusCode(), RegistryClient.describe(r));
@@ -141,7 +159,7 @@ final class IpfsPathServletTest {
             /ipfs/?format=raw                       |                                 | 400
             /ipfs/CID/disco.json?format=raw         |                                 | 400
             /ipfs/CID?format=tar                    |                                 | 400
-            /ipfs/CID?format=car&dag-scope=block    |                                 | 400
+            /ipfs/CID?format=car&dag-scope=entity   |                                 | 400
             /ipfs/CID?format=car&entity-bytes=0:10  |                                 | 400
             /ipfs/CID                               |                                 | 406
             /ipfs/CID                               | text/html                       | 406

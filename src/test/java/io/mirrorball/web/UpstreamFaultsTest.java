@@ -132,6 +132,36 @@ final class UpstreamFaultsTest {
     }
 
     @Test
+    void blob_redirectToAnotherHost_followedWithoutAuthorization() throws Exception {
+        byte[] content = random(300 * 1024, 9);
+        Digest digest = Digest.ofBytes(content);
+        try (FakeUpstream cdn = FakeUpstream.start()) {
+            cdn.on("/cdn/blob", (method, socket, out) -> FakeUpstream.respond(out, 200,
+                    Map.of("Content-Type", "application/octet-stream"), content));
+            // the upstream wants Basic; its blob answer is a redirect to another origin (a CDN)
+            fake.on("/v2/", (method, socket, out) -> FakeUpstream.respond(out, 200, Map.of(), new byte[0]));
+            fake.on("/v2/org/app/blobs/" + digest, (method, socket, out) -> {
+                if (fake.lastHeaders("/v2/org/app/blobs/" + digest).get("authorization") == null) {
+                    FakeUpstream.respond(out, 401, Map.of("WWW-Authenticate", "Basic realm=\"fake\"",
+                            "Content-Type", "application/json"), "{\"errors\":[]}".getBytes(StandardCharsets.UTF_8));
+                    return;
+                }
+                FakeUpstream.respond(out, 307, Map.of("Location", cdn.uri() + "/cdn/blob"), new byte[0]);
+            });
+            gateway.close();
+            gateway = TestGateway.start(tmp.resolve("gw2"), Map.of("MIRRORBALL_UPSTREAM_URL", fake.uri().toString(),
+                    "MIRRORBALL_UPSTREAM_USERNAME", "carol", "MIRRORBALL_UPSTREAM_PASSWORD", "pw"));
+            HttpResponse<byte[]> r = gateway.client().get("/v2/org/app/blobs/" + digest);
+            assertEquals(200, r.statusCode());
+            assertEquals(digest, Digest.ofBytes(r.body()));
+            assertTrue(fake.lastHeaders("/v2/org/app/blobs/" + digest).get("authorization").startsWith("Basic "),
+                    "the upstream got the credentials");
+            assertEquals(1, cdn.count("/cdn/blob"));
+            assertEquals(null, cdn.lastHeaders("/cdn/blob").get("authorization"), "the CDN never does");
+        }
+    }
+
+    @Test
     void upstreamUnreachable_badGateway() throws Exception {
         fake.close();
         HttpResponse<byte[]> r = gateway.client().get("/v2/gone/manifests/v1");

@@ -172,6 +172,26 @@ final class UpstreamPullThroughTest {
         assertEquals(heads, log.settledCount("HEAD", "/v2/team/app/manifests/"), "not even a HEAD within the TTL");
     }
 
+    @Test
+    void blobHeadAndRange_passThroughToUpstream() throws Exception {
+        start("5m");
+        AccessLog log = new AccessLog(registry.log());
+        OciLayoutBuilder.Blob layer = image.layers().get(1);
+        String path = "/v2/team/app/blobs/" + layer.digest();
+        HttpResponse<byte[]> head = gateway.client().head(path);
+        assertEquals(200, head.statusCode());
+        assertEquals(Long.toString(layer.size()), head.headers().firstValue("Content-Length").orElse(null));
+        assertEquals(layer.digest().toString(), head.headers().firstValue("Docker-Content-Digest").orElse(null));
+        HttpResponse<byte[]> range = gateway.client().get(path, "Range", "bytes=10-19");
+        assertEquals(206, range.statusCode());
+        assertEquals("bytes 10-19/" + layer.size(), range.headers().firstValue("Content-Range").orElse(null));
+        byte[] expected = java.util.Arrays.copyOfRange(java.nio.file.Files.readAllBytes(
+                tmp.resolve("layout/blobs/sha256/" + layer.digest().hex())), 10, 20);
+        assertEquals(HexFormat.of().formatHex(expected), HexFormat.of().formatHex(range.body()));
+        assertEquals(1, log.settledCount("HEAD", path + " "));
+        assertEquals(1, log.settledCount("GET", path + " "), "the Range GET went upstream");
+    }
+
     private void awaitMirrored(List<Digest> digests) throws Exception {
         long deadline = System.nanoTime() + 30_000_000_000L;
         // a second store on the same node and MFS root sees what the gateway placed
