@@ -1,5 +1,6 @@
 package io.mirrorball.store;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.mirrorball.ipfs.IpfsNode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ public final class RegistryStore implements AutoCloseable {
         this.blobs = blobs;
         this.uploads = uploads;
         this.manifests = new ManifestStore(node, paths, blobs);
-        this.repositories = new RepositoryIndex(node, paths);
+        this.repositories = new RepositoryIndex(node, paths, Ticker.systemTicker());
         this.publishThreads = Executors.newFixedThreadPool(8, Threads.named("mirrorball-publish"));
         this.publisher = new ImagePublisher(node, paths, blobs, manifests, publishThreads);
         manifests.publishWith(publisher);

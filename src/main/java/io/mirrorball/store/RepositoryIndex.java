@@ -4,22 +4,56 @@ import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
 import io.mirrorball.oci.RepositoryName;
 import java.io.IOException;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Which repositories exist locally, and the catalog. */
+/**
+ * Which repositories exist locally, and the catalog. Every request for a name that goes upstream
+ * asks this first, so the answer is cached: a repository, once seen, stays (there is no repository
+ * delete); an absent name is remembered for {@link #ABSENT_FOR}, unless this gateway pushes to it
+ * (see {@link #written}). Another gateway sharing the MFS root is seen within that time.
+ */
 public final class RepositoryIndex {
+    static final Duration ABSENT_FOR = Duration.ofSeconds(2);
+
     private final IpfsNode node;
     private final MfsPaths paths;
+    private final Set<RepositoryName> present = ConcurrentHashMap.newKeySet();
+    private final Cache<RepositoryName, Boolean> absent;
 
-    RepositoryIndex(IpfsNode node, MfsPaths paths) {
+    RepositoryIndex(IpfsNode node, MfsPaths paths, Ticker ticker) {
         this.node = node;
         this.paths = paths;
+        this.absent = Caffeine.newBuilder().expireAfterWrite(ABSENT_FOR).maximumSize(100_000).ticker(ticker).build();
     }
 
     /** True when something was pushed to this repository here. */
     public boolean exists(RepositoryName name) throws IOException {
-        return node.filesStat(paths.repository(name)).isPresent();
+        if (present.contains(name)) {
+            return true;
+        }
+        if (absent.getIfPresent(name) != null) {
+            return false;
+        }
+        boolean exists = node.filesStat(paths.repository(name)).isPresent();
+        if (exists) {
+            present.add(name);
+        } else {
+            absent.put(name, Boolean.TRUE);
+        }
+        return exists;
+    }
+
+    /** A write to this repository is starting or done here: it exists from now on. */
+    public void written(RepositoryName name) {
+        present.add(name);
+        absent.invalidate(name);
     }
 
     /**

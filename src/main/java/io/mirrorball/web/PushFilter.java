@@ -16,6 +16,15 @@ public final class PushFilter extends RouteFilter {
     @Override
     void filter(Route route, HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
+        handle(route, request, response, chain);
+        if (route.name() != null && !route.isRead() && response.getStatus() < 400) {
+            // the repository exists now: reads must not go upstream on a cached "absent"
+            gateway().store().repositories().written(route.name());
+        }
+    }
+
+    private void handle(Route route, HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
         switch (route.kind()) {
             case UPLOAD_START -> gateway().uploadHandler().start(route, request, response);
             case UPLOAD -> {
