@@ -80,6 +80,19 @@ public final class ImagePublisher {
         return new Published(cid, top.digest());
     }
 
+    /** True when IPFS holds every manifest and blob of the image (so that it can be published). */
+    public boolean isComplete(StoredManifest top) throws IOException {
+        try {
+            collect(top);
+            return true;
+        } catch (OciException e) {
+            if (e.code() == OciErrorCode.MANIFEST_BLOB_UNKNOWN) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** The CID published for a manifest digest here, if any ({@code tags/list} of its digest repository). */
     public Optional<Cid> publishedCid(Digest digest) throws IOException {
         Cid cached = published.getIfPresent(digest);

@@ -1,8 +1,11 @@
 package io.mirrorball.web;
 
+import io.mirrorball.ipfs.Cid;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
 import io.mirrorball.store.BlobInfo;
+import io.mirrorball.store.RegistryStore;
+import io.mirrorball.store.StoredManifest;
 import io.mirrorball.upstream.ResponseSink;
 import io.mirrorball.upstream.UpstreamDocument;
 import io.mirrorball.upstream.UpstreamErrorException;
@@ -37,7 +40,7 @@ public final class FallThroughServlet extends HttpServlet {
         }
         try {
             switch (route.kind()) {
-                case MANIFEST -> manifest(upstream.get(), route, request, response);
+                case MANIFEST -> manifest(upstream.get(), route, request, response, Gateway.from(getServletContext()));
                 case BLOB -> blob(upstream.get(), route, request, response);
                 case TAGS -> document(upstream.get().tags(route.name(), request.getQueryString()), route, response);
                 case REFERRERS -> document(upstream.get().referrers(route.name(), route.digest(),
@@ -60,8 +63,11 @@ public final class FallThroughServlet extends HttpServlet {
     }
 
     private static void manifest(UpstreamRegistry upstream, Route route, HttpServletRequest request,
-                                 HttpServletResponse response) throws IOException {
+                                 HttpServletResponse response, Gateway gateway) throws IOException {
         UpstreamManifest manifest = upstream.manifest(route.name(), route.reference(), route.isHead());
+        if (gateway.config().upstream().publish()) {
+            publishedCid(gateway, manifest).ifPresent(cid -> response.setHeader("X-Ipfs-Path", "/ipfs/" + cid));
+        }
         String etag = "\"" + manifest.digest() + "\"";
         response.setHeader("Docker-Content-Digest", manifest.digest().toString());
         response.setHeader("ETag", etag);
@@ -78,6 +84,23 @@ public final class FallThroughServlet extends HttpServlet {
         if (!route.isHead() && manifest.content() != null) {
             ClientStreams.output(response).write(manifest.content());
         }
+    }
+
+    /**
+     * upstream.publish: the image's CID once every blob of it is in IPFS (mirrored as clients pulled
+     * it); the first request that finds it complete publishes it, as a push would.
+     */
+    private static Optional<Cid> publishedCid(Gateway gateway, UpstreamManifest manifest) throws IOException {
+        RegistryStore store = gateway.store();
+        Optional<Cid> published = store.publisher().publishedCid(manifest.digest());
+        if (published.isPresent()) {
+            return published;
+        }
+        Optional<StoredManifest> stored = store.manifests().read(manifest.digest());
+        if (stored.isEmpty() || !store.publisher().isComplete(stored.get())) {
+            return Optional.empty();
+        }
+        return Optional.of(store.publisher().publish(stored.get()).cid());
     }
 
     private void blob(UpstreamRegistry upstream, Route route, HttpServletRequest request,
