@@ -32,7 +32,7 @@ final class TestGateway implements AutoCloseable {
     /** As {@link #start(Path)}, with more MIRRORBALL_* settings. */
     static TestGateway start(Path tmp, Map<String, String> extraEnv) throws Exception {
         String node = Boolean.getBoolean("mirrorball.apitest.embedded")
-                ? "embedded"                                   // debugging aid only: -Dmirrorball.apitest.embedded=true
+                ? "embedded"  // the pom runs the API tests a second time with -Dmirrorball.apitest.embedded=true
                 : KitNode.shared().apiUrl().toString();
         return start(node, "/t-" + UUID.randomUUID(), tmp, extraEnv);
     }
