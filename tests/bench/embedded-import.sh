@@ -9,7 +9,7 @@ WORK="${2:-$(mktemp -d /tmp/mb-bench-embedded.XXXXXX)}"
 KIT="${3:-kit}"
 BUILD="${MB_BUILD_DIR:-/tmp/build-bench-embedded}"
 cd "$ROOT"
-mvn -q -B -o test-compile dependency:build-classpath -Dmdep.outputFile="$BUILD/bench-classpath.txt" -Dmb.buildDir="$BUILD"
+mvn -q -B ${MB_MVN_ARGS:-} test-compile dependency:build-classpath -Dmdep.outputFile="$BUILD/bench-classpath.txt" -Dmb.buildDir="$BUILD"
 java -Xmx1g -Dmirrorball.basedir="$ROOT" -cp "$BUILD/classes:$BUILD/test-classes:$(cat "$BUILD/bench-classpath.txt")" \
   io.mirrorball.ipfs.ImportBench "$SIZE" "$WORK" "$KIT"
 rm -rf "$WORK"

@@ -11,15 +11,20 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Writes an import's blocks on another thread, so that hashing the next chunk overlaps writing the
- * previous ones. Three chunk buffers circulate: one being filled and hashed by the importer, one
- * queued, one being written by the writer thread; the importer waits when all three are in use
- * (backpressure), so an import never holds more than three chunks. Used for one import, then closed.
+ * Writes an import's blocks on other threads, so that hashing the next chunk overlaps writing the
+ * previous ones. {@code THREADS + 2} chunk buffers circulate: one being filled and hashed by the
+ * importer, one queued, one being written by each writer thread; the importer waits when all are in
+ * use (backpressure), so an import never holds more than that many chunks. Used for one import, then
+ * closed.
  */
 final class BlockWriter implements Importer.BlockSink, AutoCloseable {
-    private static final int BUFFERS = 3;
-    /** One writer: measured on 2 shared cores, a second writer thread only added contention. */
-    private static final int THREADS = 1;
+    /**
+     * Two writers: creating a block file costs the kernel 0.3-1 ms of CPU on ext4 (more when many
+     * inodes were freed recently), more than writing its bytes, so one writer left the second core
+     * idle while the importer hashed. Measured on 2 cores: see tests/bench/embedded-import.sh.
+     */
+    private static final int THREADS = 2;
+    private static final int BUFFERS = THREADS + 2;
     private static final Job END = new Job(null, null, 0, false);
 
     private final Blockstore store;
