@@ -18,10 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,17 +33,10 @@ public final class BlobStore {
     private final MfsPaths paths;
     /** Blob digest to where it is: immutable while the blob exists, so cached without expiry. */
     private final Cache<Digest, BlobInfo> located = Caffeine.newBuilder().maximumSize(200_000).build();
-    /** One reader per blob being served (see {@link ReadAhead}); idle threads end after a minute. */
-    private final ExecutorService readers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), Threads.named("mirrorball-read-ahead"));
 
     BlobStore(IpfsNode node, MfsPaths paths) {
         this.node = node;
         this.paths = paths;
-    }
-
-    void close() {
-        readers.shutdownNow();
     }
 
     /** The blob if IPFS holds it, whichever repository it came from. */
@@ -99,7 +88,7 @@ public final class BlobStore {
      */
     public void copyTo(BlobInfo blob, OutputStream out) throws IOException {
         try (InputStream in = node.cat(blob.cid().toString(), 0, -1)) {
-            ReadAhead.copyVerified(readers, in, out, blob.digest(), blob.size(), "blob " + blob.digest());
+            StreamCopy.copyVerified(in, out, blob.digest(), blob.size(), "blob " + blob.digest());
         } catch (IpfsException e) {
             if (e.kind() == IpfsException.Kind.CORRUPT) {
                 LOG.error("serving {} ({}): {}", blob.digest(), blob.cid(), e.getMessage());

@@ -84,6 +84,5 @@ public final class RegistryStore implements AutoCloseable {
         cloneThreads.shutdownNow();
         publishThreads.shutdownNow();
         prefetchThreads.shutdownNow();
-        blobs.close();
     }
 }
