@@ -203,11 +203,21 @@ if [[ "$PARTS" == *b* ]]; then
     done <"$WORK/layers.txt"
     echo "$total"
   }
+  # CPU seconds (user + system) a process has used so far; 0 when it is not ours to read
+  cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+  NODE_PID="$(cat "$KIT_REPO/daemon.pid" 2>/dev/null || true)"
   round gateway >/dev/null; round node >/dev/null   # warm-up: JIT, caches
   gw_times=(); node_times=()
+  cpu_gw_gw=0; cpu_node_gw=0; cpu_node_node=0
+  add() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv[3]) - float(sys.argv[2])))" "$@"; }
   for _ in $(seq 1 "$GET_REPEAT"); do
+    g0="$(cpu_of "$GATEWAY_PID")"; n0="$(cpu_of "${NODE_PID:-0}")"
     gw_times+=("$(round gateway)")
+    g1="$(cpu_of "$GATEWAY_PID")"; n1="$(cpu_of "${NODE_PID:-0}")"
     node_times+=("$(round node)")
+    n2="$(cpu_of "${NODE_PID:-0}")"
+    cpu_gw_gw="$(add "$cpu_gw_gw" "$g0" "$g1")"; cpu_node_gw="$(add "$cpu_node_gw" "$n0" "$n1")"
+    cpu_node_node="$(add "$cpu_node_node" "$n1" "$n2")"
   done
   median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'; }
   GW_T="$(median "${gw_times[@]}")"; NODE_T="$(median "${node_times[@]}")"
@@ -217,6 +227,13 @@ if [[ "$PARTS" == *b* ]]; then
   row "b) GET via mirrorball, median of $GET_REPEAT rounds" "${GW_T} s = $(mibps "$GET_BYTES" "$GW_T") MiB/s (all: $(all "${gw_times[@]}"))"
   row "b) cat from the node, median of $GET_REPEAT rounds" "${NODE_T} s = $(mibps "$GET_BYTES" "$NODE_T") MiB/s (all: $(all "${node_times[@]}"))"
   row "b) throughput ratio mirrorball / node (target >= 0.9)" "$(ratio "$NODE_T" "$GW_T")"
+  if [ -n "${NODE_PID:-}" ]; then
+    # where the CPU goes, per GiB served, over all measured rounds: the gateway path needs the node's
+    # CPU plus the gateway's on the same cores, while a cat needs the node's only
+    per_gib() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) * 1073741824 / (float(sys.argv[2]) * float(sys.argv[3]))))" "$1" "$GET_BYTES" "$GET_REPEAT"; }
+    row "b) CPU s per GiB via mirrorball: gateway + node" "$(per_gib "$cpu_gw_gw") + $(per_gib "$cpu_node_gw") ($(nproc) cores)"
+    row "b) CPU s per GiB by cat: node" "$(per_gib "$cpu_node_node")"
+  fi
   # the fixed cost of one request: a 1-byte Range GET vs a 1-byte cat, median of 9
   read -r digest cid _ <"$WORK/layers.txt"
   small_gw=(); small_node=()
