@@ -117,8 +117,12 @@ final class BlockWriter implements Importer.BlockSink, AutoCloseable {
 
     /** Stops the writer after the queued blocks (an import that failed leaves no thread behind). */
     @Override
-    public void close() throws IOException {
-        end();
+    public void close() {
+        try {
+            end();
+        } catch (IOException interrupted) {
+            // enqueue cancelled the writers already
+        }
     }
 
     private void end() throws IOException {

@@ -155,6 +155,33 @@ public final class EmbeddedNode implements IpfsNode {
     }
 
     @Override
+    public Optional<StreamingAdd> startAdd() throws IOException {
+        ensureOpen();
+        BlockWriter writer = new BlockWriter(blocks, writers);
+        Importer importer = Importer.start(writer);
+        return Optional.of(new StreamingAdd() {
+            @Override
+            public void write(byte[] bytes, int offset, int length) throws IOException {
+                importer.write(bytes, offset, length);
+            }
+
+            @Override
+            public Added finish() throws IOException {
+                try {
+                    return importer.finish();
+                } finally {
+                    close();
+                }
+            }
+
+            @Override
+            public void close() {
+                writer.close();
+            }
+        });
+    }
+
+    @Override
     public InputStream cat(String cidPath, long offset, long length) throws IOException {
         ensureOpen();
         String path = cidPath.startsWith("/ipfs/") ? cidPath.substring("/ipfs/".length()) : cidPath;

@@ -26,6 +26,11 @@ final class Importer {
     private final BlockSink sink;
     private final MessageDigest sha256;
     private final List<Layer> layers = new ArrayList<>();
+    /** The chunk being filled (taken from the sink), and how much of it is filled. */
+    private byte[] chunk;
+    private int filled;
+    private boolean emitted;
+    private long total;
 
     /** Where the importer's blocks go, and where its chunk buffers come from. */
     interface BlockSink {
@@ -70,31 +75,79 @@ final class Importer {
 
     /** Imports the stream to its end (it is not closed) and returns the root and the content size. */
     static IpfsNode.Added importFile(BlockSink sink, InputStream content) throws IOException {
-        return new Importer(sink).run(content);
+        Importer importer = new Importer(sink);
+        importer.read(content);
+        return importer.finish();
     }
 
-    private IpfsNode.Added run(InputStream content) throws IOException {
-        long total = 0;
-        boolean emitted = false;
+    /** An import whose content is given piece by piece with {@link #write} and ended with {@link #finish}. */
+    static Importer start(BlockSink sink) {
+        return new Importer(sink);
+    }
+
+    /** Appends the rest of the stream, read straight into the chunk buffers. */
+    void read(InputStream content) throws IOException {
         while (true) {
-            byte[] chunk = sink.chunkBuffer();
-            int n = content.readNBytes(chunk, 0, CHUNK);
-            if (n == 0 && emitted) {
-                break;
+            takeChunk();
+            int n = content.readNBytes(chunk, filled, CHUNK - filled);
+            filled += n;
+            if (filled < CHUNK) {
+                return; // readNBytes stops short only at the end of the stream
             }
-            sha256.update(chunk, 0, n);
-            byte[] digest = sha256.digest();
-            sink.put(digest, chunk, n);
-            add(0, Cid.sha256(Cid.RAW, digest), n, n);
-            emitted = true;
-            total += n;
-            if (n < CHUNK) {
-                break;
+            emitChunk();
+        }
+    }
+
+    /** Appends bytes. */
+    void write(byte[] bytes, int offset, int length) throws IOException {
+        while (length > 0) {
+            takeChunk();
+            int n = Math.min(length, CHUNK - filled);
+            System.arraycopy(bytes, offset, chunk, filled, n);
+            filled += n;
+            offset += n;
+            length -= n;
+            if (filled == CHUNK) {
+                emitChunk();
             }
         }
-        Cid root = finish();
+    }
+
+    /** The bytes given so far. */
+    long size() {
+        return total + filled;
+    }
+
+    /**
+     * Ends the content: the last, short chunk becomes a leaf (as does the empty chunk of 0 bytes of
+     * content), the tree is closed, and every block is stored when this returns.
+     */
+    IpfsNode.Added finish() throws IOException {
+        if (filled > 0 || !emitted) {
+            takeChunk();
+            emitChunk();
+        }
+        Cid root = finishTree();
         sink.finish();
         return new IpfsNode.Added(root, total);
+    }
+
+    private void takeChunk() throws IOException {
+        if (chunk == null) {
+            chunk = sink.chunkBuffer();
+            filled = 0;
+        }
+    }
+
+    private void emitChunk() throws IOException {
+        sha256.update(chunk, 0, filled);
+        byte[] digest = sha256.digest();
+        sink.put(digest, chunk, filled);
+        add(0, Cid.sha256(Cid.RAW, digest), filled, filled);
+        emitted = true;
+        total += filled;
+        chunk = null;
+        filled = 0;
     }
 
     private void add(int level, Cid cid, long tsize, long fileSize) throws IOException {
@@ -126,7 +179,7 @@ final class Importer {
         add(level + 1, Cid.sha256(Cid.DAG_PB, digest), tsize + block.length, fileSize);
     }
 
-    private Cid finish() throws IOException {
+    private Cid finishTree() throws IOException {
         for (int level = 0; ; level++) {
             Layer layer = layers.get(level);
             boolean top = level == layers.size() - 1;

@@ -23,6 +23,28 @@ public interface IpfsNode extends AutoCloseable {
     Added add(InputStream content) throws IOException;
 
     /**
+     * An {@link #add} whose content arrives piece by piece over time (an upload in several requests),
+     * or empty when this node only adds whole streams. The caller ends it with
+     * {@link StreamingAdd#finish} or abandons it with {@link StreamingAdd#close}.
+     */
+    default java.util.Optional<StreamingAdd> startAdd() throws IOException {
+        return java.util.Optional.empty();
+    }
+
+    /** See {@link #startAdd}. Not thread-safe: one writer at a time. */
+    interface StreamingAdd extends AutoCloseable {
+        /** Appends content. */
+        void write(byte[] bytes, int offset, int length) throws IOException;
+
+        /** Ends the content; the result is what {@link #add} of the same bytes returns. */
+        Added finish() throws IOException;
+
+        /** Abandons the add if it was not finished (its blocks are unreferenced garbage). Idempotent. */
+        @Override
+        void close();
+    }
+
+    /**
      * Reads a UnixFS file: {@code <cid>} or {@code <cid>/path/inside}, from {@code offset},
      * at most {@code length} bytes ({@code -1} for all). The caller closes the stream.
      */

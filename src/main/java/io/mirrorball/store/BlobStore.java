@@ -142,6 +142,20 @@ public final class BlobStore {
         }
     }
 
+    /** Starts adding an upload's bytes while they arrive, when the node can (see {@link IpfsNode#startAdd}). */
+    Optional<IpfsNode.StreamingAdd> startAdd() throws IOException {
+        return node.startAdd();
+    }
+
+    /** Places a blob that was added while it was uploaded, once the upload verified its digest. */
+    BlobInfo putAdded(Digest digest, IpfsNode.Added added) throws IOException {
+        Optional<BlobInfo> existing = stat(digest);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        return place(digest, added.cid(), added.size());
+    }
+
     /** Adds small content (a manifest) and returns its location. */
     BlobInfo putBytes(byte[] content, Digest digest) throws IOException {
         return put(new java.io.ByteArrayInputStream(content), digest);

@@ -84,5 +84,6 @@ public final class RegistryStore implements AutoCloseable {
         cloneThreads.shutdownNow();
         publishThreads.shutdownNow();
         prefetchThreads.shutdownNow();
+        uploads.close();
     }
 }

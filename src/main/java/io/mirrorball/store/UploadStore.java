@@ -1,5 +1,6 @@
 package io.mirrorball.store;
 
+import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
@@ -23,9 +24,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -36,8 +41,16 @@ import org.slf4j.LoggerFactory;
  * Upload sessions spooled to a local directory ({@code storage.uploads.path}), one directory per
  * session holding {@code data} and {@code repository}. The state is the files themselves, so the
  * directory can be shared between instances; the running digest is kept in memory as a shortcut
- * and recomputed from {@code data} when missing. The blob enters IPFS only when the upload is
- * complete and its digest verified.
+ * and recomputed from {@code data} when missing. The blob enters the registry (its MFS path) only
+ * when the upload is complete and its digest verified.
+ *
+ * <p>On a node that can add piece by piece (the embedded node, see {@link IpfsNode#startAdd}), the
+ * bytes are also added while they arrive, so that completing the upload only places the result;
+ * without that, completing it would import the whole spooled file then. The running add is, like
+ * the digest, a shortcut kept in memory for {@code offset} bytes: when it does not match the data
+ * (a chunk cut short, another instance, a restart) or fails, it is dropped and the file is added
+ * at completion as before. Blocks added for an upload whose digest turns out wrong are
+ * unreferenced garbage, never reachable from the registry.
  */
 public final class UploadStore {
     private static final Logger LOG = LoggerFactory.getLogger(UploadStore.class);
@@ -48,12 +61,21 @@ public final class UploadStore {
     private final Clock clock;
     private final BlobStore blobs;
     private final Map<String, Hasher> hashers = new ConcurrentHashMap<>();
+    /** Bounds the adds running alongside uploads: each holds a few 256 KiB chunk buffers. */
+    private final Semaphore streamingAdds = new Semaphore(MAX_STREAMING_ADDS);
+    private final AtomicLong completedWhileStreaming = new AtomicLong();
+    static final int MAX_STREAMING_ADDS = 16;
 
     /** Running digest of a session: valid for {@code offset} bytes of its data file. */
     private static final class Hasher {
         final ReentrantLock lock = new ReentrantLock();
         MessageDigest digest = Digest.newSha256();
         long offset;
+        /** The running add, valid when it holds exactly the data file's bytes; null when there is none. */
+        IpfsNode.StreamingAdd add;
+        /** The bytes given to {@link #add}. */
+        long added;
+        Semaphore permit;
     }
 
     UploadStore(Path directory, Duration expireAfter, Clock clock, BlobStore blobs) throws IOException {
@@ -113,6 +135,7 @@ public final class UploadStore {
                         .withHeader("Docker-Upload-UUID", session.uuid());
             }
             catchUp(hasher, data, size);
+            startOrDropAdd(hasher, size);
             long written = 0;
             try (FileChannel channel = FileChannel.open(data, StandardOpenOption.WRITE)) {
                 channel.position(size);
@@ -124,6 +147,7 @@ public final class UploadStore {
                     hasher.digest.update(buffer, 0, n);
                     written += n;
                     hasher.offset = size + written;
+                    feedAdd(hasher, buffer, n);
                 }
             } catch (IOException e) {
                 // keep what was written whole: the client may resume from the reported Range
@@ -133,6 +157,7 @@ public final class UploadStore {
             if (length != null && length != written) {
                 truncate(data, size);
                 hasher.offset = -1;
+                dropAdd(hasher);
                 throw new OciException(OciErrorCode.SIZE_INVALID, "chunk declared " + length + " bytes but carried "
                         + written);
             }
@@ -169,11 +194,24 @@ public final class UploadStore {
                 throw new OciException(OciErrorCode.DIGEST_INVALID, "upload " + session.uuid() + " of " + size
                         + " bytes does not match " + digest);
             }
-            BlobInfo blob = blobs.putFile(data, digest);
+            BlobInfo blob = null;
+            if (hasher.add != null && hasher.added == size) {
+                try {
+                    blob = blobs.putAdded(digest, hasher.add.finish());
+                    completedWhileStreaming.incrementAndGet();
+                } catch (IOException e) {
+                    LOG.warn("upload {}: the add that ran alongside it failed ({}); adding the file instead",
+                            session.uuid(), e.toString());
+                }
+            }
+            if (blob == null) {
+                blob = blobs.putFile(data, digest);
+            }
             blobs.link(session.name(), digest);
             delete(session.uuid());
             return blob;
         } finally {
+            dropAdd(hasher);
             hasher.lock.unlock();
             hashers.remove(session.uuid());
         }
@@ -182,7 +220,82 @@ public final class UploadStore {
     /** Cancels an upload and deletes its bytes. */
     public void cancel(UploadSession session) throws IOException {
         delete(session.uuid());
-        hashers.remove(session.uuid());
+        forget(session.uuid());
+    }
+
+    /** Drops the adds running alongside uploads (the sessions stay: their files are their state). */
+    void close() {
+        for (String uuid : List.copyOf(hashers.keySet())) {
+            forget(uuid);
+        }
+    }
+
+    /** How many uploads were completed from the add that ran while their bytes arrived. */
+    long completedWhileStreaming() {
+        return completedWhileStreaming.get();
+    }
+
+    /** Adds that run alongside uploads now. */
+    int streamingAdds() {
+        return MAX_STREAMING_ADDS - streamingAdds.availablePermits();
+    }
+
+    /** A new upload (nothing spooled yet) gets a running add when the node has one and a permit is free. */
+    private void startOrDropAdd(Hasher hasher, long size) {
+        if (hasher.add != null && hasher.added != size) {
+            dropAdd(hasher);
+        }
+        if (hasher.add != null || size != 0 || !streamingAdds.tryAcquire()) {
+            return;
+        }
+        try {
+            Optional<IpfsNode.StreamingAdd> add = blobs.startAdd();
+            if (add.isPresent()) {
+                hasher.add = add.get();
+                hasher.added = 0;
+                hasher.permit = streamingAdds;
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no add alongside the upload: {}", e.toString());
+        }
+        streamingAdds.release();
+    }
+
+    private void feedAdd(Hasher hasher, byte[] buffer, int n) {
+        if (hasher.add == null) {
+            return;
+        }
+        try {
+            hasher.add.write(buffer, 0, n);
+            hasher.added += n;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("the add alongside an upload failed ({}); the file will be added when it completes", e.toString());
+            dropAdd(hasher);
+        }
+    }
+
+    private static void dropAdd(Hasher hasher) {
+        if (hasher.add != null) {
+            hasher.add.close();
+            hasher.add = null;
+        }
+        if (hasher.permit != null) {
+            hasher.permit.release();
+            hasher.permit = null;
+        }
+    }
+
+    private void forget(String uuid) {
+        Hasher hasher = hashers.remove(uuid);
+        if (hasher != null) {
+            hasher.lock.lock();
+            try {
+                dropAdd(hasher);
+            } finally {
+                hasher.lock.unlock();
+            }
+        }
     }
 
     /** Deletes sessions untouched for longer than expire-after; returns how many. */
@@ -198,7 +311,7 @@ public final class UploadStore {
                 FileTime touched = lastTouched(dir);
                 if (touched != null && touched.toInstant().isBefore(cutoff)) {
                     delete(uuid);
-                    hashers.remove(uuid);
+                    forget(uuid);
                     purged++;
                 }
             }

@@ -54,6 +54,46 @@ final class CidEqualityTest {
         assertEquals(size, added.size());
     }
 
+    /** Pieces of odd sizes (a few bytes up to several chunks), as the requests of an upload bring them. */
+    @ParameterizedTest(name = "{0} bytes")
+    @ValueSource(longs = {0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 174 * CHUNK - 1, 174 * CHUNK, 174 * CHUNK + 1,
+            175 * CHUNK, 100L * 1024 * 1024})
+    void startAdd_piecesOfAnySize_sameCidAsRealNode(long size) throws Exception {
+        int[] pieces = {1, 7, 65_536, 262_143, 262_145, 1_000_003, 3};
+        IpfsNode.Added added;
+        try (InputStream in = TestBytes.of(size, size);
+             IpfsNode.StreamingAdd add = embedded.startAdd().orElseThrow()) {
+            byte[] buffer = new byte[1_000_003];
+            for (int i = 0; ; i++) {
+                int n = in.readNBytes(buffer, 0, pieces[i % pieces.length]);
+                if (n == 0) {
+                    break;
+                }
+                add.write(buffer, 0, n);
+            }
+            added = add.finish();
+        }
+        Cid real = kit.add(() -> TestBytes.of(size, size));
+
+        assertEquals(real, added.cid());
+        assertEquals(size, added.size());
+        try (InputStream back = embedded.cat(added.cid().toString(), 0, -1);
+             InputStream expected = TestBytes.of(size, size)) {
+            assertEquals(java.util.HexFormat.of().formatHex(sha256(expected)),
+                    java.util.HexFormat.of().formatHex(sha256(back)), "the blocks hold the bytes");
+        }
+    }
+
+    private static byte[] sha256(InputStream in) throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        byte[] buffer = new byte[65_536];
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            md.update(buffer, 0, n);
+        }
+        return md.digest();
+    }
+
     @Test
     void add_emptyStream_isTheEmptyRawBlock() throws Exception {
         assertEquals(Cid.parse("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"),

@@ -125,4 +125,101 @@ final class UploadStoreTest {
         byte[] all = "part one, part two".getBytes(StandardCharsets.UTF_8);
         assertEquals(Digest.ofBytes(all), store.uploads().complete(resumed, Digest.ofBytes(all)).digest());
     }
+
+    private static byte[] random(int size, long seed) {
+        byte[] content = new byte[size];
+        new java.util.Random(seed).nextBytes(content);
+        return content;
+    }
+
+    private static InputStream slice(byte[] content, int from, int to) {
+        return new ByteArrayInputStream(content, from, to - from);
+    }
+
+    private void assertStoredAsAdded(BlobInfo blob, byte[] content) throws IOException {
+        assertEquals(node.add(new ByteArrayInputStream(content)).cid(), blob.cid(), "the CID of add of the same bytes");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        store.blobs().copyTo(blob, out);
+        assertArrayEquals(content, out.toByteArray());
+    }
+
+    @Test
+    void chunkedUpload_isAddedWhileItArrives_andCompletesFromThatAdd() throws IOException {
+        byte[] content = random(3 * 262_144 + 12_345, 1);
+        UploadSession session = store.uploads().start(NAME);
+        session = store.uploads().append(session, slice(content, 0, 100_000), 0L, 100_000L);
+        assertEquals(1, store.uploads().streamingAdds());
+        session = store.uploads().append(session, slice(content, 100_000, 600_000), 100_000L, 500_000L);
+        session = store.uploads().append(session, slice(content, 600_000, content.length), 600_000L, null);
+
+        BlobInfo blob = store.uploads().complete(session, Digest.ofBytes(content));
+
+        assertEquals(1, store.uploads().completedWhileStreaming());
+        assertEquals(0, store.uploads().streamingAdds(), "the permit is given back");
+        assertStoredAsAdded(blob, content);
+    }
+
+    @Test
+    void chunkCutShort_dropsTheRunningAdd_andTheFileIsAddedAtCompletion() throws IOException {
+        byte[] content = random(700_000, 2);
+        UploadSession session = store.uploads().start(NAME);
+        session = store.uploads().append(session, slice(content, 0, 300_000), 0L, null);
+        UploadSession current = session;
+        OciException shortChunk = assertThrows(OciException.class,
+                () -> store.uploads().append(current, slice(content, 300_000, 400_000), 300_000L, 200_000L));
+        assertEquals(OciErrorCode.SIZE_INVALID, shortChunk.code());
+        assertEquals(0, store.uploads().streamingAdds(), "the add that saw bytes the spool no longer holds is dropped");
+        session = store.uploads().append(session, slice(content, 300_000, content.length), 300_000L, null);
+
+        BlobInfo blob = store.uploads().complete(session, Digest.ofBytes(content));
+
+        assertEquals(0, store.uploads().completedWhileStreaming());
+        assertStoredAsAdded(blob, content);
+    }
+
+    @Test
+    void wrongDigest_afterARunningAdd_placesNothing_andAFixedRetryWorks() throws IOException {
+        byte[] content = random(400_000, 3);
+        UploadSession session = store.uploads().start(NAME);
+        session = store.uploads().append(session, slice(content, 0, content.length), 0L, null);
+        UploadSession s = session;
+        Digest wrong = Digest.ofBytes("not it".getBytes(StandardCharsets.UTF_8));
+        assertEquals(OciErrorCode.DIGEST_INVALID,
+                assertThrows(OciException.class, () -> store.uploads().complete(s, wrong)).code());
+        assertTrue(store.blobs().stat(wrong).isEmpty());
+        assertTrue(store.blobs().stat(Digest.ofBytes(content)).isEmpty());
+        assertEquals(0, store.uploads().streamingAdds());
+
+        BlobInfo blob = store.uploads().complete(session, Digest.ofBytes(content));
+        assertStoredAsAdded(blob, content);
+    }
+
+    @Test
+    void moreUploadsThanPermits_theRestAreAddedAtCompletion() throws IOException {
+        java.util.List<UploadSession> sessions = new java.util.ArrayList<>();
+        java.util.List<byte[]> contents = new java.util.ArrayList<>();
+        for (int i = 0; i < UploadStore.MAX_STREAMING_ADDS + 2; i++) {
+            byte[] content = random(1_000 + i, 10 + i);
+            contents.add(content);
+            sessions.add(store.uploads().append(store.uploads().start(NAME), slice(content, 0, content.length), 0L, null));
+        }
+        assertEquals(UploadStore.MAX_STREAMING_ADDS, store.uploads().streamingAdds());
+        for (int i = 0; i < sessions.size(); i++) {
+            assertStoredAsAdded(store.uploads().complete(sessions.get(i), Digest.ofBytes(contents.get(i))), contents.get(i));
+        }
+        assertEquals(UploadStore.MAX_STREAMING_ADDS, store.uploads().completedWhileStreaming());
+        assertEquals(0, store.uploads().streamingAdds());
+    }
+
+    @Test
+    void cancelAndPurge_giveThePermitBack() throws IOException {
+        UploadSession cancelled = store.uploads().append(store.uploads().start(NAME), bytes("abc"), 0L, null);
+        store.uploads().append(store.uploads().start(NAME), bytes("def"), 0L, null);
+        assertEquals(2, store.uploads().streamingAdds());
+        store.uploads().cancel(cancelled);
+        assertEquals(1, store.uploads().streamingAdds());
+        now.set(now.get().plus(Duration.ofHours(25)));
+        assertEquals(1, store.uploads().purgeExpired());
+        assertEquals(0, store.uploads().streamingAdds());
+    }
 }
