@@ -129,7 +129,7 @@ public final class EmbeddedNode implements IpfsNode {
         ExecutorService threads = Executors.newCachedThreadPool(new NamedThreads(dir.getFileName() + "-embedded-ipfs"));
         try {
             GatewayFetcher fetcher = gateways.isEmpty() ? null : new GatewayFetcher(gateways, timeout, threads);
-            Blockstore blocks = Blockstore.open(dir.resolve("blocks"), fetcher);
+            Blockstore blocks = Blockstore.open(dir.resolve("blocks"), fetcher, threads);
             Mfs mfs = Mfs.open(blocks, dir);
             Pins pins = Pins.open(dir.resolve("pins"));
             return new EmbeddedNode(dir, channel, lock, blocks, mfs, pins, identity(dir.resolve("identity")), threads);
