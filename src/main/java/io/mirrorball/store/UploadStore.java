@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  * <p>On a node that can add piece by piece (the embedded node, see {@link IpfsNode#startAdd}), the
  * bytes are also added while they arrive, so that completing the upload only places the result;
  * without that, completing it would import the whole spooled file then. The running add is, like
- * the digest, a shortcut kept in memory for {@code offset} bytes: when it does not match the data
- * (a chunk cut short, another instance, a restart) or fails, it is dropped and the file is added
+ * the digest, a shortcut kept in memory: when the bytes it was given are not the data file's (a
+ * chunk cut short, another instance, a restart) or it fails, it is dropped and the file is added
  * at completion as before. Blocks added for an upload whose digest turns out wrong are
  * unreferenced garbage, never reachable from the registry.
  */
