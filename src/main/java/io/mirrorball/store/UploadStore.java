@@ -163,6 +163,9 @@ public final class UploadStore {
             }
             return new UploadSession(session.uuid(), session.name(), size + written);
         } finally {
+            if (hashers.get(session.uuid()) != hasher) {
+                dropAdd(hasher); // cancelled, purged or closed while this request wrote
+            }
             hasher.lock.unlock();
         }
     }
@@ -286,10 +289,13 @@ public final class UploadStore {
         }
     }
 
+    /**
+     * Forgets a session's running state. When a request is writing to it right now, that request
+     * drops the running add as it ends (see {@link #append}), so that this never waits for a client.
+     */
     private void forget(String uuid) {
         Hasher hasher = hashers.remove(uuid);
-        if (hasher != null) {
-            hasher.lock.lock();
+        if (hasher != null && hasher.lock.tryLock()) {
             try {
                 dropAdd(hasher);
             } finally {

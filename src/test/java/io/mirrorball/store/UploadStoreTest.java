@@ -222,4 +222,58 @@ final class UploadStoreTest {
         assertEquals(1, store.uploads().purgeExpired());
         assertEquals(0, store.uploads().streamingAdds());
     }
+
+    @Test
+    void cancelDuringAWrite_doesNotWaitForTheClient_andTheWriteDropsItsAdd() throws Exception {
+        UploadSession session = store.uploads().start(NAME);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        InputStream slowClient = new InputStream() {
+            private boolean sent;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (!sent) {
+                    sent = true;
+                    java.util.Arrays.fill(b, off, off + len, (byte) 7);
+                    return len;
+                }
+                started.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                return -1;
+            }
+        };
+        java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<UploadSession> write =
+                    writer.submit(() -> store.uploads().append(session, slowClient, 0L, null));
+            assertTrue(started.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(1, store.uploads().streamingAdds());
+            java.util.concurrent.Future<?> cancel = java.util.concurrent.Executors.newSingleThreadExecutor()
+                    .submit(() -> {
+                        store.uploads().cancel(session);
+                        return null;
+                    });
+            cancel.get(5, java.util.concurrent.TimeUnit.SECONDS); // does not wait for the stalled client
+            release.countDown();
+            try {
+                write.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException ignored) {
+                // the session's files are gone: the write may fail, which is fine
+            }
+            assertEquals(0, store.uploads().streamingAdds(), "the write dropped the add of the cancelled upload");
+        } finally {
+            release.countDown();
+            writer.shutdownNow();
+        }
+    }
 }
