@@ -180,10 +180,10 @@ final class Blockstore {
     /** Forces every block written since the last call (files, then their directories) to disk. */
     void syncPending() throws IOException {
         List<Path> files = new ArrayList<>(pendingFiles);
-        force(files);
+        force(files, false);
         files.forEach(pendingFiles::remove);
         List<Path> dirs = new ArrayList<>(pendingDirs);
-        force(dirs);
+        force(dirs, true);
         dirs.forEach(pendingDirs::remove);
     }
 
@@ -194,27 +194,27 @@ final class Blockstore {
             files.add(file(digest));
         }
         Set<Path> dirs = new java.util.HashSet<>();
-        for (Path file : force(files)) {
+        for (Path file : force(files, false)) {
             dirs.add(file.getParent());
         }
-        force(new ArrayList<>(dirs));
+        force(new ArrayList<>(dirs), true);
         fsyncDirectory(blocks);
     }
 
     /**
-     * Fsyncs the files (or directories), {@link #SYNC_PARALLEL} at a time when there are threads for it: on a
+     * Fsyncs the files (or the directories), {@link #SYNC_PARALLEL} at a time when there are threads for it: on a
      * virtual disk each fsync waits for the device far longer than it uses the CPU, so side by side
      * they take a fraction of the time. Returns the files that exist (missing ones are skipped).
      */
-    private List<Path> force(List<Path> files) throws IOException {
+    private List<Path> force(List<Path> files, boolean directories) throws IOException {
         if (syncThreads == null || files.size() < 2 * SYNC_PARALLEL) {
-            return forceEach(files);
+            return forceEach(files, directories);
         }
         List<Future<List<Path>>> slices = new ArrayList<>(SYNC_PARALLEL);
         int per = (files.size() + SYNC_PARALLEL - 1) / SYNC_PARALLEL;
         for (int from = 0; from < files.size(); from += per) {
             List<Path> slice = files.subList(from, Math.min(files.size(), from + per));
-            slices.add(syncThreads.submit(() -> forceEach(slice)));
+            slices.add(syncThreads.submit(() -> forceEach(slice, directories)));
         }
         List<Path> synced = new ArrayList<>(files.size());
         IOException failure = null;
@@ -241,11 +241,15 @@ final class Blockstore {
         return synced;
     }
 
-    private static List<Path> forceEach(List<Path> files) throws IOException {
+    private static List<Path> forceEach(List<Path> files, boolean directories) throws IOException {
         List<Path> synced = new ArrayList<>(files.size());
         for (Path file : files) {
             try {
-                fsyncDirectory(file); // a file or a directory alike
+                if (directories) {
+                    fsyncDirectory(file);
+                } else {
+                    fsync(file);
+                }
                 synced.add(file);
             } catch (NoSuchFileException deletedBehindOurBack) {
                 // removed by someone else since it was written: nothing to sync, and fsck reports it
@@ -254,9 +258,17 @@ final class Blockstore {
         return synced;
     }
 
-    static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+    private static void fsync(Path path) throws IOException {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             channel.force(true);
+        }
+    }
+
+    static void fsyncDirectory(Path dir) throws IOException {
+        try {
+            fsync(dir);
+        } catch (NoSuchFileException e) {
+            throw e;
         } catch (IOException e) {
             // some file systems refuse to open a directory for fsync; the rename is then all we have
             if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("win")) {

@@ -113,11 +113,6 @@ final class Importer {
         }
     }
 
-    /** The bytes given so far. */
-    long size() {
-        return total + filled;
-    }
-
     /**
      * Ends the content: the last, short chunk becomes a leaf (as does the empty chunk of 0 bytes of
      * content), the tree is closed, and every block is stored when this returns.
