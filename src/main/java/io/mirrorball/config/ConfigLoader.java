@@ -46,7 +46,7 @@ public final class ConfigLoader {
     private static final Map<String, String> DEFAULTS = defaults();
 
     /** Keys whose value is a list: a YAML list, or a comma-separated string (as in the environment). */
-    private static final Set<String> LIST_KEYS = Set.of("storage.ipfs.embedded.gateways");
+    private static final Set<String> LIST_KEYS = Set.of("storage.ipfs.embedded.gateways", "upstream.redirect-allow");
 
     /** {@code MIRRORBALL_STORAGE_IPFS_NODE} to {@code storage.ipfs.node}. */
     private static final Map<String, String> ENV_TO_KEY = envToKey();
@@ -102,6 +102,7 @@ public final class ConfigLoader {
         d.put("upstream.tag-ttl", "5m");
         d.put("upstream.mirror", "true");
         d.put("upstream.publish", "false");
+        d.put("upstream.redirect-allow", "");
         d.put("auth.htpasswd.path", "");
         d.put("auth.anonymous-pull", "true");
         d.put("metrics.path", "/metrics");
@@ -276,7 +277,8 @@ public final class ConfigLoader {
                 password,
                 parseDuration("upstream.tag-ttl", v.get("upstream.tag-ttl")),
                 parseBoolean("upstream.mirror", v.get("upstream.mirror")),
-                parseBoolean("upstream.publish", v.get("upstream.publish")));
+                parseBoolean("upstream.publish", v.get("upstream.publish")),
+                parseRedirectAllow("upstream.redirect-allow", v.get("upstream.redirect-allow")));
         MirrorballConfig.Auth auth = new MirrorballConfig.Auth(
                 parseHtpasswd("auth.htpasswd.path", v.get("auth.htpasswd.path"), workDir),
                 parseBoolean("auth.anonymous-pull", v.get("auth.anonymous-pull")));
@@ -353,6 +355,45 @@ public final class ConfigLoader {
             urls.add(URI.create(httpUrl(key, url, "IPFS trustless gateway URLs such as https://trustless-gateway.link")));
         }
         return List.copyOf(urls);
+    }
+
+    /** A comma-separated list of host names, IP addresses and CIDRs (10.0.0.0/8, fd00::/8); "" is empty. */
+    static List<String> parseRedirectAllow(String key, String raw) {
+        String value = raw.trim();
+        if (value.isEmpty()) {
+            return List.of();
+        }
+        List<String> entries = new ArrayList<>();
+        for (String part : value.split(",", -1)) {
+            String entry = part.trim();
+            String hint = " (use host names, IP addresses or CIDRs such as 10.0.0.0/8 or fd00::/8)";
+            if (entry.isEmpty()) {
+                throw new ConfigException(key, "empty entry in the list '" + raw + "'");
+            }
+            int slash = entry.indexOf('/');
+            String address = slash < 0 ? entry : entry.substring(0, slash);
+            boolean v4 = address.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+            boolean v6 = address.contains(":");
+            if (v4 || v6) {
+                if (v4 && java.util.Arrays.stream(address.split("\\.")).anyMatch(p -> Integer.parseInt(p) > 255)) {
+                    throw new ConfigException(key, "invalid IPv4 address in '" + entry + "'" + hint);
+                }
+                if (v6 && !IPV6.matcher(address).matches()) {
+                    throw new ConfigException(key, "invalid IPv6 address in '" + entry + "'" + hint);
+                }
+                int max = v4 ? 32 : 128;
+                if (slash >= 0) {
+                    String prefix = entry.substring(slash + 1);
+                    if (!prefix.matches("\\d{1,3}") || Integer.parseInt(prefix) > max) {
+                        throw new ConfigException(key, "invalid prefix length in '" + entry + "' (use 0.." + max + ")");
+                    }
+                }
+            } else if (slash >= 0 || !HOST_NAME.matcher(entry).matches()) {
+                throw new ConfigException(key, "'" + entry + "' is neither a host name nor a CIDR" + hint);
+            }
+            entries.add(entry);
+        }
+        return List.copyOf(entries);
     }
 
     static String parseUpstreamUrl(String key, String raw) {

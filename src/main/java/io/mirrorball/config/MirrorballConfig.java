@@ -41,9 +41,23 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Au
     public record Uploads(Path path, Duration expireAfter) {
     }
 
-    /** {@code url} empty means no fall-through. */
+    /**
+     * {@code url} empty means no fall-through. {@code redirectAllow}: host names and CIDRs that a blob
+     * redirect (or a token service) of the upstream may point at although they are loopback, private or
+     * link-local addresses.
+     */
     public record Upstream(String url, String username, String password, Duration tagTtl, boolean mirror,
-                           boolean publish) {
+                           boolean publish, List<String> redirectAllow) {
+        public Upstream {
+            redirectAllow = List.copyOf(redirectAllow);
+        }
+
+        /** Without a redirect allow-list. */
+        public Upstream(String url, String username, String password, Duration tagTtl, boolean mirror,
+                        boolean publish) {
+            this(url, username, password, tagTtl, mirror, publish, List.of());
+        }
+
         public boolean enabled() {
             return url != null && !url.isEmpty();
         }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.MessageDigest;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
@@ -25,16 +26,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Single-flight mirroring of blobs into IPFS.
+ * Streaming blobs from the upstream to a client, verified, and (with {@code upstream.mirror}) single-flight
+ * mirroring into IPFS.
  *
- * <p>The first request for a blob that IPFS does not hold becomes the leader: it streams the upstream
- * body to its client chunk by chunk (a chunk is written to the client before the next is read) and hands
- * each chunk to an IPFS add on a mirror thread through a bounded {@link MirrorPipe}. The leader hashes
- * what it streams and holds back the last chunk until the digest matches, so a client never receives all
- * of a wrong blob: on a mismatch the mirror is failed (nothing is placed) and the client's connection is
- * aborted. Requests for the same digest that arrive meanwhile are joiners: they wait for the leader's
- * result and then serve the blob from IPFS, so N concurrent pulls make one upstream GET. If the leader
- * fails, one joiner becomes the next leader.
+ * <p>Every byte is verified before the client can take the answer as complete: the whole blob is read from
+ * the upstream (never a Range of it: a range cannot be checked against the digest), hashed, and checked
+ * against the digest and the declared length; the client gets its part of it (all of it, or the range it
+ * asked for) with the last buffer withheld until the digest matched. On a mismatch the response is
+ * aborted, and since it always carries a Content-Length the client sees a body that ended short, even on
+ * {@code Connection: close}. A mismatch before anything was sent is a clean 502.
+ *
+ * <p>With mirroring, the first request for a blob that IPFS does not hold becomes the leader: it streams
+ * as above and hands every byte to an IPFS add on a mirror thread through a bounded {@link MirrorPipe}; the
+ * add is completed only after the digest matched, else failed (nothing is placed). Requests for the same
+ * digest that arrive meanwhile are joiners: they wait for the leader's result and then serve the blob
+ * (or their range of it) from IPFS, so N concurrent pulls make one upstream GET. If the leader fails, one
+ * joiner becomes the next leader.
  */
 final class BlobMirror {
     private static final Logger LOG = LoggerFactory.getLogger(BlobMirror.class);
@@ -44,7 +51,7 @@ final class BlobMirror {
     private final ExecutorService mirrorThreads;
     private final Duration joinTimeout;
     private final Duration stall;
-    private final java.nio.file.Path spool;
+    private final Path spool;
     private final ConcurrentHashMap<Digest, CompletableFuture<BlobInfo>> inFlight = new ConcurrentHashMap<>();
     private final AtomicLong mirrored = new AtomicLong();
 
@@ -58,8 +65,11 @@ final class BlobMirror {
         RuntimeException of(UpstreamClient.Exchange exchange) throws IOException;
     }
 
-    BlobMirror(BlobStore blobs, ExecutorService mirrorThreads, Duration joinTimeout, Duration stall,
-               java.nio.file.Path spool) {
+    /** A blob to fetch: its digest, the size its descriptor declared (-1 if unknown), and the action for messages. */
+    record Request(Digest digest, long knownSize, String action) {
+    }
+
+    BlobMirror(BlobStore blobs, ExecutorService mirrorThreads, Duration joinTimeout, Duration stall, Path spool) {
         this.blobs = blobs;
         this.spool = spool;
         this.mirrorThreads = mirrorThreads;
@@ -72,10 +82,11 @@ final class BlobMirror {
     }
 
     /**
-     * Serves a blob that IPFS does not hold yet. Returns the blob when it is (now) in IPFS and the caller
-     * should serve it from there; empty when this call streamed it to {@code sink} itself.
+     * Serves a blob that IPFS does not hold yet, mirroring it. Returns the blob when it is (now) in IPFS and
+     * the caller should serve it from there; empty when this call streamed it to {@code sink} itself.
      */
-    Optional<BlobInfo> serve(Digest digest, Fetch fetch, Refusal refusal, ResponseSink sink) throws IOException {
+    Optional<BlobInfo> serve(Request blob, Fetch fetch, Refusal refusal, ResponseSink sink) throws IOException {
+        Digest digest = blob.digest();
         for (int attempt = 0; attempt < 3; attempt++) {
             CompletableFuture<BlobInfo> mine = new CompletableFuture<>();
             CompletableFuture<BlobInfo> leader = inFlight.putIfAbsent(digest, mine);
@@ -92,7 +103,7 @@ final class BlobMirror {
                     mine.complete(stored.get());
                     return stored;
                 }
-                BlobInfo info = lead(digest, fetch, refusal, sink);
+                BlobInfo info = lead(blob, fetch, refusal, sink, true);
                 mine.complete(info);
                 return Optional.empty();
             } catch (IOException | RuntimeException | Error e) {
@@ -102,7 +113,12 @@ final class BlobMirror {
                 inFlight.remove(digest, mine);
             }
         }
-        throw new OciException(OciErrorCode.BAD_GATEWAY, "mirror " + digest + ": the fetch failed three times");
+        throw new OciException(OciErrorCode.BAD_GATEWAY, blob.action() + ": the fetch failed three times");
+    }
+
+    /** Streams a blob to {@code sink}, verified, without mirroring it ({@code upstream.mirror: false}). */
+    void stream(Request blob, Fetch fetch, Refusal refusal, ResponseSink sink) throws IOException {
+        lead(blob, fetch, refusal, sink, false);
     }
 
     /** Waits for the leader; empty when it failed in a way that another attempt may fix. */
@@ -131,89 +147,126 @@ final class BlobMirror {
     }
 
     /**
-     * Streams the upstream body to the client and into IPFS. Returns the stored blob, or null when the
-     * client got every byte but the mirror did not complete (IPFS slow or failing).
+     * Streams the whole upstream body, verified, sending the client its part, and into IPFS when
+     * {@code mirror}. Returns the stored blob, or null when not mirrored (or the mirror did not complete).
      */
-    private BlobInfo lead(Digest digest, Fetch fetch, Refusal refusal, ResponseSink sink) throws IOException {
+    private BlobInfo lead(Request blob, Fetch fetch, Refusal refusal, ResponseSink sink, boolean mirror)
+            throws IOException {
         try (UpstreamClient.Exchange upstream = fetch.open()) {
             if (upstream.status() != 200) {
                 throw refusal.of(upstream);
             }
-            long length = upstream.contentLength();
-            sink.status(200);
+            long size;
+            ResponseSink.Slice slice;
+            try {
+                size = size(blob, upstream);
+                slice = sink.range(size);
+            } catch (RuntimeException e) {
+                upstream.abort();
+                throw e;
+            }
+            Digest digest = blob.digest();
+            sink.status(slice == null ? 200 : 206);
             sink.header("Docker-Content-Digest", digest.toString());
             sink.header("ETag", "\"" + digest + "\"");
             sink.header("Accept-Ranges", "bytes");
             sink.header("Content-Type", "application/octet-stream");
-            if (length >= 0) {
-                sink.contentLength(length);
+            if (slice != null) {
+                sink.header("Content-Range", "bytes " + slice.offset() + "-" + (slice.offset() + slice.length() - 1)
+                        + "/" + size);
+            }
+            sink.contentLength(slice == null ? size : slice.length());
+            if (!mirror) {
+                copy(blob, upstream, size, slice, sink, null);
+                return null;
             }
             try (MirrorPipe pipe = new MirrorPipe(spool, stall)) {
-                return tee(digest, upstream, length, pipe, sink);
+                Future<BlobInfo> stored = startMirror(pipe, digest);
+                copy(blob, upstream, size, slice, sink, stored == null ? null : pipe);
+                return awaitMirror(digest, stored);
             }
         }
     }
 
-    private BlobInfo tee(Digest digest, UpstreamClient.Exchange upstream, long length, MirrorPipe pipe,
-                         ResponseSink sink) throws IOException {
-        {
-            Future<BlobInfo> stored = startMirror(pipe, digest);
-            boolean mirroring = stored != null;
-            try (InputStream in = upstream.body()) {
-                OutputStream client = sink.body();
-                MessageDigest md = digest.newMessageDigest();
-                byte[] pending = new byte[CHUNK];
-                byte[] next = new byte[CHUNK];
-                int pendingLength = readChunk(in, pending);
-                long total = pendingLength;
-                while (pendingLength == CHUNK) {
-                    int nextLength = readChunk(in, next);
-                    if (nextLength == 0) {
-                        break;
-                    }
-                    md.update(pending, 0, pendingLength);
-                    client.write(pending, 0, pendingLength);
-                    if (mirroring) {
-                        mirroring = pipe.offer(pending, pendingLength);
-                    }
-                    byte[] swap = pending;
-                    pending = next;
-                    next = swap;
-                    pendingLength = nextLength;
-                    total += nextLength;
-                    if (length >= 0 && total > length) {
-                        throw wrongBytes(digest, pipe, upstream, "more than the " + length + " bytes announced");
-                    }
+    /** The blob's length: declared by the upstream, and equal to its descriptor's size when that is known. */
+    private static long size(Request blob, UpstreamClient.Exchange upstream) {
+        long declared = upstream.contentLength();
+        if (declared < 0 && blob.knownSize() < 0) {
+            throw new OciException(OciErrorCode.BAD_GATEWAY, blob.action()
+                    + ": the upstream did not declare the blob's length");
+        }
+        if (declared >= 0 && blob.knownSize() >= 0 && declared != blob.knownSize()) {
+            throw new OciException(OciErrorCode.BAD_GATEWAY, blob.action() + ": the upstream declared " + declared
+                    + " bytes, its manifest " + blob.knownSize());
+        }
+        return declared >= 0 ? declared : blob.knownSize();
+    }
+
+    /**
+     * Reads the whole body, at most {@code size} bytes, hashing it; writes the client's slice with its last
+     * buffer withheld, and every byte to {@code pipe} (if any). Only after the length and digest matched are
+     * the last bytes released and the mirror completed; on any failure the upstream exchange and the mirror
+     * are aborted and the exception propagates (the caller's response is then aborted).
+     */
+    private static void copy(Request blob, UpstreamClient.Exchange upstream, long size, ResponseSink.Slice slice,
+                             ResponseSink sink, MirrorPipe pipe) throws IOException {
+        long first = slice == null ? 0 : slice.offset();
+        long last = slice == null ? size - 1 : slice.offset() + slice.length() - 1;
+        WithheldOutput client = new WithheldOutput(sink, CHUNK);
+        MessageDigest md = blob.digest().newMessageDigest();
+        boolean mirroring = pipe != null;
+        byte[] buffer = new byte[CHUNK];
+        long position = 0;
+        try {
+            // not try-with-resources: closing the body of a failed exchange would read the rest of it
+            InputStream in = upstream.blobBody();
+            while (true) {
+                int n;
+                try {
+                    n = in.read(buffer, 0, (int) Math.min(buffer.length, size - position + 1));
+                } catch (IOException e) {
+                    throw upstream.failure(e);
                 }
-                md.update(pending, 0, pendingLength);
-                if (length >= 0 && total != length) {
-                    throw wrongBytes(digest, pipe, upstream, total + " bytes instead of " + length);
+                if (n < 0) {
+                    break;
                 }
-                if (!Arrays.equals(md.digest(), digest.bytes())) {
-                    throw wrongBytes(digest, pipe, upstream, "bytes that do not match the digest");
+                if (position + n > size) {
+                    throw wrongBytes(blob, "more than the " + size + " bytes declared");
                 }
-                client.write(pending, 0, pendingLength);
-                client.flush();
+                md.update(buffer, 0, n);
                 if (mirroring) {
-                    mirroring = pipe.offer(pending, pendingLength);
+                    mirroring = pipe.offer(buffer, n);
                 }
-                if (mirroring) {
-                    pipe.finish();
+                long from = Math.max(position, first);
+                long to = Math.min(position + n - 1, last);
+                if (from <= to) {
+                    client.write(buffer, (int) (from - position), (int) (to - from + 1));
                 }
-            } catch (IOException | RuntimeException e) {
-                pipe.fail(e instanceof IOException io ? io : new IOException(e));
-                throw e;
+                position += n;
             }
-            return awaitMirror(digest, stored);
+            if (position != size) {
+                throw wrongBytes(blob, position + " bytes instead of " + size);
+            }
+            if (!Arrays.equals(md.digest(), blob.digest().bytes())) {
+                throw wrongBytes(blob, "bytes that do not match the digest");
+            }
+            in.close();
+            client.release();
+            if (mirroring) {
+                pipe.finish();
+            }
+        } catch (IOException | RuntimeException e) {
+            upstream.abort();
+            if (pipe != null) {
+                pipe.fail(e instanceof IOException io ? io : new IOException(e.getMessage(), e));
+            }
+            throw e;
         }
     }
 
-    private static OciException wrongBytes(Digest digest, MirrorPipe pipe, UpstreamClient.Exchange upstream,
-                                           String what) {
-        OciException error = new OciException(OciErrorCode.BAD_GATEWAY, "pull blob " + digest
-                + " from upstream: it sent " + what + "; nothing was stored");
-        pipe.fail(new IOException(error.getMessage()));
-        upstream.abort();
+    private static OciException wrongBytes(Request blob, String what) {
+        OciException error = new OciException(OciErrorCode.BAD_GATEWAY, blob.action() + ": the upstream sent "
+                + what + "; nothing was stored");
         LOG.warn(error.getMessage());
         return error;
     }
@@ -250,15 +303,50 @@ final class BlobMirror {
         return null;
     }
 
-    private static int readChunk(InputStream in, byte[] buffer) throws IOException {
-        int filled = 0;
-        while (filled < buffer.length) {
-            int n = in.read(buffer, filled, buffer.length - filled);
-            if (n < 0) {
-                break;
-            }
-            filled += n;
+    /**
+     * The client's body with its last buffer held back: bytes are written only when more follow, so the
+     * client cannot see a complete body before {@link #release}. The response is committed at the first
+     * write, so a failure before it (a small blob) can still be a clean error answer.
+     */
+    private static final class WithheldOutput {
+        private final ResponseSink sink;
+        private final byte[] pending;
+        private int pendingLength;
+        private OutputStream out;
+
+        WithheldOutput(ResponseSink sink, int size) {
+            this.sink = sink;
+            this.pending = new byte[size];
         }
-        return filled;
+
+        void write(byte[] b, int off, int len) throws IOException {
+            while (len > 0) {
+                if (pendingLength == pending.length) {
+                    send();
+                }
+                int n = Math.min(len, pending.length - pendingLength);
+                System.arraycopy(b, off, pending, pendingLength, n);
+                pendingLength += n;
+                off += n;
+                len -= n;
+            }
+        }
+
+        void release() throws IOException {
+            if (pendingLength > 0) {
+                send();
+            }
+            if (out != null) {
+                out.flush();
+            }
+        }
+
+        private void send() throws IOException {
+            if (out == null) {
+                out = sink.body();
+            }
+            out.write(pending, 0, pendingLength);
+            pendingLength = 0;
+        }
     }
 }

@@ -15,4 +15,16 @@ public interface ResponseSink {
     void contentLength(long length);
 
     OutputStream body() throws IOException;
+
+    /** A byte range of a blob: {@code length} bytes from {@code offset}. */
+    record Slice(long offset, long length) {
+    }
+
+    /**
+     * The part of a blob of {@code size} bytes that the client asked for, or null for all of it. Throws the
+     * client's error (416) for a range the blob cannot satisfy.
+     */
+    default Slice range(long size) {
+        return null;
+    }
 }

@@ -4,18 +4,28 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
@@ -34,42 +44,71 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one caller of the upstream registry. It answers auth challenges (Bearer with a token cache per
- * scope, Basic when asked), follows redirects itself so that Authorization never reaches another host,
- * and retries only what is safe: a GET or HEAD whose pooled connection turned out to be dead before
- * any response. Failures before a response become 502 (unreachable) or 504 (timeout).
+ * The one caller of the upstream registry. It answers auth challenges (Bearer with a challenge and a token
+ * per scope, Basic when asked), follows redirects itself (for blobs only, so that Authorization never
+ * reaches another host and a redirect target's answer is never relayed as a document), and retries only
+ * what is safe: a GET or HEAD whose pooled connection turned out to be dead before any response.
+ *
+ * <p>Every exchange is bounded. A document (manifest, tags, referrers, token, HEAD) has one total deadline
+ * from the first byte sent to the last byte read, enforced by cancelling the request. A blob has the same
+ * deadline until its response starts, then must make minimum progress per window (large blobs
+ * legitimately take long; a trickle does not). Connections only go where {@link AddressPolicy} allows.
+ * Failures before a response become 502 (unreachable) or 504 (timeout), with messages that name the action
+ * but never the upstream's URLs; the details go to the log.
  */
 final class UpstreamClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_REDIRECTS = 5;
-    private static final int TOKEN_CAP = 1024 * 1024;
+    /** Token responses are small JSON documents (a few KiB); more is refused. */
+    static final int TOKEN_CAP = 256 * 1024;
 
-    /** Timeouts and pool size; every one set on purpose. */
-    record Settings(Duration connectTimeout, Duration readTimeout, int maxConnections) {
+    /**
+     * Timeouts, bounds and pool size; every one set on purpose. {@code documentDeadline} bounds a whole
+     * document exchange (and a blob exchange up to its response); a blob body must bring at least
+     * {@code blobMinBytes} per {@code blobWindow}.
+     */
+    record Settings(Duration connectTimeout, Duration readTimeout, int maxConnections, Duration documentDeadline,
+                    Duration blobWindow, long blobMinBytes) {
+        Settings(Duration connectTimeout, Duration readTimeout, int maxConnections) {
+            this(connectTimeout, readTimeout, maxConnections, Duration.ofSeconds(60), Duration.ofSeconds(60),
+                    64 * 1024);
+        }
+
         static Settings defaults() {
             return new Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 64);
         }
     }
 
+    /** What an exchange fetches, which decides its bounds and whether redirects are followed. */
+    enum Kind { DOCUMENT, BLOB }
+
     private final UpstreamEndpoint endpoint;
     private final String username;
     private final String password;
     private final TokenCache tokens;
+    private final Settings settings;
     private final PoolingHttpClientConnectionManager pool;
     private final CloseableHttpClient http;
+    private final ScheduledThreadPoolExecutor timers;
     private final AtomicLong requests = new AtomicLong();
-    /** The upstream's Bearer challenge (realm, service) once seen, so later requests authenticate up front. */
-    private volatile AuthChallenge bearer;
+    /** The Bearer challenge per scope, once a token was obtained with it, so later requests authenticate up front. */
+    private final Cache<String, AuthChallenge> challenges = Caffeine.newBuilder()
+            .maximumSize(10_000)
+            .expireAfterWrite(Duration.ofHours(1))
+            .build();
     /** The upstream asked for Basic: later requests send the credentials up front. */
     private volatile boolean basic;
 
-    UpstreamClient(UpstreamEndpoint endpoint, String username, String password, TokenCache tokens, Settings settings) {
+    UpstreamClient(UpstreamEndpoint endpoint, String username, String password, TokenCache tokens, Settings settings,
+                   AddressPolicy addresses) {
         this.endpoint = endpoint;
         this.username = username == null ? "" : username;
         this.password = password == null ? "" : password;
         this.tokens = tokens;
+        this.settings = settings;
         this.pool = PoolingHttpClientConnectionManagerBuilder.create()
+                .setDnsResolver(addresses)
                 .setMaxConnTotal(settings.maxConnections())
                 .setMaxConnPerRoute(settings.maxConnections())
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
@@ -93,6 +132,12 @@ final class UpstreamClient implements AutoCloseable {
                 .disableAuthCaching()
                 .setUserAgent("mirrorball")
                 .build();
+        this.timers = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "mirrorball-upstream-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+        this.timers.setRemoveOnCancelPolicy(true);
     }
 
     UpstreamEndpoint endpoint() {
@@ -104,12 +149,53 @@ final class UpstreamClient implements AutoCloseable {
         return requests.get();
     }
 
+    /**
+     * The total deadline of one exchange: when it passes, the request in flight is cancelled (its
+     * connection closed), which ends a blocked read at once.
+     */
+    static final class Deadline {
+        private final AtomicReference<HttpUriRequestBase> current = new AtomicReference<>();
+        private final ScheduledFuture<?> timer;
+        private volatile boolean expired;
+
+        private Deadline(ScheduledExecutorService timers, Duration limit) {
+            this.timer = timers.schedule(this::expire, limit.toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        private void expire() {
+            expired = true;
+            HttpUriRequestBase request = current.get();
+            if (request != null) {
+                request.cancel();
+            }
+        }
+
+        void watch(HttpUriRequestBase request) {
+            current.set(request);
+            if (expired) {
+                request.cancel();
+            }
+        }
+
+        void disarm() {
+            timer.cancel(false);
+        }
+
+        boolean expired() {
+            return expired;
+        }
+    }
+
     /** An upstream response with its body still unread; close it (abort it to drop the connection). */
-    static final class Exchange implements AutoCloseable {
+    final class Exchange implements AutoCloseable {
+        private final String action;
+        private final Deadline deadline;
         private final HttpUriRequestBase request;
         private final ClassicHttpResponse response;
 
-        private Exchange(HttpUriRequestBase request, ClassicHttpResponse response) {
+        private Exchange(String action, Deadline deadline, HttpUriRequestBase request, ClassicHttpResponse response) {
+            this.action = action;
+            this.deadline = deadline;
             this.request = request;
             this.response = response;
         }
@@ -124,6 +210,7 @@ final class UpstreamClient implements AutoCloseable {
             return h == null ? null : h.getValue();
         }
 
+        /** The declared length, or -1 when the upstream declared none (or nonsense). */
         long contentLength() {
             HttpEntity entity = response.getEntity();
             if (entity != null && entity.getContentLength() >= 0) {
@@ -137,9 +224,16 @@ final class UpstreamClient implements AutoCloseable {
             }
         }
 
+        /** The body of a document; the exchange's total deadline keeps running while it is read. */
         InputStream body() throws IOException {
             HttpEntity entity = response.getEntity();
             return entity == null ? InputStream.nullInputStream() : entity.getContent();
+        }
+
+        /** The body of a blob: the total deadline ends, the minimum-progress guard begins. */
+        InputStream blobBody() throws IOException {
+            deadline.disarm();
+            return new ProgressGuard(body(), settings.blobWindow(), settings.blobMinBytes());
         }
 
         /** Reads a small body whole (an error document), at most {@code cap} bytes. */
@@ -149,6 +243,11 @@ final class UpstreamClient implements AutoCloseable {
             }
         }
 
+        /** The error for an I/O failure while reading this exchange's body: 504 once the deadline passed. */
+        OciException failure(IOException e) {
+            return UpstreamClient.failure(action, e, deadline.expired());
+        }
+
         /** Drops the connection without reading the rest of the body. */
         void abort() {
             request.cancel();
@@ -156,74 +255,183 @@ final class UpstreamClient implements AutoCloseable {
 
         @Override
         public void close() throws IOException {
+            deadline.disarm();
             response.close();
         }
     }
 
+    /** A blob body that fails when it brings less than {@code minBytes} in a window: a trickle is a stall. */
+    static final class ProgressGuard extends FilterInputStream {
+        private final long windowNanos;
+        private final long minBytes;
+        private long windowStart = System.nanoTime();
+        private long windowBytes;
+
+        ProgressGuard(InputStream in, Duration window, long minBytes) {
+            super(in);
+            this.windowNanos = window.toNanos();
+            this.minBytes = minBytes;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            check(b < 0 ? -1 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            check(n);
+            return n;
+        }
+
+        private void check(int n) throws IOException {
+            if (n < 0) {
+                return;
+            }
+            windowBytes += n;
+            long now = System.nanoTime();
+            if (now - windowStart >= windowNanos) {
+                if (windowBytes < minBytes) {
+                    throw new InterruptedIOException("the upstream sent " + windowBytes + " bytes in "
+                            + Duration.ofNanos(now - windowStart).toMillis() + " ms, less than " + minBytes);
+                }
+                windowStart = now;
+                windowBytes = 0;
+            }
+        }
+    }
+
     /**
-     * Sends a request and returns the final response (after auth and redirects).
+     * Sends a request and returns the final response, after auth and (for a blob) redirects, with the
+     * exchange's deadline running. A redirect for a blob that ends in anything but 200 or 206 is a 502:
+     * a redirect target's answer is never passed on.
      *
-     * @param scope the token scope, e.g. {@code repository:library/alpine:pull}
+     * @param action what the request is for, for error messages ("pull manifest v1 of alpine")
+     * @param scope  the token scope, e.g. {@code repository:library/alpine:pull}
      */
-    Exchange send(String method, URI uri, String scope, Map<String, String> headers) {
+    Exchange send(String action, String method, URI uri, String scope, Map<String, String> headers, Kind kind) {
+        Deadline deadline = new Deadline(timers, settings.documentDeadline());
+        try {
+            return send(action, method, uri, scope, headers, kind, deadline);
+        } catch (RuntimeException e) {
+            deadline.disarm();
+            throw e;
+        }
+    }
+
+    private Exchange send(String action, String method, URI uri, String scope, Map<String, String> headers, Kind kind,
+                          Deadline deadline) {
         URI target = uri;
         boolean credentialsAllowed = true;
         boolean authRetried = false;
         boolean staleRetried = false;
+        boolean redirected = false;
         int redirects = 0;
         while (true) {
             HttpUriRequestBase request = new HttpUriRequestBase(method, target);
             headers.forEach(request::setHeader);
             if (credentialsAllowed) {
-                authorization(scope).ifPresent(value -> request.setHeader("Authorization", value));
+                String authorization = authorization(scope, deadline, action);
+                if (authorization != null) {
+                    request.setHeader("Authorization", authorization);
+                }
             }
+            deadline.watch(request);
             ClassicHttpResponse response;
             try {
                 requests.incrementAndGet();
                 response = http.executeOpen(host(target), request, null);
             } catch (NoHttpResponseException e) {
-                if (!staleRetried && (method.equals("GET") || method.equals("HEAD"))) {
+                if (!staleRetried && !deadline.expired() && (method.equals("GET") || method.equals("HEAD"))) {
                     staleRetried = true;
                     LOG.debug("{} {}: pooled connection was dead, retrying once", method, target);
                     continue;
                 }
-                throw failure(method + " " + target, e);
+                throw failure(action, e, deadline.expired());
             } catch (IOException e) {
-                throw failure(method + " " + target, e);
+                throw failure(action, e, deadline.expired());
             }
             int status = response.getCode();
             if (status == 401 && credentialsAllowed && !authRetried) {
-                List<AuthChallenge> challenges = AuthChallenge.parse(firstHeader(response, "WWW-Authenticate"));
-                if (learn(challenges, scope)) {
+                List<AuthChallenge> offered = AuthChallenge.parse(firstHeader(response, "WWW-Authenticate"));
+                boolean retry;
+                try {
+                    retry = learn(offered, scope, deadline, action);
+                } catch (RuntimeException e) {
+                    discard(request, response);
+                    throw e;
+                }
+                if (retry) {
                     authRetried = true;
                     discard(request, response);
                     continue;
                 }
             }
-            String location = firstHeader(response, "Location");
-            if (isRedirect(status) && location != null) {
-                if (++redirects > MAX_REDIRECTS) {
-                    discard(request, response);
-                    throw new OciException(OciErrorCode.BAD_GATEWAY, method + " " + uri + ": more than "
-                            + MAX_REDIRECTS + " redirects");
+            if (isRedirect(status) && kind == Kind.BLOB) {
+                URI next = redirectTarget(target, firstHeader(response, "Location"));
+                discard(request, response);
+                if (next == null) {
+                    LOG.warn("{}: the upstream redirected to an unusable location: {}", action,
+                            firstHeader(response, "Location"));
+                    throw new OciException(OciErrorCode.BAD_GATEWAY, action
+                            + ": the upstream redirected to a location mirrorball does not follow");
                 }
-                URI next = target.resolve(location.trim());
+                if (++redirects > MAX_REDIRECTS) {
+                    throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": more than " + MAX_REDIRECTS
+                            + " redirects");
+                }
                 // credentials go to the upstream only, never to a CDN or object store it redirects to
                 credentialsAllowed = credentialsAllowed && endpoint.isSameOrigin(next);
-                discard(request, response);
+                redirected = true;
                 target = next;
                 continue;
             }
-            return new Exchange(request, response);
+            if (redirected && status != 200 && status != 206) {
+                discard(request, response);
+                LOG.warn("{}: the redirect target {} answered {}", action, target.getHost(), status);
+                throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": the upstream's blob storage answered "
+                        + status);
+            }
+            return new Exchange(action, deadline, request, response);
         }
     }
 
-    /** Maps a failure before any response: timeouts are 504, everything else 502. */
-    static OciException failure(String action, IOException e) {
-        OciErrorCode code = e instanceof InterruptedIOException ? OciErrorCode.GATEWAY_TIMEOUT
-                : OciErrorCode.BAD_GATEWAY;
-        String what = code == OciErrorCode.GATEWAY_TIMEOUT ? "upstream timed out" : "upstream unreachable";
-        return new OciException(code, action + ": " + what + ": " + e, e);
+    /** The absolute http(s) URI a Location points at, or null when there is none such. */
+    static URI redirectTarget(URI from, String location) {
+        if (location == null || location.isBlank()) {
+            return null;
+        }
+        try {
+            URI next = from.resolve(new URI(location.trim()));
+            String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
+            if (!(scheme.equals("http") || scheme.equals("https")) || next.getHost() == null
+                    || next.getRawUserInfo() != null) {
+                return null;
+            }
+            return next;
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Maps a failure of an exchange: a refused address is 502, a timeout (or the deadline) 504, everything
+     * else 502. The message names the action only; the cause goes to the log.
+     */
+    static OciException failure(String action, IOException e, boolean expired) {
+        if (e instanceof AddressPolicy.BlockedAddressException) {
+            LOG.warn("{}: {}", action, e.getMessage());
+            return new OciException(OciErrorCode.BAD_GATEWAY, action
+                    + ": the upstream sent mirrorball to an address it may not connect to", e);
+        }
+        boolean timeout = expired || e instanceof InterruptedIOException;
+        OciErrorCode code = timeout ? OciErrorCode.GATEWAY_TIMEOUT : OciErrorCode.BAD_GATEWAY;
+        String what = timeout ? "upstream timed out" : "upstream unreachable";
+        LOG.warn("{}: {}: {}", action, what, e.toString());
+        return new OciException(code, action + ": " + what, e);
     }
 
     private static boolean isRedirect(int status) {
@@ -258,32 +466,44 @@ final class UpstreamClient implements AutoCloseable {
         }
     }
 
-    private Optional<String> authorization(String scope) {
-        AuthChallenge challenge = bearer;
-        if (challenge != null) {
-            return Optional.of("Bearer " + token(challenge, scope, false));
-        }
-        if (basic) {
-            return Optional.of(basicCredentials());
-        }
-        return Optional.empty();
+    private static String scopeKey(String scope) {
+        return scope == null ? "" : scope;
     }
 
-    /** Takes in a 401's challenges; true when a retry can now succeed. */
-    private boolean learn(List<AuthChallenge> challenges, String scope) {
-        for (AuthChallenge challenge : challenges) {
+    /** The Authorization value for a request of this scope, or null to send none. */
+    private String authorization(String scope, Deadline deadline, String action) {
+        AuthChallenge challenge = challenges.getIfPresent(scopeKey(scope));
+        if (challenge != null) {
+            try {
+                return "Bearer " + token(challenge, wanted(challenge, scope), false, deadline, action);
+            } catch (RuntimeException e) {
+                // a token service failing now: this request fails, the next one starts from the challenge again
+                challenges.invalidate(scopeKey(scope));
+                throw e;
+            }
+        }
+        return basic ? basicCredentials() : null;
+    }
+
+    private static String wanted(AuthChallenge challenge, String scope) {
+        return scope != null ? scope : challenge.param("scope");
+    }
+
+    /**
+     * Takes in a 401's challenges; true when a retry can now succeed. A Bearer challenge is remembered
+     * for its scope only once a token was obtained with it; a bad challenge fails this request only.
+     */
+    private boolean learn(List<AuthChallenge> offered, String scope, Deadline deadline, String action) {
+        for (AuthChallenge challenge : offered) {
             if (challenge.isBearer() && challenge.param("realm") != null) {
-                AuthChallenge previous = bearer;
-                bearer = challenge;
-                String wanted = scope != null ? scope : challenge.param("scope");
-                if (previous != null) {
-                    tokens.invalidate(key(challenge, wanted));
-                }
-                token(challenge, wanted, true);
+                String wanted = wanted(challenge, scope);
+                tokens.invalidate(key(challenge, wanted));
+                token(challenge, wanted, true, deadline, action);
+                challenges.put(scopeKey(scope), challenge);
                 return true;
             }
         }
-        for (AuthChallenge challenge : challenges) {
+        for (AuthChallenge challenge : offered) {
             if (challenge.isBasic() && !username.isEmpty() && !basic) {
                 basic = true;
                 return true;
@@ -301,8 +521,27 @@ final class UpstreamClient implements AutoCloseable {
         return new TokenCache.Key(challenge.param("realm"), challenge.param("service"), scope);
     }
 
-    /** A token for the scope, from the cache or the token service. */
-    private String token(AuthChallenge challenge, String scope, boolean fresh) {
+    /** The token service of a challenge: an absolute http(s) URL, else 502. */
+    static URI realm(AuthChallenge challenge, String action) {
+        URI realm = null;
+        try {
+            realm = new URI(challenge.param("realm").trim());
+        } catch (URISyntaxException e) {
+            // refused below
+        }
+        String scheme = realm == null || realm.getScheme() == null ? "" : realm.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || realm.getHost() == null
+                || realm.getRawUserInfo() != null || realm.getRawFragment() != null) {
+            LOG.warn("{}: the upstream's Bearer challenge names an unusable realm: {}", action,
+                    challenge.param("realm"));
+            throw new OciException(OciErrorCode.BAD_GATEWAY, action
+                    + ": the upstream's auth challenge names a token service mirrorball does not use");
+        }
+        return realm;
+    }
+
+    /** A token for the scope, from the cache or the token service, within the exchange's deadline. */
+    private String token(AuthChallenge challenge, String scope, boolean fresh, Deadline deadline, String action) {
         TokenCache.Key key = key(challenge, scope);
         if (!fresh) {
             Optional<String> cached = tokens.get(key);
@@ -310,6 +549,7 @@ final class UpstreamClient implements AutoCloseable {
                 return cached.get();
             }
         }
+        URI realm = realm(challenge, action);
         StringBuilder query = new StringBuilder();
         if (challenge.param("service") != null) {
             query.append("service=").append(URLEncoder.encode(challenge.param("service"), StandardCharsets.UTF_8));
@@ -318,60 +558,75 @@ final class UpstreamClient implements AutoCloseable {
             query.append(query.isEmpty() ? "" : "&").append("scope=")
                     .append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
         }
-        String realm = challenge.param("realm");
-        URI uri = URI.create(realm + (query.isEmpty() ? "" : (realm.contains("?") ? "&" : "?") + query));
+        String text = realm.toString();
+        URI uri = URI.create(text + (query.isEmpty() ? "" : (realm.getRawQuery() != null ? "&" : "?") + query));
         HttpUriRequestBase request = new HttpUriRequestBase("GET", uri);
         request.setHeader("Accept", "application/json");
         if (!username.isEmpty()) {
             request.setHeader("Authorization", basicCredentials());
         }
-        String action = "get a token for " + scope + " from " + uri.getHost();
+        String what = action + ": get a token";
+        deadline.watch(request);
         try {
             requests.incrementAndGet();
-            try (ClassicHttpResponse response = http.executeOpen(host(uri), request, null);
-                 InputStream in = response.getEntity() == null ? InputStream.nullInputStream()
-                         : response.getEntity().getContent()) {
-                byte[] body = Bodies.readCapped(in, TOKEN_CAP, false, "token response");
-                if (response.getCode() == 401 || response.getCode() == 403) {
-                    throw new OciException(OciErrorCode.DENIED, action + ": the token service refused "
-                            + (username.isEmpty() ? "anonymous access" : "the credentials of " + username));
-                }
-                if (response.getCode() == 429) {
-                    throw new OciException(OciErrorCode.TOOMANYREQUESTS, action + ": rate limited")
+            try (ClassicHttpResponse response = http.executeOpen(host(uri), request, null)) {
+                int status = response.getCode();
+                if (status == 429) {
+                    request.cancel();
+                    throw new OciException(OciErrorCode.TOOMANYREQUESTS, what + ": rate limited")
                             .withHeader("Retry-After", Optional.ofNullable(firstHeader(response, "Retry-After"))
                                     .orElse("60"));
                 }
-                if (response.getCode() != 200) {
-                    throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": token service answered "
-                            + response.getCode());
+                if (status == 401 || status == 403) {
+                    request.cancel();
+                    throw new OciException(OciErrorCode.DENIED, what + ": the token service refused "
+                            + (username.isEmpty() ? "anonymous access" : "the credentials of " + username));
                 }
-                Token token = Token.parse(body);
+                HttpEntity entity = response.getEntity();
+                if (status != 200 || entity == null || entity.getContentLength() > TOKEN_CAP) {
+                    request.cancel();
+                    LOG.warn("{}: token service {} answered {} with {} bytes", what, uri.getHost(), status,
+                            entity == null ? 0 : entity.getContentLength());
+                    throw new OciException(OciErrorCode.BAD_GATEWAY, what + ": the token service answered "
+                            + (status != 200 ? status : "with an unusable body"));
+                }
+                byte[] body;
+                try (InputStream in = entity.getContent()) {
+                    body = Bodies.readCapped(in, TOKEN_CAP + 1, false, "token response");
+                }
+                if (body.length > TOKEN_CAP) {
+                    request.cancel();
+                    throw new OciException(OciErrorCode.BAD_GATEWAY, what + ": the token response is over "
+                            + TOKEN_CAP + " bytes");
+                }
+                Token token = Token.parse(body, what);
                 tokens.put(key, token.value(), token.lifetime());
                 return token.value();
             }
         } catch (IOException e) {
-            throw failure(action, e);
+            throw failure(what, e, deadline.expired());
         }
     }
 
     /** A token response: {@code token} or {@code access_token}, and {@code expires_in} seconds. */
     record Token(String value, Duration lifetime) {
-        static Token parse(byte[] body) {
+        static Token parse(byte[] body, String action) {
             JsonNode root;
             try {
                 root = JSON.readTree(body);
             } catch (IOException e) {
-                throw new OciException(OciErrorCode.BAD_GATEWAY, "token response is not JSON");
+                throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": the token response is not JSON");
             }
             if (root == null || !root.isObject()) {
-                throw new OciException(OciErrorCode.BAD_GATEWAY, "token response is not a JSON object");
+                throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": the token response is not a JSON object");
             }
             String value = text(root, "token");
             if (value == null) {
                 value = text(root, "access_token");
             }
             if (value == null) {
-                throw new OciException(OciErrorCode.BAD_GATEWAY, "token response has neither token nor access_token");
+                throw new OciException(OciErrorCode.BAD_GATEWAY, action
+                        + ": the token response has neither token nor access_token");
             }
             JsonNode expires = root.get("expires_in");
             Duration lifetime = expires != null && expires.canConvertToLong() && expires.asLong() > 0
@@ -387,6 +642,7 @@ final class UpstreamClient implements AutoCloseable {
 
     @Override
     public void close() {
+        timers.shutdownNow();
         http.close(CloseMode.IMMEDIATE);
         pool.close(CloseMode.IMMEDIATE);
     }

@@ -7,6 +7,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.mirrorball.config.MirrorballConfig;
+import io.mirrorball.oci.Descriptor;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.Manifest;
 import io.mirrorball.oci.MediaTypes;
@@ -22,6 +23,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -57,12 +59,15 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     /** Tunables besides the config: timeouts, negative TTL, and the time source. */
     record Settings(UpstreamClient.Settings http, Duration negativeTtl, Duration joinTimeout, Duration mirrorStall,
-                    int mirrorThreads, Ticker ticker, java.nio.file.Path spool) {
-        static Settings defaults() {
+                    int mirrorThreads, Ticker ticker, Path spool) {
+        /** The defaults, with the folder of the mirror's spool (see {@link MirrorSpool}). */
+        static Settings defaults(Path spool) {
             return new Settings(UpstreamClient.Settings.defaults(), Duration.ofSeconds(30), Duration.ofMinutes(30),
-                    Duration.ofMinutes(2), 32, Ticker.systemTicker(),
-                    java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "mirrorball-mirror"));
+                    Duration.ofMinutes(2), 32, Ticker.systemTicker(), spool);
         }
+    }
+
+    private record BlobKey(RepositoryName name, Digest digest) {
     }
 
     private record CachedManifest(String mediaType, byte[] content) {
@@ -81,15 +86,21 @@ public final class UpstreamRegistry implements AutoCloseable {
             .build();
     private final Cache<RepositoryName, UpstreamErrorException> unknownNames;
     private final Cache<TagsKey, UpstreamDocument> lastTags = Caffeine.newBuilder().maximumSize(10_000).build();
+    /** Sizes that verified manifests declare for their blobs: a blob from the upstream may not differ. */
+    private final Cache<BlobKey, Long> sizes = Caffeine.newBuilder().maximumSize(100_000).build();
     private final ThreadPoolExecutor mirrorThreads;
     private final BlobMirror mirror;
+    private final MirrorSpool spool;
 
-    private UpstreamRegistry(MirrorballConfig.Upstream config, BlobStore blobs, Settings settings) {
+    private UpstreamRegistry(MirrorballConfig.Upstream config, BlobStore blobs, Settings settings,
+                             MirrorSpool spool) {
         this.config = config;
+        this.spool = spool;
         this.blobs = blobs;
         UpstreamEndpoint endpoint = UpstreamEndpoint.parse(config.url());
         this.client = new UpstreamClient(endpoint, config.username(), config.password(),
-                new TokenCache(settings.ticker()), settings.http());
+                new TokenCache(settings.ticker()), settings.http(),
+                AddressPolicy.of(endpoint.base().getHost(), config.redirectAllow()));
         this.tags = new TagCache(config.tagTtl(), settings.ticker());
         this.unknownNames = Caffeine.newBuilder().maximumSize(10_000).ticker(settings.ticker())
                 .expireAfterWrite(settings.negativeTtl()).build();
@@ -101,19 +112,33 @@ public final class UpstreamRegistry implements AutoCloseable {
                     return t;
                 });
         this.mirror = new BlobMirror(blobs, mirrorThreads, settings.joinTimeout(), settings.mirrorStall(),
-                settings.spool());
+                spool.dir());
     }
 
-    /** The fall-through for {@code upstream.url}, mirroring into {@code blobs} when {@code upstream.mirror}. */
-    public static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs) {
-        return open(config, blobs, Settings.defaults());
+    /**
+     * The fall-through for {@code upstream.url}, mirroring into {@code blobs} when {@code upstream.mirror}.
+     *
+     * @param spool the folder for blobs on their way into IPFS; this instance uses a locked folder of its
+     *              own inside, and deletes what instances that are gone left there
+     */
+    public static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs, Path spool)
+            throws IOException {
+        return open(config, blobs, Settings.defaults(spool));
     }
 
-    static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs, Settings settings) {
+    static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs, Settings settings)
+            throws IOException {
         if (!config.enabled()) {
             throw new IllegalArgumentException("upstream.url is empty");
         }
-        UpstreamRegistry registry = new UpstreamRegistry(config, blobs, settings);
+        MirrorSpool spool = MirrorSpool.open(settings.spool());
+        UpstreamRegistry registry;
+        try {
+            registry = new UpstreamRegistry(config, blobs, settings, spool);
+        } catch (RuntimeException e) {
+            spool.close();
+            throw e;
+        }
         LOG.info("upstream fall-through to {}{} (tag ttl {}, mirror {})", registry.client.endpoint().base(),
                 registry.client.endpoint().dockerHub() ? " (Docker Hub, library/ for single names)" : "",
                 config.tagTtl(), config.mirror());
@@ -185,7 +210,8 @@ public final class UpstreamRegistry implements AutoCloseable {
     /** HEAD by tag: the digest it points at now; empty when the upstream gave no digest (then GET). */
     private Optional<TagCache.Entry> headTag(RepositoryName name, TagCache.Key key, String action) throws IOException {
         URI uri = client.endpoint().resolve(name, "manifests/" + key.tag(), null);
-        try (UpstreamClient.Exchange ex = client.send("HEAD", uri, scope(name), Map.of("Accept", ACCEPT))) {
+        try (UpstreamClient.Exchange ex = client.send(action, "HEAD", uri, scope(name), Map.of("Accept", ACCEPT),
+                UpstreamClient.Kind.DOCUMENT)) {
             if (ex.status() != 200) {
                 throw refuse(action, name, ex);
             }
@@ -200,20 +226,23 @@ public final class UpstreamRegistry implements AutoCloseable {
 
     private UpstreamManifest getTag(RepositoryName name, TagCache.Key key, String action) throws IOException {
         URI uri = client.endpoint().resolve(name, "manifests/" + key.tag(), null);
-        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name), Map.of("Accept", ACCEPT))) {
+        try (UpstreamClient.Exchange ex = client.send(action, "GET", uri, scope(name), Map.of("Accept", ACCEPT),
+                UpstreamClient.Kind.DOCUMENT)) {
             if (ex.status() != 200) {
                 throw refuse(action, name, ex);
             }
             byte[] content = readManifest(ex, action);
             Digest digest = Digest.ofBytes(content);
             String announced = ex.header("Docker-Content-Digest");
-            if (announced != null && Digest.isDigest(announced) && announced.startsWith("sha256:")
-                    && !Digest.parse(announced).equals(digest)) {
-                throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": upstream announced " + announced
-                        + " but sent bytes of " + digest);
+            if (announced != null && Digest.isDigest(announced)) {
+                Digest claimed = Digest.parse(announced);
+                if (!Arrays.equals(claimed.newMessageDigest().digest(content), claimed.bytes())) {
+                    throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": the upstream announced " + announced
+                            + " but sent bytes that do not match it");
+                }
             }
             String mediaType = mediaType(ex.header("Content-Type"), content);
-            remember(digest, mediaType, content);
+            remember(name, digest, mediaType, content);
             tags.put(key, digest, mediaType, content.length);
             return new UpstreamManifest(digest, mediaType, content.length, content, false);
         }
@@ -245,16 +274,19 @@ public final class UpstreamRegistry implements AutoCloseable {
         }
         String action = "pull manifest " + digest + " of " + name;
         URI uri = client.endpoint().resolve(name, "manifests/" + digest, null);
-        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name), Map.of("Accept", ACCEPT))) {
+        try (UpstreamClient.Exchange ex = client.send(action, "GET", uri, scope(name), Map.of("Accept", ACCEPT),
+                UpstreamClient.Kind.DOCUMENT)) {
             if (ex.status() != 200) {
                 throw refuse(action, name, ex);
             }
             byte[] content = readManifest(ex, action);
             if (!Arrays.equals(digest.newMessageDigest().digest(content), digest.bytes())) {
-                throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": upstream sent bytes that do not match");
+                LOG.warn("{}: the upstream sent bytes of {}", action, Digest.ofBytes(content));
+                throw new OciException(OciErrorCode.BAD_GATEWAY, action
+                        + ": the upstream sent bytes that do not match the digest");
             }
             String mediaType = mediaType(ex.header("Content-Type"), content);
-            remember(digest, mediaType, content);
+            remember(name, digest, mediaType, content);
             return new UpstreamManifest(digest, mediaType, content.length, content, false);
         }
     }
@@ -265,10 +297,17 @@ public final class UpstreamRegistry implements AutoCloseable {
             ex.abort();
             throw new OciException(OciErrorCode.MANIFEST_TOO_LARGE, action + ": " + length + " bytes");
         }
-        try (InputStream in = ex.body()) {
-            return Bodies.readCapped(in, Manifest.MAX_BYTES, true, action);
+        InputStream in = ex.body();
+        try {
+            byte[] content = Bodies.readCapped(in, Manifest.MAX_BYTES, true, action);
+            in.close();
+            return content;
         } catch (IOException e) {
-            throw UpstreamClient.failure(action, e);
+            ex.abort();
+            throw ex.failure(e);
+        } catch (RuntimeException e) {
+            ex.abort();
+            throw e;
         }
     }
 
@@ -308,9 +347,20 @@ public final class UpstreamRegistry implements AutoCloseable {
         }
     }
 
-    /** Caches manifest bytes and mirrors them into IPFS in the background. */
-    private void remember(Digest digest, String mediaType, byte[] content) {
+    /**
+     * Caches verified manifest bytes, learns the sizes of the blobs they list, and mirrors them into IPFS
+     * in the background.
+     */
+    private void remember(RepositoryName name, Digest digest, String mediaType, byte[] content) {
         manifests.put(digest, new CachedManifest(mediaType, content));
+        try {
+            Manifest manifest = Manifest.parse(content, null);
+            for (Descriptor d : manifest.blobs()) {
+                sizes.put(new BlobKey(name, d.digest()), d.size());
+            }
+        } catch (OciException e) {
+            LOG.debug("manifest {} of {} does not parse; its blob sizes are not known", digest, name);
+        }
         if (!config.mirror()) {
             return;
         }
@@ -332,12 +382,11 @@ public final class UpstreamRegistry implements AutoCloseable {
     /**
      * A blob. When IPFS holds it (already, or after a concurrent fetch), returns it and the caller
      * serves it from IPFS (with its own Range handling). Otherwise streams the upstream answer into
-     * {@code sink} and returns empty: a HEAD or a Range request passes straight through; a whole GET is
-     * mirrored into IPFS while it streams (when {@code upstream.mirror}).
-     *
-     * @param range the client's Range header, or null
+     * {@code sink} and returns empty: a HEAD passes the upstream's headers on; a GET (whole or a range,
+     * see {@link ResponseSink#range}) reads the whole blob from the upstream, verified, and sends the part
+     * asked for; with {@code upstream.mirror} it is mirrored into IPFS while it streams.
      */
-    public Optional<BlobInfo> blob(RepositoryName name, Digest digest, String range, boolean head, ResponseSink sink)
+    public Optional<BlobInfo> blob(RepositoryName name, Digest digest, boolean head, ResponseSink sink)
             throws IOException {
         Optional<BlobInfo> stored = blobs.stat(digest);
         if (stored.isPresent()) {
@@ -346,68 +395,42 @@ public final class UpstreamRegistry implements AutoCloseable {
         checkKnown(name);
         String action = "pull blob " + digest + " of " + name;
         URI uri = client.endpoint().resolve(name, "blobs/" + digest, null);
+        Long known = sizes.getIfPresent(new BlobKey(name, digest));
         if (head) {
-            try (UpstreamClient.Exchange ex = client.send("HEAD", uri, scope(name), Map.of())) {
+            try (UpstreamClient.Exchange ex = client.send(action, "HEAD", uri, scope(name), Map.of(),
+                    UpstreamClient.Kind.BLOB)) {
                 if (ex.status() != 200) {
                     throw refuse(action, name, ex);
                 }
+                long length = ex.contentLength();
+                if (known != null && length >= 0 && length != known) {
+                    throw new OciException(OciErrorCode.BAD_GATEWAY, action + ": the upstream declared " + length
+                            + " bytes, its manifest " + known);
+                }
                 sink.status(200);
-                blobHeaders(digest, ex, sink);
-                if (ex.contentLength() >= 0) {
-                    sink.contentLength(ex.contentLength());
+                blobHeaders(digest, sink);
+                if (length >= 0 || known != null) {
+                    sink.contentLength(length >= 0 ? length : known);
                 }
                 return Optional.empty();
             }
         }
-        if (range != null || !config.mirror()) {
-            passThrough(name, digest, uri, range, action, sink);
+        BlobMirror.Request request = new BlobMirror.Request(digest, known == null ? -1 : known, action);
+        BlobMirror.Fetch fetch = () -> client.send(action, "GET", uri, scope(name), Map.of(),
+                UpstreamClient.Kind.BLOB);
+        BlobMirror.Refusal refusal = ex -> refuse(action, name, ex);
+        if (!config.mirror()) {
+            mirror.stream(request, fetch, refusal, sink);
             return Optional.empty();
         }
-        return mirror.serve(digest, () -> client.send("GET", uri, scope(name), Map.of()),
-                ex -> refuse(action, name, ex), sink);
+        return mirror.serve(request, fetch, refusal, sink);
     }
 
-    private void passThrough(RepositoryName name, Digest digest, URI uri, String range, String action,
-                             ResponseSink sink) throws IOException {
-        Map<String, String> headers = range == null ? Map.of() : Map.of("Range", range);
-        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name), headers)) {
-            if (ex.status() == 416) {
-                throw new OciException(OciErrorCode.RANGE_NOT_SATISFIABLE, action + ": range " + range);
-            }
-            if (ex.status() != 200 && ex.status() != 206) {
-                throw refuse(action, name, ex);
-            }
-            sink.status(ex.status());
-            blobHeaders(digest, ex, sink);
-            if (ex.header("Content-Range") != null) {
-                sink.header("Content-Range", ex.header("Content-Range"));
-            }
-            if (ex.contentLength() >= 0) {
-                sink.contentLength(ex.contentLength());
-            }
-            try (InputStream in = ex.body()) {
-                OutputStream out = sink.body();
-                byte[] buffer = new byte[BlobMirror.CHUNK];
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    try {
-                        out.write(buffer, 0, n);
-                    } catch (IOException clientGone) {
-                        ex.abort();
-                        throw clientGone;
-                    }
-                }
-                out.flush();
-            }
-        }
-    }
-
-    private static void blobHeaders(Digest digest, UpstreamClient.Exchange ex, ResponseSink sink) {
+    private static void blobHeaders(Digest digest, ResponseSink sink) {
         sink.header("Docker-Content-Digest", digest.toString());
         sink.header("ETag", "\"" + digest + "\"");
         sink.header("Accept-Ranges", "bytes");
-        String type = ex.header("Content-Type");
-        sink.header("Content-Type", type == null ? "application/octet-stream" : type);
+        sink.header("Content-Type", "application/octet-stream");
     }
 
     // ---------------------------------------------------------------- tags and referrers
@@ -418,7 +441,8 @@ public final class UpstreamRegistry implements AutoCloseable {
         TagsKey key = new TagsKey(name, query == null ? "" : query);
         String action = "list tags of " + name;
         URI uri = client.endpoint().resolve(name, "tags/list", query);
-        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name), Map.of("Accept", "application/json"))) {
+        try (UpstreamClient.Exchange ex = client.send(action, "GET", uri, scope(name),
+                Map.of("Accept", "application/json"), UpstreamClient.Kind.DOCUMENT)) {
             if (ex.status() != 200) {
                 throw refuse(action, name, ex);
             }
@@ -465,8 +489,8 @@ public final class UpstreamRegistry implements AutoCloseable {
         checkKnown(name);
         String action = "list referrers of " + digest + " in " + name;
         URI uri = client.endpoint().resolve(name, "referrers/" + digest, query);
-        try (UpstreamClient.Exchange ex = client.send("GET", uri, scope(name),
-                Map.of("Accept", MediaTypes.OCI_INDEX))) {
+        try (UpstreamClient.Exchange ex = client.send(action, "GET", uri, scope(name),
+                Map.of("Accept", MediaTypes.OCI_INDEX), UpstreamClient.Kind.DOCUMENT)) {
             if (ex.status() == 404) {
                 byte[] empty = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX
                         + "\",\"manifests\":[]}").getBytes(StandardCharsets.UTF_8);
@@ -502,6 +526,12 @@ public final class UpstreamRegistry implements AutoCloseable {
     private RuntimeException refuse(String action, RepositoryName name, UpstreamClient.Exchange ex)
             throws IOException {
         int status = ex.status();
+        if (status < 400) {
+            // a redirect of a document, or a success of the wrong kind: nothing to pass on
+            ex.abort();
+            LOG.warn("{}: the upstream answered {}", action, status);
+            return new OciException(OciErrorCode.BAD_GATEWAY, action + ": the upstream answered " + status);
+        }
         if (status == 429) {
             String retryAfter = ex.header("Retry-After");
             ex.abort();
@@ -516,10 +546,11 @@ public final class UpstreamRegistry implements AutoCloseable {
             body = new byte[0];
         }
         if (status == 401) {
+            LOG.debug("{}: the upstream answered 401: {}", action,
+                    new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8).trim());
             return new OciException(OciErrorCode.DENIED, action + ": the upstream refused "
                     + (config.username() == null || config.username().isEmpty() ? "anonymous access"
-                    : "the credentials of " + config.username()) + ": "
-                    + new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8).trim());
+                    : "the credentials of " + config.username()));
         }
         UpstreamErrorException error = new UpstreamErrorException(action, status, ex.header("Content-Type"), body);
         if (status == 404 && error.mentions("NAME_UNKNOWN")) {
@@ -532,5 +563,10 @@ public final class UpstreamRegistry implements AutoCloseable {
     public void close() {
         mirrorThreads.shutdownNow();
         client.close();
+        try {
+            spool.close();
+        } catch (IOException e) {
+            LOG.warn("deleting the mirror spool {}: {}", spool.dir(), e.toString());
+        }
     }
 }

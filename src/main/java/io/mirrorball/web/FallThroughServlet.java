@@ -105,16 +105,22 @@ public final class FallThroughServlet extends HttpServlet {
 
     private void blob(UpstreamRegistry upstream, Route route, HttpServletRequest request,
                       HttpServletResponse response) throws IOException {
-        Optional<BlobInfo> stored = upstream.blob(route.name(), route.digest(), request.getHeader("Range"),
-                route.isHead(), sink(response));
+        Optional<BlobInfo> stored = upstream.blob(route.name(), route.digest(), route.isHead(),
+                sink(request, response));
         if (stored.isPresent()) {
             BlobHandler.serve(stored.get(), request, response, route.isHead(),
                     Gateway.from(getServletContext()).store().blobs());
         }
     }
 
-    private static ResponseSink sink(HttpServletResponse response) {
+    private static ResponseSink sink(HttpServletRequest request, HttpServletResponse response) {
         return new ResponseSink() {
+            @Override
+            public Slice range(long size) {
+                return ByteRange.parseRequest(request.getHeader("Range"), size)
+                        .map(r -> new Slice(r.offset(), r.length())).orElse(null);
+            }
+
             @Override
             public void status(int status) {
                 response.setStatus(status);

@@ -53,7 +53,9 @@ public final class Gateway implements AutoCloseable {
                     config.storage().uploads().path(), config.storage().uploads().expireAfter(), Clock.systemUTC());
             Gateway gateway = new Gateway(config, node, store);
             if (config.upstream().enabled()) {
-                gateway.upstream = io.mirrorball.upstream.UpstreamRegistry.open(config.upstream(), store.blobs());
+                // the mirror's spool: beside the uploads, one locked folder per instance (see MirrorSpool)
+                gateway.upstream = io.mirrorball.upstream.UpstreamRegistry.open(config.upstream(), store.blobs(),
+                        config.storage().uploads().path().resolve("mirror"));
             }
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,

@@ -110,6 +110,7 @@ final class ConfigLoaderTest {
                   tag-ttl: 0
                   mirror: no
                   publish: true
+                  redirect-allow: [minio.internal, 10.20.0.0/16, "fd00::/8"]
                 auth: { htpasswd: { path: %s }, anonymous-pull: false }
                 metrics: { path: /_metrics }
                 """.formatted(htpasswd));
@@ -126,7 +127,7 @@ final class ConfigLoaderTest {
         assertEquals(WORK_DIR.resolve("uploads"), c.storage().uploads().path());
         assertEquals(Duration.ofHours(2), c.storage().uploads().expireAfter());
         assertEquals(new MirrorballConfig.Upstream("https://registry-1.docker.io", "alice", "s3cret:x",
-                Duration.ZERO, false, true), c.upstream());
+                Duration.ZERO, false, true, List.of("minio.internal", "10.20.0.0/16", "fd00::/8")), c.upstream());
         assertEquals(new MirrorballConfig.Auth(htpasswd, false), c.auth());
         assertEquals("/_metrics", c.metrics().path());
     }
@@ -193,6 +194,7 @@ final class ConfigLoaderTest {
             MIRRORBALL_UPSTREAM_TAG_TTL                | 1h2m3s4ms                    | PT1H2M3.004S
             MIRRORBALL_UPSTREAM_MIRROR                 | off                          | false
             MIRRORBALL_UPSTREAM_PUBLISH                | 1                            | true
+            MIRRORBALL_UPSTREAM_REDIRECT_ALLOW         | 10.0.0.0/8, minio.internal   | [10.0.0.0/8, minio.internal]
             MIRRORBALL_AUTH_ANONYMOUS_PULL             | false                        | false
             MIRRORBALL_METRICS_PATH                    | /stats/json                  | /stats/json
             """)
@@ -214,6 +216,7 @@ final class ConfigLoaderTest {
                 Map.entry("MIRRORBALL_UPSTREAM_TAG_TTL", x -> x.upstream().tagTtl()),
                 Map.entry("MIRRORBALL_UPSTREAM_MIRROR", x -> x.upstream().mirror()),
                 Map.entry("MIRRORBALL_UPSTREAM_PUBLISH", x -> x.upstream().publish()),
+                Map.entry("MIRRORBALL_UPSTREAM_REDIRECT_ALLOW", x -> x.upstream().redirectAllow()),
                 Map.entry("MIRRORBALL_AUTH_ANONYMOUS_PULL", x -> x.auth().anonymousPull()),
                 Map.entry("MIRRORBALL_METRICS_PATH", x -> x.metrics().path()));
         Object actual = read.get(name).apply(c);
@@ -246,7 +249,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(19, names.size());
+        assertEquals(20, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -288,6 +291,11 @@ final class ConfigLoaderTest {
             upstream.url                 | https://u:p@docker.io | no user info
             upstream.mirror              | ''                   | invalid boolean ''
             upstream.publish             | yes please           | invalid boolean
+            upstream.redirect-allow      | 'a,,b'               | empty entry
+            upstream.redirect-allow      | http://cdn.example   | is neither a host name nor a CIDR
+            upstream.redirect-allow      | 10.0.0.0/33          | invalid prefix length
+            upstream.redirect-allow      | 300.1.2.3            | invalid IPv4 address
+            upstream.redirect-allow      | example.com/8        | is neither a host name nor a CIDR
             auth.anonymous-pull          | 2                    | invalid boolean '2'
             auth.htpasswd.path           | /nonexistent/htpasswd | htpasswd file not found
             metrics.path                 | metrics              | must start with '/'
@@ -344,7 +352,7 @@ final class ConfigLoaderTest {
             http: { adr: ':5000' }                      | http.adr: unknown configuration key
             storage: { ipfs: { clone_timeout: 5s } }    | storage.ipfs.clone_timeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
             storage: { ipfs: { cloneTimeout: 5s } }     | storage.ipfs.cloneTimeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
-            upstream: { ttl: 5m }                       | upstream.ttl: unknown configuration key (known keys of upstream: [mirror, password, publish, tag-ttl, url, username])
+            upstream: { ttl: 5m }                       | upstream.ttl: unknown configuration key (known keys of upstream: [mirror, password, publish, redirect-allow, tag-ttl, url, username])
             server: { addr: ':5000' }                   | server: unknown configuration key (known sections: [auth, http, metrics, storage, upstream])
             auth: { htpasswd: /etc/htpasswd }           | auth.htpasswd: must be a section with keys [path]
             http: { addr: [':5000'] }                   | http.addr: must be a single value, not a list
@@ -389,7 +397,7 @@ final class ConfigLoaderTest {
                 "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
                 "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.url", "upstream.username", "upstream.password",
-                "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "auth.htpasswd.path",
+                "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "auth.htpasswd.path",
                 "auth.anonymous-pull", "metrics.path"), ConfigLoader.keys());
     }
 }

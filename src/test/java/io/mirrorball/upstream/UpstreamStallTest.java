@@ -81,7 +81,9 @@ final class UpstreamStallTest {
             Thread.sleep(5000);
         });
         Sink sink = new Sink();
-        assertThrows(IOException.class, () -> upstream.blob(RepositoryName.parse("slow"), digest, null, false, sink));
+        OciException e = assertThrows(OciException.class,
+                () -> upstream.blob(RepositoryName.parse("slow"), digest, false, sink));
+        assertEquals(OciErrorCode.GATEWAY_TIMEOUT, e.code());
         assertTrue(sink.body.size() < content.length, "the client never gets the whole blob");
         Thread.sleep(500);
         assertTrue(store.blobs().stat(digest).isEmpty(), "nothing stored");

@@ -121,7 +121,7 @@ final class UpstreamUnitTest {
             "{\"token\":\"\",\"access_token\":\"a\",\"expires_in\":-5}|a|60",
     })
     void token_parse(String json, String value, long seconds) {
-        UpstreamClient.Token token = UpstreamClient.Token.parse(json.getBytes(StandardCharsets.UTF_8));
+        UpstreamClient.Token token = UpstreamClient.Token.parse(json.getBytes(StandardCharsets.UTF_8), "t");
         assertEquals(value, token.value());
         assertEquals(Duration.ofSeconds(seconds), token.lifetime());
     }
@@ -129,7 +129,7 @@ final class UpstreamUnitTest {
     @Test
     void token_parse_withoutToken_isBadGateway() {
         OciException e = assertThrows(OciException.class,
-                () -> UpstreamClient.Token.parse("{\"expires_in\":3}".getBytes(StandardCharsets.UTF_8)));
+                () -> UpstreamClient.Token.parse("{\"expires_in\":3}".getBytes(StandardCharsets.UTF_8), "t"));
         assertEquals(502, e.code().status());
     }
 
