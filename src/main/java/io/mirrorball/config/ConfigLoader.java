@@ -373,13 +373,10 @@ public final class ConfigLoader {
             int slash = entry.indexOf('/');
             String address = slash < 0 ? entry : entry.substring(0, slash);
             boolean v4 = address.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-            boolean v6 = address.contains(":");
+            boolean v6 = address.contains(":") && IPV6.matcher(address).matches();
             if (v4 || v6) {
                 if (v4 && java.util.Arrays.stream(address.split("\\.")).anyMatch(p -> Integer.parseInt(p) > 255)) {
                     throw new ConfigException(key, "invalid IPv4 address in '" + entry + "'" + hint);
-                }
-                if (v6 && !IPV6.matcher(address).matches()) {
-                    throw new ConfigException(key, "invalid IPv6 address in '" + entry + "'" + hint);
                 }
                 int max = v4 ? 32 : 128;
                 if (slash >= 0) {

@@ -244,4 +244,83 @@ final class UpstreamUnitTest {
         assertEquals(413, e.code().status());
         assertEquals(Map.of(), Map.of());
     }
+
+    // ---------------------------------------------------------------- redirects and addresses
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "file:///etc/passwd              | ",
+            "ftp://cdn.example/blob          | ",
+            "gopher://cdn.example/x          | ",
+            "http://user:pw@cdn.example/x    | ",
+            "'  '                            | ",
+            "http://[bad                     | ",
+            "https:opaque                    | ",
+            "/v2/other/blobs/x               | https://registry.example/v2/other/blobs/x",
+            "https://cdn.example/b?sig=1     | https://cdn.example/b?sig=1",
+            "HTTP://cdn.example/b            | HTTP://cdn.example/b"})
+    void redirectTarget_onlyAbsoluteHttp(String location, String expected) {
+        URI from = URI.create("https://registry.example/v2/a/blobs/sha256:00");
+        URI target = UpstreamClient.redirectTarget(from, location);
+        assertEquals(expected, target == null ? null : target.toString());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "8.8.8.8          | PUBLIC", "127.0.0.1 | LOOPBACK", "::1 | LOOPBACK", "10.1.2.3 | PRIVATE",
+            "172.16.0.1       | PRIVATE", "192.168.1.1 | PRIVATE", "100.64.0.1 | PRIVATE", "fd12::1 | PRIVATE",
+            "169.254.169.254  | LINK_LOCAL", "fe80::1 | LINK_LOCAL", "0.0.0.0 | SPECIAL", "224.0.0.1 | SPECIAL",
+            "::ffff:127.0.0.1 | LOOPBACK", "::ffff:169.254.169.254 | LINK_LOCAL"})
+    void addressKind_classifies(String address, AddressPolicy.Kind kind) throws Exception {
+        assertEquals(kind, AddressPolicy.kind(java.net.InetAddress.getByName(address)));
+    }
+
+    /** A resolver over a fixed table, so policies are tested without DNS. */
+    private static org.apache.hc.client5.http.DnsResolver table(Map<String, String> hosts) {
+        return new org.apache.hc.client5.http.DnsResolver() {
+            @Override
+            public java.net.InetAddress[] resolve(String host) throws java.net.UnknownHostException {
+                String address = hosts.get(host);
+                if (address == null) {
+                    throw new java.net.UnknownHostException(host);
+                }
+                return new java.net.InetAddress[] {java.net.InetAddress.getByName(address)};
+            }
+
+            @Override
+            public String resolveCanonicalHostname(String host) {
+                return host;
+            }
+        };
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            // upstream host resolves to | target | allow-list | allowed
+            "52.1.2.3  | 54.1.1.1        | ''                      | true",
+            "52.1.2.3  | 127.0.0.1       | ''                      | false",
+            "52.1.2.3  | 10.0.0.7        | ''                      | false",
+            "52.1.2.3  | 169.254.169.254 | ''                      | false",
+            "52.1.2.3  | 0.0.0.0         | ''                      | false",
+            "52.1.2.3  | 10.0.0.7        | 10.0.0.0/8              | true",
+            "52.1.2.3  | 10.0.0.7        | 10.0.1.0/24             | false",
+            "52.1.2.3  | 169.254.169.254 | target.example          | true",
+            "10.0.0.5  | 10.9.9.9        | ''                      | true",
+            "10.0.0.5  | 169.254.169.254 | ''                      | false",
+            "10.0.0.5  | 127.0.0.1       | ''                      | false",
+            "127.0.0.1 | 127.0.0.2       | ''                      | true",
+            "127.0.0.1 | 169.254.169.254 | ''                      | false",
+            "127.0.0.1 | 10.1.1.1        | ''                      | false"})
+    void addressPolicy_redirectTargets(String upstreamAddress, String targetAddress, String allow, boolean allowed)
+            throws Exception {
+        AddressPolicy policy = new AddressPolicy("registry.example", allow.isEmpty() ? List.of() : List.of(allow),
+                table(Map.of("registry.example", upstreamAddress, "target.example", targetAddress)));
+        if (allowed) {
+            assertEquals(java.net.InetAddress.getByName(targetAddress), policy.resolve("target.example")[0]);
+        } else {
+            assertThrows(AddressPolicy.BlockedAddressException.class, () -> policy.resolve("target.example"));
+        }
+        // the upstream's own host is always allowed, whatever it resolves to
+        assertEquals(1, policy.resolve("registry.example").length);
+    }
 }
