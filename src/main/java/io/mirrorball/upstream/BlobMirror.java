@@ -138,7 +138,9 @@ final class BlobMirror {
             if (cause instanceof UpstreamErrorException upstream && !upstream.isServerError()) {
                 throw upstream;
             }
-            if (cause instanceof OciException oci && oci.code().status() < 500) {
+            // a client's own error (its range) is not the upstream's answer: the joiner tries for itself
+            if (cause instanceof OciException oci && oci.code().status() < 500
+                    && oci.code() != OciErrorCode.RANGE_NOT_SATISFIABLE) {
                 throw oci;
             }
             LOG.debug("leader for {} failed ({}); trying again", digest, cause.toString());
