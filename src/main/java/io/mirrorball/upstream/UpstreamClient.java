@@ -260,11 +260,15 @@ final class UpstreamClient implements AutoCloseable {
         }
     }
 
-    /** A blob body that fails when it brings less than {@code minBytes} in a window: a trickle is a stall. */
+    /**
+     * A blob body that fails when the upstream brings less than {@code minBytes} per {@code window} of time
+     * spent waiting for it: a trickle is a stall. Only the time inside {@code read} counts, so a slow client
+     * (which makes mirrorball read slowly) is never blamed on the upstream.
+     */
     static final class ProgressGuard extends FilterInputStream {
         private final long windowNanos;
         private final long minBytes;
-        private long windowStart = System.nanoTime();
+        private long waitedNanos;
         private long windowBytes;
 
         ProgressGuard(InputStream in, Duration window, long minBytes) {
@@ -275,30 +279,32 @@ final class UpstreamClient implements AutoCloseable {
 
         @Override
         public int read() throws IOException {
+            long start = System.nanoTime();
             int b = super.read();
-            check(b < 0 ? -1 : 1);
+            check(b < 0 ? -1 : 1, start);
             return b;
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            long start = System.nanoTime();
             int n = super.read(b, off, len);
-            check(n);
+            check(n, start);
             return n;
         }
 
-        private void check(int n) throws IOException {
+        private void check(int n, long start) throws IOException {
             if (n < 0) {
                 return;
             }
             windowBytes += n;
-            long now = System.nanoTime();
-            if (now - windowStart >= windowNanos) {
+            waitedNanos += System.nanoTime() - start;
+            if (waitedNanos >= windowNanos) {
                 if (windowBytes < minBytes) {
                     throw new InterruptedIOException("the upstream sent " + windowBytes + " bytes in "
-                            + Duration.ofNanos(now - windowStart).toMillis() + " ms, less than " + minBytes);
+                            + Duration.ofNanos(waitedNanos).toMillis() + " ms, less than " + minBytes);
                 }
-                windowStart = now;
+                waitedNanos = 0;
                 windowBytes = 0;
             }
         }

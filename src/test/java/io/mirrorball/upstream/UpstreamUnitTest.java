@@ -323,4 +323,46 @@ final class UpstreamUnitTest {
         // the upstream's own host is always allowed, whatever it resolves to
         assertEquals(1, policy.resolve("registry.example").length);
     }
+
+    /** One byte per read, after {@code delayMillis} inside the read (the upstream's time). */
+    private static java.io.InputStream slowSource(int delayMillis) {
+        return new java.io.InputStream() {
+            @Override
+            public int read() throws java.io.IOException {
+                try {
+                    Thread.sleep(delayMillis);
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                return 'x';
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws java.io.IOException {
+                b[off] = (byte) read();
+                return 1;
+            }
+        };
+    }
+
+    @Test
+    void progressGuard_upstreamTrickles_fails() {
+        UpstreamClient.ProgressGuard guard = new UpstreamClient.ProgressGuard(slowSource(20), Duration.ofMillis(100),
+                1000);
+        assertThrows(java.io.InterruptedIOException.class, () -> {
+            for (int i = 0; i < 100; i++) {
+                guard.read(new byte[10], 0, 10);
+            }
+        });
+    }
+
+    @Test
+    void progressGuard_slowClientFastUpstream_neverBlamesTheUpstream() throws Exception {
+        UpstreamClient.ProgressGuard guard = new UpstreamClient.ProgressGuard(slowSource(0), Duration.ofMillis(100),
+                1000);
+        for (int i = 0; i < 20; i++) {
+            assertEquals(1, guard.read(new byte[10], 0, 10));
+            Thread.sleep(20); // the client takes its time: 400 ms in all, 20 bytes, yet no failure
+        }
+    }
 }
