@@ -236,11 +236,19 @@ final class UpstreamClient implements AutoCloseable {
             return new ProgressGuard(body(), settings.blobWindow(), settings.blobMinBytes());
         }
 
-        /** Reads a small body whole (an error document), at most {@code cap} bytes. */
+        /**
+         * Reads a small body whole (an error document), at most {@code cap} bytes; a longer one is cut and
+         * its connection dropped (closing it would read the rest, which may never end).
+         */
         byte[] smallBody(int cap) throws IOException {
-            try (InputStream in = body()) {
-                return Bodies.readCapped(in, cap, false, "upstream body");
+            InputStream in = body();
+            byte[] body = Bodies.readCapped(in, cap + 1, false, "upstream body");
+            if (body.length > cap) {
+                abort();
+                return java.util.Arrays.copyOf(body, cap);
             }
+            in.close();
+            return body;
         }
 
         /** The error for an I/O failure while reading this exchange's body: 504 once the deadline passed. */

@@ -543,6 +543,8 @@ public final class UpstreamRegistry implements AutoCloseable {
         try {
             body = ex.smallBody(ERROR_CAP);
         } catch (IOException e) {
+            ex.abort();
+            LOG.debug("{}: reading the upstream's {} answer: {}", action, status, e.toString());
             body = new byte[0];
         }
         if (status == 401) {

@@ -162,6 +162,27 @@ final class UpstreamStallTest {
     }
 
     @Test
+    void manifest_endlessErrorBody_cutAndPassedOn() {
+        fake.on("/v2/err/manifests/v1", (method, socket, out) -> {
+            StringBuilder head = new StringBuilder("HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n"
+                    + "Content-Type: application/json\r\n\r\n");
+            out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+            byte[] chunk = new byte[64 * 1024];
+            java.util.Arrays.fill(chunk, (byte) ' ');
+            while (true) {
+                out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(chunk);
+                out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            }
+        });
+        UpstreamErrorException e = assertThrows(UpstreamErrorException.class,
+                () -> upstream.manifest(RepositoryName.parse("err"), Reference.ofTag("v1"), false));
+        assertEquals(500, e.status());
+        // cut at the cap and the connection dropped, not read on until the deadline broke it
+        assertEquals(64 * 1024, e.body().length);
+    }
+
+    @Test
     void token_trickledTokenResponse_gatewayTimeoutAndNextRequestAsksAgain() {
         String realm = fake.uri() + "/token";
         fake.on("/v2/auth/manifests/v1", (method, socket, out) -> FakeUpstream.respond(out, 401,
