@@ -61,7 +61,7 @@ final class ListHandler {
     /** Writes the referrers index, filtered by {@code ?artifactType=} when asked. */
     static void writeReferrers(Route route, HttpServletRequest request, HttpServletResponse response,
                                List<Descriptor> referrers) throws IOException {
-        String artifactType = request.getParameter("artifactType");
+        String artifactType = QueryParameters.get(request, "artifactType");
         List<Map<String, Object>> manifests = new ArrayList<>();
         for (Descriptor d : referrers) {
             if (artifactType != null && !artifactType.equals(d.artifactType())) {
@@ -92,8 +92,8 @@ final class ListHandler {
     /** Applies {@code n} and {@code last} to a sorted list, and sets the Link header when more remain. */
     private static List<String> page(List<String> all, HttpServletRequest request, HttpServletResponse response,
                                      String path) {
-        String nParam = request.getParameter("n");
-        String last = request.getParameter("last");
+        String nParam = QueryParameters.get(request, "n");
+        String last = QueryParameters.get(request, "last");
         int n = MAX_PAGE;
         if (nParam != null) {
             try {
