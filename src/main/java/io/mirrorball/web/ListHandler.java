@@ -50,11 +50,10 @@ final class ListHandler {
         Json.write(response, 200, "application/json", Map.of("repositories", page), route.isHead());
     }
 
+    /** The referrers index; empty (200) for a repository never pushed, as for a subject without referrers. */
     void referrers(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!store.repositories().exists(route.name())) {
-            throw new OciException(OciErrorCode.NAME_UNKNOWN, "repository " + route.name() + " is not known");
-        }
-        List<Descriptor> referrers = store.manifests().referrers(route.name(), route.digest());
+        List<Descriptor> referrers = store.repositories().exists(route.name())
+                ? store.manifests().referrers(route.name(), route.digest()) : List.of();
         writeReferrers(route, request, response, referrers);
     }
 
