@@ -38,6 +38,17 @@ public record Digest(String algorithm, String hex) implements Comparable<Digest>
         return colon > 0 && valid(text.substring(0, colon), text.substring(colon + 1));
     }
 
+    /** The algorithms accepted, the registry's default first. */
+    public static final java.util.List<String> ALGORITHMS = java.util.List.of("sha256", "sha512");
+
+    /** Digest of a small byte array (a manifest) with the given algorithm; never use it for a blob. */
+    public static Digest of(String algorithm, byte[] content) {
+        if (!ALGORITHMS.contains(algorithm)) {
+            throw new OciException(OciErrorCode.DIGEST_INVALID, "unsupported digest algorithm " + algorithm);
+        }
+        return new Digest(algorithm, HexFormat.of().formatHex(newMessageDigest(algorithm).digest(content)));
+    }
+
     public static Digest sha256(String hex) {
         return new Digest("sha256", hex);
     }

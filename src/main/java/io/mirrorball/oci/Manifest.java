@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -21,9 +25,12 @@ import java.util.Map;
  * @param manifests children of an index (empty for an image manifest)
  * @param config    null for an index
  * @param subject   the manifest this one refers to (referrers API), or null
+ * @param mediaTypeDeclared true when the document has a {@code mediaType} field; otherwise {@code mediaType}
+ *                  came from the Content-Type it was pushed with, or is inferred (OCI)
  */
 public record Manifest(String mediaType, Descriptor config, List<Descriptor> layers, List<Descriptor> manifests,
-                      Descriptor subject, String artifactType, Map<String, String> annotations) {
+                      Descriptor subject, String artifactType, Map<String, String> annotations,
+                      boolean mediaTypeDeclared) {
     /** Manifests and indexes are read whole, but never more than this. */
     public static final int MAX_BYTES = 4 * 1024 * 1024;
 
@@ -53,6 +60,19 @@ public record Manifest(String mediaType, Descriptor config, List<Descriptor> lay
     }
 
     /**
+     * The media type to remember beside the bytes: the pushed Content-Type of a document without a
+     * {@code mediaType} field, when it differs from what the bytes alone would be read as (a Docker
+     * schema 2 manifest pushed with its Content-Type). Null when the bytes say it all.
+     */
+    public String mediaTypeToRemember() {
+        if (mediaTypeDeclared) {
+            return null;
+        }
+        String inferred = manifests.isEmpty() && config != null ? MediaTypes.OCI_MANIFEST : MediaTypes.OCI_INDEX;
+        return mediaType.equals(inferred) ? null : mediaType;
+    }
+
+    /**
      * The artifact type reported by the referrers API: artifactType, else the config media type.
      */
     public String effectiveArtifactType() {
@@ -72,6 +92,7 @@ public record Manifest(String mediaType, Descriptor config, List<Descriptor> lay
             throw new OciException(OciErrorCode.MANIFEST_TOO_LARGE, "manifest is " + content.length
                     + " bytes, over the limit of " + MAX_BYTES);
         }
+        requireUtf8(content);
         JsonNode root;
         try {
             root = JSON.readTree(content);
@@ -111,7 +132,8 @@ public record Manifest(String mediaType, Descriptor config, List<Descriptor> lay
                 throw new OciException(OciErrorCode.MANIFEST_INVALID, "an index has no config or layers");
             }
             List<Descriptor> children = descriptors(root.get("manifests"), "manifests");
-            return new Manifest(mediaType, null, List.of(), children, subject, artifactType, annotations);
+            return new Manifest(mediaType, null, List.of(), children, subject, artifactType, annotations,
+                    declared != null);
         }
         if (root.has("manifests")) {
             throw new OciException(OciErrorCode.MANIFEST_INVALID, "an image manifest has no manifests list");
@@ -122,7 +144,40 @@ public record Manifest(String mediaType, Descriptor config, List<Descriptor> lay
         }
         Descriptor config = descriptor(configNode, "config");
         List<Descriptor> layers = descriptors(root.get("layers"), "layers");
-        return new Manifest(mediaType, config, layers, List.of(), subject, artifactType, annotations);
+        return new Manifest(mediaType, config, layers, List.of(), subject, artifactType, annotations,
+                declared != null);
+    }
+
+    /**
+     * JSON exchanged between systems is UTF-8 without a byte order mark (RFC 8259 8.1). Jackson would
+     * skip a BOM and detect UTF-16 or UTF-32, but the digest covers the bytes as pushed, and clients that
+     * pull them fail to parse: such manifests are refused, not stored.
+     */
+    private static void requireUtf8(byte[] content) {
+        if (content.length >= 3 && (content[0] & 0xff) == 0xef && (content[1] & 0xff) == 0xbb
+                && (content[2] & 0xff) == 0xbf) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID,
+                    "manifest starts with a UTF-8 byte order mark; send it without one");
+        }
+        if (content.length >= 2 && ((content[0] & 0xff) == 0xfe && (content[1] & 0xff) == 0xff
+                || (content[0] & 0xff) == 0xff && (content[1] & 0xff) == 0xfe)) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID,
+                    "manifest starts with a UTF-16 byte order mark; it must be UTF-8 JSON");
+        }
+        for (byte b : content) {
+            if (b == 0) {
+                throw new OciException(OciErrorCode.MANIFEST_INVALID,
+                        "manifest contains a NUL byte; it must be UTF-8 JSON");
+            }
+        }
+        try {
+            StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(content));
+        } catch (CharacterCodingException e) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, "manifest is not valid UTF-8");
+        }
     }
 
     private static List<Descriptor> descriptors(JsonNode node, String field) {
@@ -153,7 +208,35 @@ public record Manifest(String mediaType, Descriptor config, List<Descriptor> lay
             throw new OciException(OciErrorCode.MANIFEST_INVALID, where + ".size must be a non-negative integer");
         }
         return new Descriptor(mediaType, Digest.parse(digestText), size.longValue(), text(node, "artifactType"),
-                stringMap(node.get("annotations"), where + ".annotations"));
+                stringMap(node.get("annotations"), where + ".annotations"), urls(node.get("urls"), where + ".urls"));
+    }
+
+    private static List<String> urls(JsonNode node, String where) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, where + " must be an array of strings");
+        }
+        List<String> urls = new ArrayList<>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode url = node.get(i);
+            if (!url.isTextual() || !isHttpUrl(url.textValue())) {
+                throw new OciException(OciErrorCode.MANIFEST_INVALID, where + "[" + i + "] must be an http or https URL");
+            }
+            urls.add(url.textValue());
+        }
+        return urls;
+    }
+
+    private static boolean isHttpUrl(String text) {
+        try {
+            java.net.URI uri = new java.net.URI(text);
+            return uri.isAbsolute() && ("http".equalsIgnoreCase(uri.getScheme())
+                    || "https".equalsIgnoreCase(uri.getScheme())) && uri.getHost() != null;
+        } catch (java.net.URISyntaxException e) {
+            return false;
+        }
     }
 
     private static String text(JsonNode node, String field) {

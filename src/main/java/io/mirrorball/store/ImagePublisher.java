@@ -70,12 +70,19 @@ public final class ImagePublisher {
         Tree tree = tree(top.digest(), image);
         Cid cid = tree.encode(blocks);
         String hex = top.digest().hex();
-        tree.file("_manifests/tags/" + cid + "/current/link", link(top.digest()));
-        tree.file("_manifests/tags/" + cid + "/index/sha256/" + hex + "/link", link(top.digest()));
-        Cid digestRepositoryCid = tree.encode(blocks);
+        // the repository named by the digest exists for sha256 only: content-addressed names are 64 hex
+        boolean digestRepository = top.digest().algorithm().equals("sha256");
+        Cid digestRepositoryCid = null;
+        if (digestRepository) {
+            tree.file("_manifests/tags/" + cid + "/current/link", link(top.digest()));
+            tree.file("_manifests/tags/" + cid + "/index/" + path(top.digest()) + "/link", link(top.digest()));
+            digestRepositoryCid = tree.encode(blocks);
+        }
         putAll(blocks);
         place(cid, paths.repository(cid.toString()));
-        place(digestRepositoryCid, paths.repository(hex));
+        if (digestRepository) {
+            place(digestRepositoryCid, paths.repository(hex));
+        }
         published.put(top.digest(), cid);
         return new Published(cid, top.digest());
     }
@@ -116,20 +123,26 @@ public final class ImagePublisher {
         return Optional.empty();
     }
 
-    /** Everything an image holds: manifests (top first), and config and layer blobs, in disco.json order. */
-    private record Image(Map<Digest, BlobInfo> ordered, List<Digest> revisions, List<Digest> layers) {
+    /**
+     * Everything an image holds: manifests (top first), and config and layer blobs, in disco.json order;
+     * and the pushed media types of manifests whose bytes do not say it. Non-distributable layers that
+     * were never pushed are left out: clients fetch them from their urls.
+     */
+    private record Image(Map<Digest, BlobInfo> ordered, List<Digest> revisions, List<Digest> layers,
+                         Map<Digest, String> mediaTypes) {
     }
 
     private Image collect(StoredManifest top) throws IOException {
         Map<Digest, BlobInfo> ordered = new LinkedHashMap<>();
         List<Digest> revisions = new ArrayList<>();
         List<Digest> layers = new ArrayList<>();
-        collect(top, ordered, revisions, layers, 0);
-        return new Image(ordered, revisions, layers);
+        Map<Digest, String> mediaTypes = new LinkedHashMap<>();
+        collect(top, ordered, revisions, layers, mediaTypes, 0);
+        return new Image(ordered, revisions, layers, mediaTypes);
     }
 
     private void collect(StoredManifest manifest, Map<Digest, BlobInfo> ordered, List<Digest> revisions,
-                         List<Digest> layers, int depth) throws IOException {
+                         List<Digest> layers, Map<Digest, String> mediaTypes, int depth) throws IOException {
         if (depth > MAX_DEPTH) {
             throw new OciException(OciErrorCode.MANIFEST_INVALID, "index nesting deeper than " + MAX_DEPTH);
         }
@@ -139,7 +152,14 @@ public final class ImagePublisher {
         if (!revisions.contains(manifest.digest())) {
             revisions.add(manifest.digest());
         }
+        String mediaType = manifest.manifest().mediaTypeToRemember();
+        if (mediaType != null) {
+            mediaTypes.put(manifest.digest(), mediaType);
+        }
         for (Descriptor blob : manifest.manifest().blobs()) {
+            if (blob.isForeign() && !ordered.containsKey(blob.digest()) && blobs.stat(blob.digest()).isEmpty()) {
+                continue;
+            }
             if (!ordered.containsKey(blob.digest())) {
                 ordered.put(blob.digest(), require(blob.digest()));
             }
@@ -150,7 +170,7 @@ public final class ImagePublisher {
         for (Descriptor child : manifest.manifest().manifests()) {
             StoredManifest stored = manifests.read(child.digest()).orElseThrow(() -> new OciException(
                     OciErrorCode.MANIFEST_BLOB_UNKNOWN, "manifest " + child.digest() + " is not stored"));
-            collect(stored, ordered, revisions, layers, depth + 1);
+            collect(stored, ordered, revisions, layers, mediaTypes, depth + 1);
         }
     }
 
@@ -163,26 +183,37 @@ public final class ImagePublisher {
         Tree root = new Tree();
         root.file("disco.json", discoJson(image));
         root.file("_manifests/tags/latest/current/link", link(top));
-        root.file("_manifests/tags/latest/index/sha256/" + top.hex() + "/link", link(top));
+        root.file("_manifests/tags/latest/index/" + path(top) + "/link", link(top));
         for (Digest revision : image.revisions()) {
-            root.file("_manifests/revisions/sha256/" + revision.hex() + "/link", link(revision));
+            root.file("_manifests/revisions/" + path(revision) + "/link", link(revision));
         }
+        image.mediaTypes().forEach((revision, mediaType) -> root.file("_manifests/revisions/" + path(revision)
+                + "/mediatype", mediaType.getBytes(StandardCharsets.UTF_8)));
         for (Digest layer : image.layers()) {
-            root.file("_layers/sha256/" + layer.hex() + "/link", link(layer));
+            root.file("_layers/" + path(layer) + "/link", link(layer));
         }
         for (BlobInfo blob : image.ordered().values()) {
-            root.link("blobs/sha256/" + blob.digest().hex(), new DagPb.Link(blob.digest().hex(), blob.cid(),
+            root.link("blobs/" + path(blob.digest()), new DagPb.Link(blob.digest().hex(), blob.cid(),
                     tsize(blob)));
         }
         return root;
     }
 
-    /** {@code {"blobs":[{"digest":"<hex>","cid":"<cid>"},...]}}, byte for byte the same for the same image. */
+    /** {@code <alg>/<hex>}: where a digest's entries live in the image directory (disco's layout for sha256). */
+    private static String path(Digest digest) {
+        return digest.algorithm() + "/" + digest.hex();
+    }
+
+    /**
+     * {@code {"blobs":[{"digest":"<hex>","cid":"<cid>"},...]}}, byte for byte the same for the same image.
+     * A sha256 digest is written as bare hex, as disco does; any other as {@code <alg>:<hex>}.
+     */
     private static byte[] discoJson(Image image) {
         StringBuilder json = new StringBuilder("{\"blobs\":[");
         boolean first = true;
         for (BlobInfo blob : image.ordered().values()) {
-            json.append(first ? "" : ",").append("{\"digest\":\"").append(blob.digest().hex())
+            String digest = blob.digest().algorithm().equals("sha256") ? blob.digest().hex() : blob.digest().toString();
+            json.append(first ? "" : ",").append("{\"digest\":\"").append(digest)
                     .append("\",\"cid\":\"").append(blob.cid()).append("\"}");
             first = false;
         }

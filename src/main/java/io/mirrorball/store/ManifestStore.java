@@ -8,6 +8,7 @@ import io.mirrorball.ipfs.IpfsNotFoundException;
 import io.mirrorball.oci.Descriptor;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.Manifest;
+import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
 import io.mirrorball.oci.Reference;
@@ -52,37 +53,33 @@ public final class ManifestStore {
     }
 
     /**
-     * Stores a manifest under a tag or digest after validating it: the digest of a PUT by digest,
-     * the JSON and media type, and that every referenced blob and child manifest is in the repository.
+     * Stores a manifest under a tag or digest after validating it: the digest of a PUT by digest (its
+     * algorithm, sha256 or sha512, is the one the manifest is stored and answered under; a PUT by tag
+     * is sha256), the JSON and media type, that every referenced blob and child manifest is in the
+     * repository with the size its descriptor states, and the subject's size when the subject is here.
+     * A layer with {@code urls} (non-distributable) need not have been pushed.
      */
     public PutResult put(RepositoryName name, Reference reference, byte[] content, String contentType)
             throws IOException {
         Digest digest = Digest.ofBytes(content);
         if (reference.isDigest()) {
             Digest claimed = reference.digest();
-            Digest actual = claimed.algorithm().equals("sha256") ? digest
-                    : Digest.parse(claimed.algorithm() + ":" + java.util.HexFormat.of().formatHex(
-                            claimed.newMessageDigest().digest(content)));
+            Digest actual = Digest.of(claimed.algorithm(), content);
             if (!actual.equals(claimed)) {
                 throw new OciException(OciErrorCode.DIGEST_INVALID, "manifest content is " + actual + ", not "
                         + claimed);
             }
+            digest = claimed;
         }
         Manifest manifest = Manifest.parse(content, contentType);
-        for (Descriptor blob : manifest.blobs()) {
-            if (!blobs.isLinked(name, blob.digest()) || blobs.stat(blob.digest()).isEmpty()) {
-                throw new OciException(OciErrorCode.MANIFEST_BLOB_UNKNOWN, "blob " + blob.digest()
-                        + " is not in " + name);
-            }
-        }
-        for (Descriptor child : manifest.manifests()) {
-            if (node.filesStat(paths.revisionLink(name, child.digest())).isEmpty()) {
-                throw new OciException(OciErrorCode.MANIFEST_BLOB_UNKNOWN, "manifest " + child.digest()
-                        + " is not in " + name);
-            }
-        }
+        verifyReferences(name, manifest);
         BlobInfo stored = blobs.putBytes(content, digest);
         StoredManifest storedManifest = new StoredManifest(digest, content, manifest, stored.cid());
+        String remembered = manifest.mediaTypeToRemember();
+        if (remembered != null) {
+            node.filesWrite(paths.manifestMediaType(digest), remembered.getBytes(StandardCharsets.UTF_8));
+            node.filesWrite(paths.revisionMediaType(name, digest), remembered.getBytes(StandardCharsets.UTF_8));
+        }
         parsed.put(digest, storedManifest);
         writeLink(paths.revisionLink(name, digest), digest);
         // published before the tag moves: a failed publish leaves the tag where it was, and a retry succeeds
@@ -97,6 +94,51 @@ public final class ManifestStore {
             writeLink(paths.referrerLink(name, subject, digest), digest);
         }
         return new PutResult(digest, manifest, subject, published);
+    }
+
+    /** Every descriptor of the manifest names content of this repository, with the size it states. */
+    private void verifyReferences(RepositoryName name, Manifest manifest) throws IOException {
+        List<Descriptor> descriptors = manifest.blobs();
+        for (int i = 0; i < descriptors.size(); i++) {
+            Descriptor blob = descriptors.get(i);
+            String what = manifest.config() != null && i == 0 ? "config" : "layers[" + (manifest.config() != null
+                    ? i - 1 : i) + "]";
+            Optional<BlobInfo> info = blobs.isLinked(name, blob.digest()) ? blobs.stat(blob.digest()) : Optional.empty();
+            if (info.isEmpty()) {
+                if (blob.isForeign() && i > 0) {
+                    continue; // a non-distributable layer: clients fetch it from its urls
+                }
+                throw new OciException(OciErrorCode.MANIFEST_BLOB_UNKNOWN, what + ": blob " + blob.digest()
+                        + " is not in " + name);
+            }
+            requireSize(what, blob, info.get().size());
+        }
+        List<Descriptor> children = manifest.manifests();
+        for (int i = 0; i < children.size(); i++) {
+            Descriptor child = children.get(i);
+            Optional<StoredManifest> stored = node.filesStat(paths.revisionLink(name, child.digest())).isPresent()
+                    ? read(child.digest()) : Optional.empty();
+            if (stored.isEmpty()) {
+                throw new OciException(OciErrorCode.MANIFEST_BLOB_UNKNOWN, "manifests[" + i + "]: manifest "
+                        + child.digest() + " is not in " + name);
+            }
+            requireSize("manifests[" + i + "]", child, stored.get().content().length);
+        }
+        Descriptor subject = manifest.subject();
+        if (subject != null && node.filesStat(paths.revisionLink(name, subject.digest())).isPresent()) {
+            // the subject need not exist yet; when it does, its descriptor must describe it
+            Optional<StoredManifest> stored = read(subject.digest());
+            if (stored.isPresent()) {
+                requireSize("subject", subject, stored.get().content().length);
+            }
+        }
+    }
+
+    private static void requireSize(String what, Descriptor descriptor, long actual) {
+        if (descriptor.size() != actual) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, what + ": descriptor of " + descriptor.digest()
+                    + " says " + descriptor.size() + " bytes, but it has " + actual);
+        }
     }
 
     /** The digest a tag points at, or the digest itself if the repository holds that revision. */
@@ -114,7 +156,16 @@ public final class ManifestStore {
         if (digest.isEmpty()) {
             throw unknown(name, reference);
         }
-        return read(digest.get()).orElseThrow(() -> unknown(name, reference));
+        StoredManifest manifest = read(digest.get()).orElseThrow(() -> unknown(name, reference));
+        if (!manifest.manifest().mediaTypeDeclared()) {
+            // a cloned image carries the pushed media type in its revision directory, not in the blob layout
+            Optional<String> remembered = readMediaType(paths.revisionMediaType(name, digest.get()));
+            if (remembered.isPresent() && !remembered.get().equals(manifest.mediaType())) {
+                return new StoredManifest(manifest.digest(), manifest.content(),
+                        Manifest.parse(manifest.content(), remembered.get()), manifest.cid());
+            }
+        }
+        return manifest;
     }
 
     /** Reads and verifies manifest bytes by digest from the blob layout. */
@@ -128,7 +179,14 @@ public final class ManifestStore {
             return Optional.empty();
         }
         byte[] content = blobs.readSmall(blob.get(), Manifest.MAX_BYTES);
-        StoredManifest manifest = new StoredManifest(digest, content, Manifest.parse(content, null), blob.get().cid());
+        Manifest parsedManifest = Manifest.parse(content, null);
+        if (!parsedManifest.mediaTypeDeclared()) {
+            Optional<String> remembered = readMediaType(paths.manifestMediaType(digest));
+            if (remembered.isPresent()) {
+                parsedManifest = Manifest.parse(content, remembered.get());
+            }
+        }
+        StoredManifest manifest = new StoredManifest(digest, content, parsedManifest, blob.get().cid());
         parsed.put(digest, manifest);
         return Optional.of(manifest);
     }
@@ -191,14 +249,19 @@ public final class ManifestStore {
     /** Manifests in the repository whose subject is {@code subject}, as index descriptors. */
     public List<Descriptor> referrers(RepositoryName name, Digest subject) throws IOException {
         List<Descriptor> result = new ArrayList<>();
-        List<IpfsNode.FileEntry> entries;
-        try {
-            entries = node.filesLs(paths.referrers(name, subject) + "/" + subject.algorithm());
-        } catch (IpfsNotFoundException e) {
-            return result;
+        List<Digest> found = new ArrayList<>();
+        for (String algorithm : Digest.ALGORITHMS) {
+            try {
+                for (IpfsNode.FileEntry e : node.filesLs(paths.referrers(name, subject) + "/" + algorithm)) {
+                    if (Digest.isDigest(algorithm + ":" + e.name())) {
+                        found.add(Digest.parse(algorithm + ":" + e.name()));
+                    }
+                }
+            } catch (IpfsNotFoundException e) {
+                // no referrer with digests of this algorithm
+            }
         }
-        for (IpfsNode.FileEntry e : entries) {
-            Digest referrer = Digest.parse(subject.algorithm() + ":" + e.name());
+        for (Digest referrer : found) {
             Optional<StoredManifest> m = read(referrer);
             if (m.isEmpty() || node.filesStat(paths.revisionLink(name, referrer)).isEmpty()) {
                 continue;
@@ -219,6 +282,18 @@ public final class ManifestStore {
                 return Optional.empty();
             }
             return Optional.of(Digest.parse(text));
+        } catch (IpfsNotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A remembered media type (see {@link Manifest#mediaTypeToRemember()}), if one is stored there. */
+    private Optional<String> readMediaType(String path) throws IOException {
+        try (InputStream in = node.filesRead(path, 0, 200)) {
+            byte[] buffer = new byte[200];
+            int n = StreamCopy.readFully(in, buffer);
+            String text = new String(buffer, 0, n, StandardCharsets.UTF_8).trim();
+            return MediaTypes.ALL.contains(text) ? Optional.of(text) : Optional.empty();
         } catch (IpfsNotFoundException e) {
             return Optional.empty();
         }

@@ -31,6 +31,14 @@ final class MfsPaths {
         return blobDirectory(digest) + "/data";
     }
 
+    /**
+     * {@code blobs/<alg>/<2 hex>/<hex>/mediatype}: the media type a manifest was pushed with, kept only
+     * when its bytes do not say it (a Docker schema 2 manifest without a {@code mediaType} field).
+     */
+    String manifestMediaType(Digest digest) {
+        return blobDirectory(digest) + "/mediatype";
+    }
+
     /** A private directory where a clone is assembled before one move makes it visible. */
     String staging(String id) {
         return root + "/_staging/" + id;
@@ -66,6 +74,11 @@ final class MfsPaths {
 
     String revisionDirectory(RepositoryName name, Digest digest) {
         return repository(name) + "/_manifests/revisions/" + digest.algorithm() + "/" + digest.hex();
+    }
+
+    /** The same remembered media type in a repository's revision directory (it travels with published images). */
+    String revisionMediaType(RepositoryName name, Digest digest) {
+        return revisionDirectory(name, digest) + "/mediatype";
     }
 
     String tags(RepositoryName name) {

@@ -20,7 +20,8 @@ record ByteRange(long offset, long length) {
 
     /**
      * The range a GET asks for, or empty to serve the whole blob (no header, several ranges, or a
-     * header that is not a byte range: RFC 9110 lets a server ignore those).
+     * header that is not a byte range: RFC 9110 lets a server ignore those). A single range whose
+     * last byte comes before its first is answered 416, like one that starts past the end.
      *
      * @throws OciException RANGE_NOT_SATISFIABLE with {@code Content-Range: bytes * /size}
      */
@@ -46,7 +47,7 @@ record ByteRange(long offset, long length) {
                 first = Long.parseLong(m.group(1));
                 last = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
                 if (!m.group(2).isEmpty() && Long.parseLong(m.group(2)) < first) {
-                    return Optional.empty();
+                    throw unsatisfiable(size); // last before first: an invalid range, not a request for all
                 }
             }
         } catch (NumberFormatException e) {

@@ -89,9 +89,9 @@ public final class IpfsPathServlet extends HttpServlet {
                     + " (Accept header, or ?format=raw / ?format=car)");
             return;
         }
-        String scope = request.getParameter("dag-scope");
+        String scope = QueryParameters.get(request, "dag-scope");
         boolean rootOnly = "block".equals(scope);
-        if (request.getParameter("entity-bytes") != null || scope != null && !scope.equals("all") && !rootOnly) {
+        if (QueryParameters.get(request, "entity-bytes") != null || scope != null && !scope.equals("all") && !rootOnly) {
             plain(response, 400, "only dag-scope=all and dag-scope=block are supported (no entity-bytes)");
             return;
         }
@@ -192,7 +192,7 @@ public final class IpfsPathServlet extends HttpServlet {
 
     /** The format asked for: {@code ?format=} wins over Accept; empty when neither names raw or CAR. */
     static Optional<Format> format(HttpServletRequest request) {
-        String format = request.getParameter("format");
+        String format = QueryParameters.get(request, "format");
         if (format != null) {
             return switch (format) {
                 case "raw" -> Optional.of(Format.RAW);

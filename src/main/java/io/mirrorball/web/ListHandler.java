@@ -50,18 +50,17 @@ final class ListHandler {
         Json.write(response, 200, "application/json", Map.of("repositories", page), route.isHead());
     }
 
+    /** The referrers index; empty (200) for a repository never pushed, as for a subject without referrers. */
     void referrers(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        if (!store.repositories().exists(route.name())) {
-            throw new OciException(OciErrorCode.NAME_UNKNOWN, "repository " + route.name() + " is not known");
-        }
-        List<Descriptor> referrers = store.manifests().referrers(route.name(), route.digest());
+        List<Descriptor> referrers = store.repositories().exists(route.name())
+                ? store.manifests().referrers(route.name(), route.digest()) : List.of();
         writeReferrers(route, request, response, referrers);
     }
 
     /** Writes the referrers index, filtered by {@code ?artifactType=} when asked. */
     static void writeReferrers(Route route, HttpServletRequest request, HttpServletResponse response,
                                List<Descriptor> referrers) throws IOException {
-        String artifactType = request.getParameter("artifactType");
+        String artifactType = QueryParameters.get(request, "artifactType");
         List<Map<String, Object>> manifests = new ArrayList<>();
         for (Descriptor d : referrers) {
             if (artifactType != null && !artifactType.equals(d.artifactType())) {
@@ -92,8 +91,8 @@ final class ListHandler {
     /** Applies {@code n} and {@code last} to a sorted list, and sets the Link header when more remain. */
     private static List<String> page(List<String> all, HttpServletRequest request, HttpServletResponse response,
                                      String path) {
-        String nParam = request.getParameter("n");
-        String last = request.getParameter("last");
+        String nParam = QueryParameters.get(request, "n");
+        String last = QueryParameters.get(request, "last");
         int n = MAX_PAGE;
         if (nParam != null) {
             try {

@@ -34,7 +34,7 @@ final class RouteParser {
         Matcher m;
         if ((m = MANIFEST.matcher(path)).matches()) {
             RepositoryName name = RepositoryName.parse(m.group(1));
-            return checked(new Route(RouteKind.MANIFEST, method, name, reference(m.group(2)), null, null));
+            return checked(new Route(RouteKind.MANIFEST, method, name, reference(method, m.group(2)), null, null));
         }
         if ((m = UPLOAD_START.matcher(path)).matches()) {
             return checked(new Route(RouteKind.UPLOAD_START, method, RepositoryName.parse(m.group(1)), null, null,
@@ -58,12 +58,21 @@ final class RouteParser {
         throw new OciException(OciErrorCode.NOT_FOUND, "no route for " + abbreviate(path));
     }
 
-    private static Reference reference(String text) {
+    /**
+     * A tag or a digest. A reference that is neither a tag nor digest-shaped names nothing: a PUT is
+     * refused as invalid (400), while a GET, HEAD or DELETE finds no such manifest (404), as in
+     * distribution, whose route table does not match it.
+     */
+    private static Reference reference(String method, String text) {
         if (text.indexOf(':') >= 0) {
             return Reference.ofDigest(Digest.parse(text));
         }
         if (!Reference.isTag(text)) {
-            throw new OciException(OciErrorCode.MANIFEST_INVALID, "invalid tag " + abbreviate(text));
+            if (method.equals("PUT")) {
+                throw new OciException(OciErrorCode.MANIFEST_INVALID, "invalid tag " + abbreviate(text));
+            }
+            throw new OciException(OciErrorCode.MANIFEST_UNKNOWN, "no manifest has the reference "
+                    + abbreviate(text) + ": it is not a valid tag");
         }
         return Reference.ofTag(text);
     }

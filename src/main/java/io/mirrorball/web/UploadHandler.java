@@ -23,21 +23,23 @@ final class UploadHandler {
         this.blobs = blobs;
     }
 
-    /** POST: a cross-repository mount, a monolithic upload ({@code ?digest=}), or a new session. */
+    /**
+     * POST: a cross-repository mount, a monolithic upload ({@code ?digest=}), or a new session.
+     * Parameters come from the query string only (see {@link QueryParameters}), never from the body.
+     */
     void start(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
         RepositoryName name = route.name();
-        String mount = request.getParameter("mount");
-        String from = request.getParameter("from");
-        if (mount != null && from != null && Digest.isDigest(mount) && RepositoryName.isValid(from)) {
+        String mount = QueryParameters.get(request, "mount");
+        String from = QueryParameters.get(request, "from");
+        if (mount != null && Digest.isDigest(mount)) {
             Digest digest = Digest.parse(mount);
-            Optional<BlobInfo> source = blobs.stat(RepositoryName.parse(from), digest);
-            if (source.isPresent()) {
+            if (mountable(digest, from).isPresent()) {
                 blobs.link(name, digest);
                 created(request, response, name, digest);
                 return;
             }
         }
-        String digestParam = request.getParameter("digest");
+        String digestParam = QueryParameters.get(request, "digest");
         if (digestParam != null && mount == null) {
             Digest digest = Digest.parse(digestParam);
             UploadSession session = uploads.start(name);
@@ -53,6 +55,23 @@ final class UploadHandler {
         }
         UploadSession session = uploads.start(name);
         accepted(request, response, session);
+    }
+
+    /**
+     * The blob a mount may link: with {@code from}, only if that repository holds it; without, any blob
+     * this registry holds, since blob storage is content-addressed and global. The caller may read
+     * every repository here: without htpasswd everyone may, and with it a push is authenticated and
+     * AuthFilter gives every user the same access to every repository (it has no per-repository scopes;
+     * should it get them, this must check that the caller may read a repository that links the blob).
+     */
+    private Optional<BlobInfo> mountable(Digest digest, String from) throws IOException {
+        if (from == null) {
+            return blobs.stat(digest);
+        }
+        if (!RepositoryName.isValid(from)) {
+            return Optional.empty();
+        }
+        return blobs.stat(RepositoryName.parse(from), digest);
     }
 
     void patch(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -75,7 +94,7 @@ final class UploadHandler {
 
     /** PUT {@code ?digest=}: an optional last chunk, then verification and the move into IPFS. */
     void put(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        String digestParam = request.getParameter("digest");
+        String digestParam = QueryParameters.get(request, "digest");
         if (digestParam == null) {
             throw new OciException(OciErrorCode.DIGEST_INVALID, "digest parameter is missing");
         }

@@ -141,4 +141,14 @@ final class DigestTest {
         assertEquals(0, a.compareTo(b));
         assertTrue(a.compareTo(c) < 0, "6c.. sorts before e3..");
     }
+
+    @Test
+    void of_perAlgorithm_digestsWithThatAlgorithm() {
+        byte[] abc = "abc".getBytes(StandardCharsets.UTF_8);
+
+        assertEquals(Digest.ofBytes(abc), Digest.of("sha256", abc));
+        assertEquals("sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                + "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f", Digest.of("sha512", abc).toString());
+        assertEquals(OciErrorCode.DIGEST_INVALID, assertThrows(OciException.class, () -> Digest.of("md5", abc)).code());
+    }
 }

@@ -253,4 +253,60 @@ final class ManifestTest {
         assertEquals(OCI_INDEX, manifest.mediaType());
         assertFalse(manifest.manifests().isEmpty());
     }
+
+    /** Issue 9: a manifest starting with a UTF-8 byte order mark was accepted; so were UTF-16 and invalid UTF-8. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"efbbbf", "feff", "fffe", "00", "c3", "ff"})
+    void parse_notPlainUtf8_manifestInvalid(String prefixHex) {
+        byte[] prefix = java.util.HexFormat.of().parseHex(prefixHex);
+        byte[] json = bytes(ociManifest());
+        byte[] content = java.util.Arrays.copyOf(prefix, prefix.length + json.length);
+        System.arraycopy(json, 0, content, prefix.length, json.length);
+
+        OciException e = assertThrows(OciException.class, () -> Manifest.parse(content, OCI));
+
+        assertEquals(OciErrorCode.MANIFEST_INVALID, e.code());
+    }
+
+    @Test
+    void parse_utf16WithoutBom_manifestInvalid() {
+        byte[] content = ociManifest().getBytes(StandardCharsets.UTF_16LE);
+
+        assertThrows(OciException.class, () -> Manifest.parse(content, OCI));
+    }
+
+    @Test
+    void parse_layerWithUrls_foreign() {
+        String json = ociManifest().replace("\"size\":1000}", "\"size\":1000,\"urls\":[\"https://example.com/l\"]}");
+
+        Manifest manifest = Manifest.parse(bytes(json), OCI);
+
+        assertTrue(manifest.layers().get(0).isForeign());
+        assertEquals(List.of("https://example.com/l"), manifest.layers().get(0).urls());
+        assertFalse(manifest.layers().get(1).isForeign());
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"\"https://x\"", "[1]", "[\"file:///etc/passwd\"]", "[\"relative\"]"})
+    void parse_invalidUrls_manifestInvalid(String urls) {
+        String json = ociManifest().replace("\"size\":1000}", "\"size\":1000,\"urls\":" + urls + "}");
+
+        OciException e = assertThrows(OciException.class, () -> Manifest.parse(bytes(json), OCI));
+
+        assertEquals(OciErrorCode.MANIFEST_INVALID, e.code());
+    }
+
+    /** Issue 9: the pushed Content-Type of a Docker manifest without a mediaType field must be kept. */
+    @Test
+    void mediaTypeToRemember_onlyWhenTheBytesDoNotSayIt() {
+        String untypedDocker = dockerManifest().replace("\"mediaType\": \"" + DOCKER + "\",", "");
+        String untypedList = dockerList().replace("\"mediaType\":\"" + DOCKER_LIST + "\",", "");
+
+        assertEquals(DOCKER, Manifest.parse(bytes(untypedDocker), DOCKER).mediaTypeToRemember());
+        assertEquals(DOCKER_LIST, Manifest.parse(bytes(untypedList), DOCKER_LIST).mediaTypeToRemember());
+        assertNull(Manifest.parse(bytes(untypedDocker), OCI).mediaTypeToRemember());
+        assertNull(Manifest.parse(bytes(untypedDocker), null).mediaTypeToRemember());
+        assertNull(Manifest.parse(bytes(dockerManifest()), DOCKER).mediaTypeToRemember());
+        assertEquals(OCI, Manifest.parse(bytes(untypedDocker), null).mediaType());
+    }
 }

@@ -35,9 +35,18 @@ final class ByteRangeTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"'bytes=0-1,5-6'", "items=0-1", "bytes=5-1", "bytes=-", "garbage"})
+    @CsvSource({"'bytes=0-1,5-6'", "items=0-1", "bytes=-", "garbage"})
     void parseRequest_ignored(String header) {
         assertTrue(ByteRange.parseRequest(header, 100).isEmpty());
+    }
+
+    /** Issue 9: {@code bytes=500-0} was ignored (200 with the whole blob) instead of 416. */
+    @ParameterizedTest
+    @CsvSource({"bytes=500-0, 1000", "bytes=5-1, 100", "bytes=1-0, 100", "bytes=200-100, 100"})
+    void parseRequest_lastBeforeFirst_416(String header, long size) {
+        OciException e = assertThrows(OciException.class, () -> ByteRange.parseRequest(header, size));
+        assertEquals(OciErrorCode.RANGE_NOT_SATISFIABLE, e.code());
+        assertEquals("bytes */" + size, e.headers().get("Content-Range"));
     }
 
     @ParameterizedTest

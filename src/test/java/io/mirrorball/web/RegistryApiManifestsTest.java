@@ -472,4 +472,180 @@ final class RegistryApiManifestsTest {
 
         assertManifestResponse(r, image, false);
     }
+
+    // ---- issue 9: wrong answers and the rest of the spec ---------------------------------------
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** Issue 9: a manifest starting with a UTF-8 BOM was stored (201) and then broke clients. */
+    @ParameterizedTest
+    @ValueSource(strings = {"efbbbf", "feff", "fffe"})
+    void put_byteOrderMark_400ManifestInvalid(String bomHex) {
+        TestImages.Image image = prepare("mf/bom", "oci-manifest");
+        byte[] withBom = concat(java.util.HexFormat.of().parseHex(bomHex), image.manifest());
+
+        assertOciError(client.put("/v2/mf/bom/manifests/v1", withBom, image.mediaType()), 400, "MANIFEST_INVALID");
+        assertOciError(client.put("/v2/mf/bom/manifests/" + RegistryClient.digestOf(withBom), withBom,
+                image.mediaType()), 400, "MANIFEST_INVALID");
+        assertEquals(404, client.get("/v2/mf/bom/manifests/" + RegistryClient.digestOf(withBom)).statusCode());
+    }
+
+    /** A manifest whose config, layers and subject are given with explicit sizes. */
+    private static byte[] manifestWithSizes(TestImages.Blob config, long configSize, List<TestImages.Blob> layers,
+                                            List<Long> layerSizes, String extraFields) {
+        StringBuilder json = new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST
+                + "\",").append(extraFields).append("\"config\":")
+                .append(TestImages.descriptor(config.mediaType(), config.digest(), configSize)).append(",\"layers\":[");
+        for (int i = 0; i < layers.size(); i++) {
+            json.append(i == 0 ? "" : ",").append(TestImages.descriptor(layers.get(i).mediaType(),
+                    layers.get(i).digest(), layerSizes.get(i)));
+        }
+        return json.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Issue 9: a layer descriptor whose size differed from the stored blob's was accepted; so were config and children. */
+    @Test
+    void put_descriptorSizeDiffersFromContent_400ManifestInvalid() {
+        TestImages.Image image = prepare("mf/size", "oci-manifest");
+        TestImages.Blob config = image.blobs().get(0);
+        List<TestImages.Blob> layers = image.blobs().subList(1, image.blobs().size());
+        List<Long> sizes = layers.stream().map(TestImages.Blob::size).toList();
+
+        byte[] badLayer = manifestWithSizes(config, config.size(), layers, List.of(sizes.get(0), sizes.get(1) + 1), "");
+        byte[] badConfig = manifestWithSizes(config, config.size() - 1, layers, sizes, "");
+        byte[] good = manifestWithSizes(config, config.size(), layers, sizes, "");
+        assertOciError(client.put("/v2/mf/size/manifests/bad-layer", badLayer, MediaTypes.OCI_MANIFEST), 400,
+                "MANIFEST_INVALID");
+        assertOciError(client.put("/v2/mf/size/manifests/bad-config", badConfig, MediaTypes.OCI_MANIFEST), 400,
+                "MANIFEST_INVALID");
+        String goodDigest = client.pushManifest("mf/size", "good", good, MediaTypes.OCI_MANIFEST);
+
+        String badChild = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
+                + TestImages.descriptor(MediaTypes.OCI_MANIFEST, goodDigest, good.length + 10) + "]}";
+        assertOciError(client.put("/v2/mf/size/manifests/bad-index", badChild.getBytes(StandardCharsets.UTF_8),
+                MediaTypes.OCI_INDEX), 400, "MANIFEST_INVALID");
+
+        String badSubject = "\"subject\":" + TestImages.descriptor(MediaTypes.OCI_MANIFEST, goodDigest, 3) + ",";
+        assertOciError(client.put("/v2/mf/size/manifests/bad-subject", manifestWithSizes(config, config.size(), layers,
+                sizes, badSubject), MediaTypes.OCI_MANIFEST), 400, "MANIFEST_INVALID");
+        String goodSubject = "\"subject\":" + TestImages.descriptor(MediaTypes.OCI_MANIFEST, goodDigest, good.length)
+                + ",";
+        assertEquals(201, client.put("/v2/mf/size/manifests/good-subject", manifestWithSizes(config, config.size(),
+                layers, sizes, goodSubject), MediaTypes.OCI_MANIFEST).statusCode());
+        assertEquals(404, client.get("/v2/mf/size/manifests/bad-layer").statusCode());
+    }
+
+    /**
+     * Issue 9: a Docker schema 2 manifest without a mediaType field, pushed with its Content-Type, was served
+     * back as OCI; it must keep its media type after a restart and in its published image too.
+     */
+    @Test
+    void put_dockerManifestWithoutMediaTypeField_servedAsDockerAlsoAfterRestart() throws Exception {
+        TestImages.Image docker = prepare("mf/untyped", "docker-manifest");
+        byte[] untyped = docker.text().replace("\"mediaType\": \"" + MediaTypes.DOCKER_MANIFEST + "\",\n", "")
+                .getBytes(StandardCharsets.UTF_8);
+        assertTrue(untyped.length < docker.manifest().length, "the top-level mediaType field was removed");
+        TestImages.Image image = new TestImages.Image(MediaTypes.DOCKER_MANIFEST, untyped, docker.blobs());
+
+        HttpResponse<byte[]> put = client.put("/v2/mf/untyped/manifests/v1", untyped, MediaTypes.DOCKER_MANIFEST);
+        assertEquals(201, put.statusCode(), describe(put));
+        String ipfsPath = header(put, "X-Ipfs-Path");
+
+        assertManifestResponse(client.get("/v2/mf/untyped/manifests/v1"), image, false);
+        gateway = gateway.restart();
+        client = gateway.client();
+        assertManifestResponse(client.get("/v2/mf/untyped/manifests/v1"), image, false);
+        assertManifestResponse(client.head("/v2/mf/untyped/manifests/" + image.digest()), image, true);
+        if (ipfsPath != null) {
+            String cid = ipfsPath.substring("/ipfs/".length());
+            assertManifestResponse(client.get("/v2/" + cid + "/manifests/" + image.digest()), image, false);
+        }
+    }
+
+    /** Issue 9: a layer with urls (non-distributable) whose blob was never pushed made the PUT fail. */
+    @Test
+    void put_nonDistributableLayerNeverPushed_201() {
+        TestImages.Blob config = TestImages.config(MediaTypes.OCI_CONFIG);
+        client.pushBlob("mf/foreign", config.content());
+        TestImages.Blob pushed = TestImages.layer(MediaTypes.OCI_LAYER_TAR_GZIP, 700);
+        client.pushBlob("mf/foreign", pushed.content());
+        String foreignDigest = RegistryClient.digestOf(RegistryClient.randomBytes(50));
+        String foreign = "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
+                + "\"digest\":\"" + foreignDigest + "\",\"size\":50,"
+                + "\"urls\":[\"https://example.com/layers/" + foreignDigest + "\"]}";
+        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
+                + config.descriptor() + ",\"layers\":[" + foreign + "," + pushed.descriptor() + "]}")
+                .getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<byte[]> put = client.put("/v2/mf/foreign/manifests/v1", manifest, MediaTypes.OCI_MANIFEST);
+
+        assertEquals(201, put.statusCode(), describe(put));
+        assertArrayEquals(manifest, client.get("/v2/mf/foreign/manifests/v1").body());
+        String withoutUrls = new String(manifest, StandardCharsets.UTF_8).replaceFirst(",\"urls\":\\[[^\\]]*\\]", "");
+        assertOciError(client.put("/v2/mf/foreign/manifests/v2", withoutUrls.getBytes(StandardCharsets.UTF_8),
+                MediaTypes.OCI_MANIFEST), 400, "MANIFEST_BLOB_UNKNOWN");
+    }
+
+    /** Issue 9: GET and HEAD by a reference that is not a valid tag answered 400; a PUT stays 400. */
+    @ParameterizedTest
+    @ValueSource(strings = {".hidden", "-dash", "a+b", "x%20y"})
+    void getAndHead_invalidTag_404ManifestUnknown(String reference) {
+        TestImages.Image image = prepare("mf/badtag", "oci-manifest");
+        client.pushManifest("mf/badtag", "v1", image.manifest(), image.mediaType());
+
+        assertOciError(client.get("/v2/mf/badtag/manifests/" + reference), 404, "MANIFEST_UNKNOWN");
+        assertEquals(404, client.head("/v2/mf/badtag/manifests/" + reference).statusCode());
+        assertOciError(client.put("/v2/mf/badtag/manifests/" + reference, image.manifest(), image.mediaType()), 400,
+                "MANIFEST_INVALID");
+    }
+
+    private static String sha512(byte[] content) {
+        try {
+            return "sha512:" + java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-512").digest(content));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Issue 9: a manifest pushed by a sha512 reference was stored and answered under sha256, then 404 by
+     * its sha512 reference; an index referring to children by sha512 was refused.
+     */
+    @Test
+    void putByDigest_sha512_storedAndAnsweredUnderSha512() {
+        TestImages.Image child = prepare("mf/sha512", "oci-manifest");
+        String childDigest = sha512(child.manifest());
+
+        HttpResponse<byte[]> put = client.put("/v2/mf/sha512/manifests/" + childDigest, child.manifest(),
+                child.mediaType());
+
+        assertEquals(201, put.statusCode(), describe(put));
+        assertEquals(childDigest, header(put, "Docker-Content-Digest"));
+        assertEquals("/v2/mf/sha512/manifests/" + childDigest, client.pathOf(header(put, "Location")));
+        HttpResponse<byte[]> get = client.get("/v2/mf/sha512/manifests/" + childDigest);
+        assertEquals(200, get.statusCode(), describe(get));
+        assertArrayEquals(child.manifest(), get.body());
+        assertEquals(childDigest, header(get, "Docker-Content-Digest"));
+        assertEquals(200, client.head("/v2/mf/sha512/manifests/" + childDigest).statusCode());
+
+        String index = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
+                + TestImages.descriptor(child.mediaType(), childDigest, child.size()) + "]}";
+        byte[] indexBytes = index.getBytes(StandardCharsets.UTF_8);
+        String indexDigest = sha512(indexBytes);
+        HttpResponse<byte[]> putIndex = client.put("/v2/mf/sha512/manifests/" + indexDigest, indexBytes,
+                MediaTypes.OCI_INDEX);
+        assertEquals(201, putIndex.statusCode(), describe(putIndex));
+        assertEquals(indexDigest, header(putIndex, "Docker-Content-Digest"));
+        HttpResponse<byte[]> byTag = client.put("/v2/mf/sha512/manifests/multi", indexBytes, MediaTypes.OCI_INDEX);
+        assertEquals(201, byTag.statusCode(), describe(byTag));
+        assertArrayEquals(indexBytes, client.get("/v2/mf/sha512/manifests/multi").body());
+        assertArrayEquals(indexBytes, client.get("/v2/mf/sha512/manifests/" + indexDigest).body());
+        assertOciError(client.put("/v2/mf/sha512/manifests/" + sha512(new byte[1]), indexBytes, MediaTypes.OCI_INDEX),
+                400, "DIGEST_INVALID");
+    }
 }

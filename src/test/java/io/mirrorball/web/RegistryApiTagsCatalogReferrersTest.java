@@ -440,6 +440,15 @@ final class RegistryApiTagsCatalogReferrersTest {
         assertEquals(0, RegistryClient.json(r).get("manifests").size());
     }
 
+    /** Issue 9: referrers of a repository that was never pushed answered 404 instead of an empty index. */
+    @Test
+    void referrers_repositoryNeverPushed_emptyIndex200() {
+        HttpResponse<byte[]> r = client.get("/v2/rf/never-pushed/referrers/" + RegistryClient.digestOf(new byte[7]));
+
+        assertIndex(r);
+        assertEquals(0, RegistryClient.json(r).get("manifests").size());
+    }
+
     @Test
     void referrers_subjectNotPushed_acceptedAndListed() {
         String missing = RegistryClient.digestOf(RegistryClient.randomBytes(50));

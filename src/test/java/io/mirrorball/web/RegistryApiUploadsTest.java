@@ -473,6 +473,74 @@ final class RegistryApiUploadsTest {
         assertBlob("up/mount-dst", digest, content);
     }
 
+    /** Issue 9: a mount without {@code from} of a blob the registry holds opened a session instead. */
+    @Test
+    void mount_withoutFrom_blobHeldElsewhere_201() {
+        byte[] content = RegistryClient.randomBytes(3000);
+        String digest = client.pushBlob("up/mount-anywhere", content);
+
+        HttpResponse<byte[]> r = client.post("/v2/up/mount-nofrom/blobs/uploads/?mount=" + digest, new byte[0]);
+
+        assertEquals(201, r.statusCode(), describe(r));
+        assertEquals("/v2/up/mount-nofrom/blobs/" + digest, client.pathOf(header(r, "Location")).replaceFirst("\\?.*", ""));
+        assertEquals(digest, header(r, "Docker-Content-Digest"));
+        assertBlob("up/mount-nofrom", digest, content);
+    }
+
+    @Test
+    void mount_withoutFrom_blobUnknown_202Session() {
+        String digest = RegistryClient.digestOf(RegistryClient.randomBytes(10));
+
+        HttpResponse<byte[]> r = client.post("/v2/up/mount-nofrom2/blobs/uploads/?mount=" + digest, new byte[0]);
+
+        assertEquals(202, r.statusCode(), describe(r));
+        assertOciError(client.get("/v2/up/mount-nofrom2/blobs/" + digest), 404, "BLOB_UNKNOWN");
+    }
+
+    /**
+     * Issue 9: curl's --data-binary sends application/x-www-form-urlencoded; the container parsed the blob
+     * as form parameters, so the monolithic upload failed with 400 SIZE_INVALID.
+     */
+    @Test
+    void postMonolithic_formContentType_bodyIsTheBlob() {
+        byte[] content = "a=1&digest=sha256:00&b=%zz\n".repeat(200).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String digest = RegistryClient.digestOf(content);
+
+        HttpResponse<byte[]> r = client.post("/v2/up/form/blobs/uploads/?digest=" + digest, content,
+                "Content-Type", "application/x-www-form-urlencoded");
+
+        assertEquals(201, r.statusCode(), describe(r));
+        assertBlob("up/form", digest, content);
+    }
+
+    /** Issue 9: a form body {@code mount=<digest>&from=<repo>} became a mount: parameters come from the query only. */
+    @Test
+    void post_formBodyWithMountParameters_notAMount() {
+        byte[] content = RegistryClient.randomBytes(100);
+        String digest = client.pushBlob("up/form-src", content);
+        byte[] body = ("mount=" + digest + "&from=up/form-src").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+        HttpResponse<byte[]> r = client.post("/v2/up/form-dst/blobs/uploads/", body,
+                "Content-Type", "application/x-www-form-urlencoded");
+
+        assertTrue(r.statusCode() == 202 || r.statusCode() >= 400 && r.statusCode() < 500, describe(r));
+        assertOciError(client.get("/v2/up/form-dst/blobs/" + digest), 404, "BLOB_UNKNOWN");
+    }
+
+    /** The PUT that closes a session likewise takes its digest from the query, not from a form body. */
+    @Test
+    void put_formContentType_bodyIsTheLastChunk() {
+        byte[] content = ("digest=sha256:" + "0".repeat(64)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String digest = RegistryClient.digestOf(content);
+        String location = client.startUpload("up/form-put");
+
+        HttpResponse<byte[]> r = client.send("PUT", withQuery(location, "digest=" + digest),
+                BodyPublishers.ofByteArray(content), "Content-Type", "application/x-www-form-urlencoded");
+
+        assertEquals(201, r.statusCode(), describe(r));
+        assertBlob("up/form-put", digest, content);
+    }
+
     @Test
     void mount_blobUnknown_202Session() {
         String digest = RegistryClient.digestOf(RegistryClient.randomBytes(10));
