@@ -144,8 +144,7 @@ final class ClientDataRate extends Handler.Wrapper {
             }
         }
 
-        synchronized void waitEnds(long moved) {
-            bytes += moved;
+        synchronized void waitEnds() {
             if (pending > 0 && --pending == 0) {
                 waited += NanoTime.since(pendingSince);
             }
@@ -191,13 +190,13 @@ final class ClientDataRate extends Handler.Wrapper {
         public void demand(Runnable demandCallback) {
             exchange.waitBegins();
             super.demand(Invocable.from(Invocable.getInvocationType(demandCallback), () -> {
-                exchange.waitEnds(0);
+                exchange.waitEnds();
                 demandCallback.run();
             }));
         }
     }
 
-    /** Counts response bytes as the client takes them, and the time spent waiting for that. */
+    /** Counts response bytes, and the time spent waiting for the client to take them. */
     private static final class MeteredResponse extends Response.Wrapper {
         private final Exchange exchange;
 
@@ -206,20 +205,25 @@ final class ClientDataRate extends Handler.Wrapper {
             this.exchange = exchange;
         }
 
+        /**
+         * A write's bytes are credited as it starts: a client on a slow link that takes one large
+         * write (128 KiB) in more than a window must not be cut, though its progress within the
+         * write cannot be seen. A client that takes nothing at all is closed by the idle timeout.
+         */
         @Override
         public void write(boolean last, ByteBuffer content, Callback callback) {
-            long length = content == null ? 0 : content.remaining();
+            exchange.moved(content == null ? 0 : content.remaining());
             exchange.waitBegins();
             super.write(last, content, new Callback.Nested(callback) {
                 @Override
                 public void succeeded() {
-                    exchange.waitEnds(length);
+                    exchange.waitEnds(); // before the next write can begin
                     super.succeeded();
                 }
 
                 @Override
                 public void failed(Throwable x) {
-                    exchange.waitEnds(0);
+                    exchange.waitEnds();
                     super.failed(x);
                 }
             });

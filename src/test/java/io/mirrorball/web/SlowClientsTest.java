@@ -99,9 +99,10 @@ final class SlowClientsTest {
         assertTrue(baseline.probes.failed() > 0, "hanging clones must starve a gateway without the bound: "
                 + baseline.probes);
 
-        // a short data-rate window as well: requests that wait on IPFS, not on the client, are never cut
-        Map<String, String> limits = with(with(gateways, "MIRRORBALL_STORAGE_IPFS_MAX_CLONE_WAITS", "4"),
-                "MIRRORBALL_HTTP_MIN_DATA_RATE_WINDOW", "1s");
+        // a data-rate window and an idle timeout shorter than the clone timeout as well: a request that
+        // waits on IPFS, not on its client, is cut by neither
+        Map<String, String> limits = with(with(with(gateways, "MIRRORBALL_STORAGE_IPFS_MAX_CLONE_WAITS", "4"),
+                "MIRRORBALL_HTTP_MIN_DATA_RATE_WINDOW", "1s"), "MIRRORBALL_HTTP_IDLE_TIMEOUT", "3s");
         CloneAttack limited = cloneAttack("limited", limits);
         assertEquals(0, limited.probes.failed(), "every probe must be answered: " + limited.probes);
         assertTrue(limited.pullOk, "a pull of a pushed blob works while clones hang");
@@ -110,6 +111,55 @@ final class SlowClientsTest {
         assertEquals(60, limited.statuses.getOrDefault("503+Retry-After", 0)
                 + limited.statuses.getOrDefault("404", 0), "the others wait for the clone timeout: "
                 + limited.statuses);
+    }
+
+    @Test
+    void clientsAboveTheMinimumRate_areServedInFull() throws Exception {
+        GatewayServer server = start(Map.of(
+                "MIRRORBALL_HTTP_MIN_DATA_RATE", "1024",
+                "MIRRORBALL_HTTP_MIN_DATA_RATE_WINDOW", "1s",
+                "MIRRORBALL_HTTP_IDLE_TIMEOUT", "2s"), "steady");
+        int port = server.uri().getPort();
+        // a body at about 4 KiB/s for 5 s: slow, but above the minimum
+        byte[] body = RegistryClient.randomBytes(20 * 1024);
+        String digest = RegistryClient.digestOf(body);
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST /v2/steady/app/blobs/uploads/?digest=" + digest + " HTTP/1.1\r\n"
+                    + "Host: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: " + body.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            for (int off = 0; off < body.length; off += 1024) {
+                s.getOutputStream().write(body, off, 1024);
+                s.getOutputStream().flush();
+                sleep(250);
+            }
+            assertEquals("HTTP/1.1 201", new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII));
+        }
+        // and a 512 KiB blob read in 16 KiB steps every 100 ms (about 160 KiB/s) through a small window
+        byte[] blob = RegistryClient.randomBytes(512 * 1024);
+        String blobDigest = RegistryClient.digestOf(blob);
+        assertEquals(201, new RegistryClient(server.uri()).send("POST", "/v2/steady/app/blobs/uploads/?digest="
+                + blobDigest, BodyPublishers.ofByteArray(blob), "Content-Type", RegistryClient.OCTET_STREAM)
+                .statusCode());
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET /v2/steady/app/blobs/" + blobDigest + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            InputStream in = s.getInputStream();
+            byte[] step = new byte[16 * 1024];
+            int n;
+            while ((n = in.read(step)) >= 0) {
+                received.write(step, 0, n);
+                sleep(100);
+            }
+            byte[] all = received.toByteArray();
+            assertTrue(all.length >= blob.length, "the whole blob arrives: " + all.length + " bytes");
+            assertArrayEquals(blob, java.util.Arrays.copyOfRange(all, all.length - blob.length, all.length));
+        }
     }
 
     // ---- slow clients ---------------------------------------------------------------------------
