@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class SlowClientsTest {
     /** A probe that gets no answer within this long counts as starved. */
-    private static final int PROBE_TIMEOUT_MS = 5_000;
+    private static final int PROBE_TIMEOUT_MS = 3_000;
     private static final int SLOW_CLIENTS = 1_000;
     /** The slow clients come from these loopback addresses (all of 127/8 is loopback on Linux). */
     private static final List<String> ATTACKERS = List.of("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5");
@@ -71,7 +71,7 @@ final class SlowClientsTest {
                 "MIRRORBALL_HTTP_MAX_CONNECTIONS_PER_CLIENT", "0",
                 "MIRRORBALL_HTTP_MIN_DATA_RATE", "0",
                 "MIRRORBALL_HTTP_IDLE_TIMEOUT", "60s");
-        Attack baseline = slowClientAttack("baseline", unprotected, 6_000);
+        Attack baseline = slowClientAttack("baseline", unprotected, 4_000);
         assertTrue(baseline.probes.failed() > 0, "the attack must starve a gateway without limits: " + baseline.probes);
 
         Map<String, String> limits = Map.of(
@@ -79,7 +79,7 @@ final class SlowClientsTest {
                 "MIRRORBALL_HTTP_MIN_DATA_RATE", "1024",
                 "MIRRORBALL_HTTP_MIN_DATA_RATE_WINDOW", "2s",
                 "MIRRORBALL_HTTP_IDLE_TIMEOUT", "4s");
-        Attack limited = slowClientAttack("limited", limits, 10_000);
+        Attack limited = slowClientAttack("limited", limits, 8_000);
         assertEquals(0, limited.probes.failed(), "every probe must be answered: " + limited.probes);
         assertTrue(limited.refused >= SLOW_CLIENTS - 2 * ATTACKERS.size() * PER_CLIENT,
                 "connections over the per-address limit are refused with 429: " + limited.refused);
@@ -93,7 +93,7 @@ final class SlowClientsTest {
         Map<String, String> gateways = Map.of(
                 "MIRRORBALL_STORAGE_IPFS_EMBEDDED_GATEWAYS", "http://127.0.0.1:" + blackHole.getLocalPort(),
                 "MIRRORBALL_STORAGE_IPFS_EMBEDDED_GATEWAY_TIMEOUT", "60s",
-                "MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", "8s",
+                "MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", "6s",
                 "MIRRORBALL_HTTP_MAX_CONNECTIONS_PER_CLIENT", "0");
         CloneAttack baseline = cloneAttack("baseline", with(gateways, "MIRRORBALL_STORAGE_IPFS_MAX_CLONE_WAITS", "100000"));
         assertTrue(baseline.probes.failed() > 0, "hanging clones must starve a gateway without the bound: "
@@ -120,8 +120,8 @@ final class SlowClientsTest {
                 "MIRRORBALL_HTTP_MIN_DATA_RATE_WINDOW", "1s",
                 "MIRRORBALL_HTTP_IDLE_TIMEOUT", "2s"), "steady");
         int port = server.uri().getPort();
-        // a body at about 4 KiB/s for 5 s: slow, but above the minimum
-        byte[] body = RegistryClient.randomBytes(20 * 1024);
+        // a body at about 4 KiB/s for 3 s: slow, but above the minimum
+        byte[] body = RegistryClient.randomBytes(12 * 1024);
         String digest = RegistryClient.digestOf(body);
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
@@ -136,8 +136,8 @@ final class SlowClientsTest {
             }
             assertEquals("HTTP/1.1 201", new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII));
         }
-        // and a 512 KiB blob read in 16 KiB steps every 100 ms (about 160 KiB/s) through a small window
-        byte[] blob = RegistryClient.randomBytes(512 * 1024);
+        // and a 256 KiB blob read in 16 KiB steps every 100 ms (about 160 KiB/s) through a small window
+        byte[] blob = RegistryClient.randomBytes(256 * 1024);
         String blobDigest = RegistryClient.digestOf(blob);
         assertEquals(201, new RegistryClient(server.uri()).send("POST", "/v2/steady/app/blobs/uploads/?digest="
                 + blobDigest, BodyPublishers.ofByteArray(blob), "Content-Type", RegistryClient.OCTET_STREAM)
@@ -227,11 +227,14 @@ final class SlowClientsTest {
 
         int refused = 0;
         int closed = 0;
+        // without limits nothing is closed, and waiting for it is pointless
         long deadline = System.nanoTime() + 10_000_000_000L;
         for (Socket s : slow) {
-            Ending ending = ending(s, deadline);
-            refused += ending.status.equals("429") ? 1 : 0;
-            closed += ending.closed ? 1 : 0;
+            if (!label.equals("baseline")) {
+                Ending ending = ending(s, deadline);
+                refused += ending.status.equals("429") ? 1 : 0;
+                closed += ending.closed ? 1 : 0;
+            }
             s.close();
         }
         System.out.printf("slow clients, %s: probe %s; %d refused with 429, %d of %d closed by the server%n",
@@ -314,16 +317,18 @@ final class SlowClientsTest {
             pullOk = pull.statusCode() == 200 && java.util.Arrays.equals(blob, pull.body());
             assertArrayEquals(blob, pull.body());
         }
-        sleep(6_000);
+        sleep(4_000);
         probe.stop();
         probing.join(PROBE_TIMEOUT_MS + 1_000);
 
-        // the admitted pulls end with the clone timeout (8 s); in the baseline the last ones would
-        // wait for a second round of it, and are not waited for
+        // the admitted pulls end with the clone timeout (6 s); in the baseline most would wait for
+        // a second round of it, and are not waited for
         Map<String, Integer> statuses = new HashMap<>();
         long deadline = System.nanoTime() + 5_000_000_000L;
         for (Socket s : pulls) {
-            statuses.merge(answer(s, deadline), 1, Integer::sum);
+            if (!label.equals("baseline")) {
+                statuses.merge(answer(s, deadline), 1, Integer::sum);
+            }
             s.close();
         }
         System.out.printf("hanging clones, %s: probe %s; answers to 60 pulls of unknown CIDs %s%n", label,
