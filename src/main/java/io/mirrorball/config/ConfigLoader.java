@@ -87,6 +87,11 @@ public final class ConfigLoader {
     private static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("http.addr", ":5000");
+        d.put("http.idle-timeout", "60s");
+        d.put("http.max-threads", "256");
+        d.put("http.max-connections-per-client", "64");
+        d.put("http.min-data-rate", "1024");
+        d.put("http.min-data-rate-window", "30s");
         d.put("storage.ipfs.node", "embedded");
         d.put("storage.ipfs.embedded.path", "./data/ipfs");
         d.put("storage.ipfs.embedded.gateways", "");
@@ -94,6 +99,7 @@ public final class ConfigLoader {
         d.put("storage.ipfs.mfs-root", "/docker/registry/v2");
         d.put("storage.ipfs.clone", "true");
         d.put("storage.ipfs.clone-timeout", "60s");
+        d.put("storage.ipfs.max-clone-waits", "64");
         d.put("storage.uploads.path", "./data/uploads");
         d.put("storage.uploads.expire-after", "24h");
         d.put("upstream.url", "");
@@ -251,7 +257,13 @@ public final class ConfigLoader {
 
     private static MirrorballConfig build(Map<String, String> v) {
         Path workDir = Path.of("").toAbsolutePath();
-        MirrorballConfig.Http http = parseAddr("http.addr", v.get("http.addr"));
+        HostPort addr = parseAddr("http.addr", v.get("http.addr"));
+        MirrorballConfig.Http http = new MirrorballConfig.Http(addr.host(), addr.port(),
+                positive("http.idle-timeout", v.get("http.idle-timeout")),
+                parseInt("http.max-threads", v.get("http.max-threads"), 16, 100_000),
+                parseInt("http.max-connections-per-client", v.get("http.max-connections-per-client"), 0, 1_000_000),
+                parseInt("http.min-data-rate", v.get("http.min-data-rate"), 0, Integer.MAX_VALUE),
+                positive("http.min-data-rate-window", v.get("http.min-data-rate-window")));
         MirrorballConfig.Ipfs ipfs = new MirrorballConfig.Ipfs(
                 parseNode("storage.ipfs.node", v.get("storage.ipfs.node")),
                 new MirrorballConfig.Embedded(parsePath("storage.ipfs.embedded.path",
@@ -261,7 +273,8 @@ public final class ConfigLoader {
                                 v.get("storage.ipfs.embedded.gateway-timeout"))),
                 parseMfsRoot("storage.ipfs.mfs-root", v.get("storage.ipfs.mfs-root")),
                 parseBoolean("storage.ipfs.clone", v.get("storage.ipfs.clone")),
-                positive("storage.ipfs.clone-timeout", v.get("storage.ipfs.clone-timeout")));
+                positive("storage.ipfs.clone-timeout", v.get("storage.ipfs.clone-timeout")),
+                parseInt("storage.ipfs.max-clone-waits", v.get("storage.ipfs.max-clone-waits"), 1, 100_000));
         MirrorballConfig.Uploads uploads = new MirrorballConfig.Uploads(
                 parsePath("storage.uploads.path", v.get("storage.uploads.path"), workDir),
                 positive("storage.uploads.expire-after", v.get("storage.uploads.expire-after")));
@@ -287,7 +300,11 @@ public final class ConfigLoader {
         return new MirrorballConfig(http, new MirrorballConfig.Storage(ipfs, uploads), upstream, auth, metrics);
     }
 
-    static MirrorballConfig.Http parseAddr(String key, String raw) {
+    /** The host and port of {@code http.addr}. */
+    record HostPort(String host, int port) {
+    }
+
+    static HostPort parseAddr(String key, String raw) {
         String value = raw.trim();
         String hint = " (use host:port or :port, e.g. :5000 or 127.0.0.1:5000)";
         int colon = value.lastIndexOf(':');
@@ -315,7 +332,7 @@ public final class ConfigLoader {
         if (port > 65535) {
             throw new ConfigException(key, "port " + port + " out of range in '" + raw + "' (use 0..65535)");
         }
-        return new MirrorballConfig.Http(host.isEmpty() ? "0.0.0.0" : host, port);
+        return new HostPort(host.isEmpty() ? "0.0.0.0" : host, port);
     }
 
     static String parseNode(String key, String raw) {
@@ -442,6 +459,20 @@ public final class ConfigLoader {
             }
         }
         return raw;
+    }
+
+    /** A whole number from {@code min} to {@code max}. */
+    static int parseInt(String key, String raw, int min, int max) {
+        String value = raw.trim();
+        String range = " (use a whole number from " + min + " to " + max + ")";
+        if (value.isEmpty() || value.length() > 10 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new ConfigException(key, "invalid number '" + raw + "'" + range);
+        }
+        long n = Long.parseLong(value);
+        if (n < min || n > max) {
+            throw new ConfigException(key, n + " is out of range" + range);
+        }
+        return (int) n;
     }
 
     static boolean parseBoolean(String key, String raw) {

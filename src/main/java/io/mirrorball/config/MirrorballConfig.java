@@ -11,17 +11,33 @@ import java.util.List;
  */
 public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Auth auth, Metrics metrics) {
 
-    /** {@code addr} is {@code host:port} or {@code :port}; port 0 picks a free port. */
-    public record Http(String host, int port) {
+    /**
+     * The embedded HTTP server ({@code addr} is {@code host:port} or {@code :port}; port 0 picks a
+     * free port) and the limits that keep slow or greedy clients from taking it over.
+     *
+     * @param idleTimeout             a connection that moves no byte in either direction for this long
+     *                                is closed
+     * @param maxThreads              request threads; each request being handled holds one
+     * @param maxConnectionsPerClient connections one client address may hold open; more are answered
+     *                                429 TOOMANYREQUESTS; 0 means no limit
+     * @param minDataRate             bytes per second a client must send or receive while the server
+     *                                waits on it, averaged over {@code minDataRateWindow}; 0 means no
+     *                                minimum
+     * @param minDataRateWindow       the window the minimum data rate is averaged over
+     */
+    public record Http(String host, int port, Duration idleTimeout, int maxThreads, int maxConnectionsPerClient,
+                       long minDataRate, Duration minDataRateWindow) {
     }
 
     public record Storage(Ipfs ipfs, Uploads uploads) {
     }
 
     /**
-     * @param node {@code embedded}, or the Kubo RPC URL(s) such as {@code http://127.0.0.1:5001}
+     * @param node          {@code embedded}, or the Kubo RPC URL(s) such as {@code http://127.0.0.1:5001}
+     * @param maxCloneWaits requests that may wait for clones at once, and clones that may be in progress
      */
-    public record Ipfs(String node, Embedded embedded, String mfsRoot, boolean cloneEnabled, Duration cloneTimeout) {
+    public record Ipfs(String node, Embedded embedded, String mfsRoot, boolean cloneEnabled, Duration cloneTimeout,
+                       int maxCloneWaits) {
         public boolean isEmbedded() {
             return "embedded".equals(node);
         }

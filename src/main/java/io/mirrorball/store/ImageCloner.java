@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -43,9 +44,21 @@ public final class ImageCloner {
     /** Background pins after a clone; never the clone pool, so a long prefetch cannot delay a clone. */
     private final ExecutorService prefetchThreads;
     private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+    /**
+     * Requests that may wait for a clone at once; also the most clones that may be in flight. A
+     * clone can wait on the network for the whole timeout, so without a bound, pulls of CIDs that
+     * cannot be had would hold every request thread.
+     */
+    private final int maxWaits;
+    private final Semaphore waits;
 
     ImageCloner(IpfsNode node, MfsPaths paths, BlobStore blobs, ExecutorService executor,
-                ExecutorService prefetchThreads) {
+                ExecutorService prefetchThreads, int maxWaits) {
+        if (maxWaits < 1) {
+            throw new IllegalArgumentException("maxWaits must be at least 1, not " + maxWaits);
+        }
+        this.maxWaits = maxWaits;
+        this.waits = new Semaphore(maxWaits);
         this.prefetchThreads = prefetchThreads;
         this.node = node;
         this.paths = paths;
@@ -60,7 +73,8 @@ public final class ImageCloner {
 
     /**
      * Makes the repository present, cloning it if allowed; NAME_UNKNOWN when it cannot be had within
-     * the timeout. Concurrent requests for one CID share one clone.
+     * the timeout. Concurrent requests for one CID share one clone. When as many requests already
+     * wait for clones as allowed, or as many clones are in flight, UNAVAILABLE with Retry-After.
      */
     public void ensurePresent(ContentAddress address, boolean cloneEnabled, Duration timeout) throws IOException {
         if (isPresent(address)) {
@@ -70,11 +84,38 @@ public final class ImageCloner {
             throw new OciException(OciErrorCode.NAME_UNKNOWN, "repository " + address.name() + " is not here"
                     + (address.isDigest() ? "" : " and cloning is disabled"));
         }
-        CompletableFuture<Void> clone = inFlight.computeIfAbsent(address.name(), k -> {
+        if (!waits.tryAcquire()) {
+            throw busy(address, maxWaits + " pulls already wait for clones");
+        }
+        try {
+            await(address, startClone(address), timeout);
+        } finally {
+            waits.release();
+        }
+    }
+
+    /** The clone of this address in flight, started now if there is none and the bound allows one more. */
+    private CompletableFuture<Void> startClone(ContentAddress address) {
+        CompletableFuture<Void> running = inFlight.get(address.name());
+        if (running != null) {
+            return running;
+        }
+        if (inFlight.size() >= maxWaits) {
+            throw busy(address, inFlight.size() + " clones are in progress");
+        }
+        return inFlight.computeIfAbsent(address.name(), k -> {
             CompletableFuture<Void> f = CompletableFuture.runAsync(() -> cloneNow(address), executor);
             f.whenComplete((ok, error) -> inFlight.remove(address.name()));
             return f;
         });
+    }
+
+    private static OciException busy(ContentAddress address, String why) {
+        return new OciException(OciErrorCode.UNAVAILABLE, "cannot clone " + address.cid() + " now: " + why
+                + "; try again later").withHeader("Retry-After", "10");
+    }
+
+    private void await(ContentAddress address, CompletableFuture<Void> clone, Duration timeout) throws IOException {
         try {
             clone.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {

@@ -24,7 +24,7 @@ public final class RegistryStore implements AutoCloseable {
     private final ExecutorService prefetchThreads;
 
     private RegistryStore(IpfsNode node, MfsPaths paths, UploadStore uploads, BlobStore blobs,
-                          ExecutorService cloneThreads) {
+                          ExecutorService cloneThreads, int maxCloneWaits) {
         this.cloneThreads = cloneThreads;
         this.node = node;
         this.blobs = blobs;
@@ -35,20 +35,27 @@ public final class RegistryStore implements AutoCloseable {
         this.publisher = new ImagePublisher(node, paths, blobs, manifests, publishThreads);
         manifests.publishWith(publisher);
         this.prefetchThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-prefetch"));
-        this.cloner = new ImageCloner(node, paths, blobs, cloneThreads, prefetchThreads);
+        this.cloner = new ImageCloner(node, paths, blobs, cloneThreads, prefetchThreads, maxCloneWaits);
+    }
+
+    /** As {@link #open(IpfsNode, String, Path, Duration, Clock, int)} with the default bound of 64 clone waits. */
+    public static RegistryStore open(IpfsNode node, String mfsRoot, Path uploadsPath, Duration uploadExpiry,
+                                     Clock clock) throws IOException {
+        return open(node, mfsRoot, uploadsPath, uploadExpiry, clock, 64);
     }
 
     /**
-     * @param mfsRoot     absolute MFS path under which everything lives
-     * @param uploadsPath local directory for upload sessions
+     * @param mfsRoot       absolute MFS path under which everything lives
+     * @param uploadsPath   local directory for upload sessions
+     * @param maxCloneWaits requests that may wait for clones at once (and clones in flight)
      */
     public static RegistryStore open(IpfsNode node, String mfsRoot, Path uploadsPath, Duration uploadExpiry,
-                                     Clock clock) throws IOException {
+                                     Clock clock, int maxCloneWaits) throws IOException {
         MfsPaths paths = new MfsPaths(mfsRoot);
         BlobStore blobs = new BlobStore(node, paths);
         ExecutorService cloneThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-clone"));
         return new RegistryStore(node, paths, new UploadStore(uploadsPath, uploadExpiry, clock, blobs), blobs,
-                cloneThreads);
+                cloneThreads, maxCloneWaits);
     }
 
     public IpfsNode node() {

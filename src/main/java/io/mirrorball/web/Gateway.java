@@ -50,7 +50,8 @@ public final class Gateway implements AutoCloseable {
         IpfsNode node = IpfsNodes.open(config.storage().ipfs());
         try {
             RegistryStore store = RegistryStore.open(node, config.storage().ipfs().mfsRoot(),
-                    config.storage().uploads().path(), config.storage().uploads().expireAfter(), Clock.systemUTC());
+                    config.storage().uploads().path(), config.storage().uploads().expireAfter(), Clock.systemUTC(),
+                    config.storage().ipfs().maxCloneWaits());
             Gateway gateway = new Gateway(config, node, store);
             if (config.upstream().enabled()) {
                 // the mirror's spool: beside the uploads, one locked folder per instance (see MirrorSpool)

@@ -4,6 +4,7 @@ import io.mirrorball.config.MirrorballConfig;
 import java.net.URI;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -11,10 +12,17 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.resource.Resource;
 import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
  * The gateway on embedded Jetty 12. It deploys the same {@code WEB-INF/web.xml} as the WAR (read
  * from the jar), so the filter chain is declared in exactly one place.
+ *
+ * <p>Slow or greedy clients must not take every request thread ({@code http.*} limits): the idle
+ * timeout closes connections that move nothing, {@link ClientDataRate} closes those that move too
+ * little while a request waits on them, and {@link ConnectionsPerClient} bounds the connections of
+ * one address. In a WAR container the container's own connector settings do this job.
  */
 public final class GatewayServer implements AutoCloseable {
     private final Server server;
@@ -26,9 +34,11 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     public static GatewayServer start(MirrorballConfig config) throws Exception {
-        QueuedThreadPool threads = new QueuedThreadPool(256, 8, 60_000);
+        MirrorballConfig.Http limits = config.http();
+        QueuedThreadPool threads = new QueuedThreadPool(limits.maxThreads(), 8, 60_000);
         threads.setName("mirrorball-http");
-        Server server = new Server(threads);
+        Scheduler scheduler = new ScheduledExecutorScheduler("mirrorball-http-timers", true);
+        Server server = new Server(threads, scheduler, null);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(true);
@@ -39,7 +49,7 @@ public final class GatewayServer implements AutoCloseable {
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.http().host());
         connector.setPort(config.http().port());
-        connector.setIdleTimeout(300_000);
+        connector.setIdleTimeout(limits.idleTimeout().toMillis());
         server.addConnector(connector);
 
         WebAppContext webapp = new WebAppContext();
@@ -54,7 +64,16 @@ public final class GatewayServer implements AutoCloseable {
         webapp.setAttribute(MirrorballConfig.class.getName(), config);
         webapp.getServletHandler().setDecodeAmbiguousURIs(true);
         webapp.setInitParameter("org.eclipse.jetty.servlet.Default.dirAllowed", "false");
-        server.setHandler(webapp);
+        Handler handler = webapp;
+        if (limits.minDataRate() > 0) {
+            handler = new ClientDataRate(handler, limits.minDataRate(), limits.minDataRateWindow(), scheduler);
+        }
+        if (limits.maxConnectionsPerClient() > 0) {
+            ConnectionsPerClient perClient = new ConnectionsPerClient(handler, limits.maxConnectionsPerClient());
+            connector.addBean(perClient);
+            handler = perClient;
+        }
+        server.setHandler(handler);
         server.setErrorHandler(new JsonErrorHandler());
         webapp.setErrorHandler(new JsonErrorHandler());
         server.setStopAtShutdown(true);

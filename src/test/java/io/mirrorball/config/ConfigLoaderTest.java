@@ -51,13 +51,20 @@ final class ConfigLoaderTest {
     @Test
     void load_noFileNoEnv_givesDocumentedDefaults() {
         MirrorballConfig c = ConfigLoader.load(Optional.empty(), Map.of("PATH", "/usr/bin", "HOME", "/root"));
-        assertEquals(new MirrorballConfig.Http("0.0.0.0", 5000), c.http());
+        assertEquals("0.0.0.0", c.http().host());
+        assertEquals(5000, c.http().port());
         assertEquals("embedded", c.storage().ipfs().node());
         assertTrue(c.storage().ipfs().isEmbedded());
         assertEquals(WORK_DIR.resolve("data/ipfs"), c.storage().ipfs().embedded().path());
         assertEquals("/docker/registry/v2", c.storage().ipfs().mfsRoot());
         assertTrue(c.storage().ipfs().cloneEnabled());
         assertEquals(Duration.ofSeconds(60), c.storage().ipfs().cloneTimeout());
+        assertEquals(64, c.storage().ipfs().maxCloneWaits());
+        assertEquals(Duration.ofSeconds(60), c.http().idleTimeout());
+        assertEquals(256, c.http().maxThreads());
+        assertEquals(64, c.http().maxConnectionsPerClient());
+        assertEquals(1024, c.http().minDataRate());
+        assertEquals(Duration.ofSeconds(30), c.http().minDataRateWindow());
         assertEquals(WORK_DIR.resolve("data/uploads"), c.storage().uploads().path());
         assertEquals(Duration.ofHours(24), c.storage().uploads().expireAfter());
         assertEquals("", c.upstream().url());
@@ -114,7 +121,8 @@ final class ConfigLoaderTest {
                 auth: { htpasswd: { path: %s }, anonymous-pull: false }
                 metrics: { path: /_metrics }
                 """.formatted(htpasswd));
-        assertEquals(new MirrorballConfig.Http("127.0.0.1", 0), c.http());
+        assertEquals("127.0.0.1", c.http().host());
+        assertEquals(0, c.http().port());
         assertEquals("http://127.0.0.1:5001", c.storage().ipfs().node());
         assertFalse(c.storage().ipfs().isEmbedded());
         assertEquals(Path.of("/var/lib/mb/ipfs"), c.storage().ipfs().embedded().path());
@@ -171,7 +179,8 @@ final class ConfigLoaderTest {
         Path file = tmp.resolve("m.yml");
         Files.writeString(file, "http: { addr: \":6000\" }\nupstream: { tag-ttl: 1m }\n");
         MirrorballConfig c = ConfigLoader.load(Optional.of(file), Map.of("MIRRORBALL_HTTP_ADDR", "127.0.0.1:7000"));
-        assertEquals(new MirrorballConfig.Http("127.0.0.1", 7000), c.http());
+        assertEquals("127.0.0.1", c.http().host());
+        assertEquals(7000, c.http().port());
         assertEquals(Duration.ofMinutes(1), c.upstream().tagTtl());
     }
 
@@ -249,7 +258,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(20, names.size());
+        assertEquals(26, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -264,6 +273,13 @@ final class ConfigLoaderTest {
             http.addr                    | host:http            | invalid port
             http.addr                    | bad_host!:80         | invalid host
             http.addr                    | ::1:80               | write IPv6 hosts in brackets
+            http.idle-timeout            | 0                    | must be longer than 0
+            http.max-threads             | 4                    | 4 is out of range (use a whole number from 16
+            http.max-threads             | lots                 | invalid number 'lots'
+            http.max-connections-per-client | -1                | invalid number '-1'
+            http.min-data-rate           | 1KiB                 | invalid number '1KiB'
+            http.min-data-rate-window    | 0                    | must be longer than 0
+            storage.ipfs.max-clone-waits | 0                    | 0 is out of range (use a whole number from 1
             storage.ipfs.node            | kubo                 | scheme must be http or https
             storage.ipfs.node            | ftp://x:5001         | scheme must be http or https
             storage.ipfs.node            | http://              | invalid URL
@@ -393,9 +409,10 @@ final class ConfigLoaderTest {
 
     @Test
     void keys_matchDesign() {
-        assertEquals(List.of("http.addr", "storage.ipfs.node", "storage.ipfs.embedded.path",
+        assertEquals(List.of("http.addr", "http.idle-timeout", "http.max-threads", "http.max-connections-per-client",
+                "http.min-data-rate", "http.min-data-rate-window", "storage.ipfs.node", "storage.ipfs.embedded.path",
                 "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
-                "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.uploads.path",
+                "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.url", "upstream.username", "upstream.password",
                 "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "auth.htpasswd.path",
                 "auth.anonymous-pull", "metrics.path"), ConfigLoader.keys());
