@@ -187,9 +187,9 @@ final class UpstreamClient implements AutoCloseable {
                     LOG.debug("{} {}: pooled connection was dead, retrying once", method, target);
                     continue;
                 }
-                throw failure(method + " " + target, e);
+                throw failure(method + " " + target.getRawPath(), e);
             } catch (IOException e) {
-                throw failure(method + " " + target, e);
+                throw failure(method + " " + target.getRawPath(), e);
             }
             int status = response.getCode();
             if (status == 401 && credentialsAllowed && !authRetried) {
@@ -204,7 +204,7 @@ final class UpstreamClient implements AutoCloseable {
             if (isRedirect(status) && location != null) {
                 if (++redirects > MAX_REDIRECTS) {
                     discard(request, response);
-                    throw new OciException(OciErrorCode.BAD_GATEWAY, method + " " + uri + ": more than "
+                    throw new OciException(OciErrorCode.BAD_GATEWAY, method + " " + uri.getRawPath() + ": more than "
                             + MAX_REDIRECTS + " redirects");
                 }
                 URI next = target.resolve(location.trim());
@@ -218,12 +218,15 @@ final class UpstreamClient implements AutoCloseable {
         }
     }
 
-    /** Maps a failure before any response: timeouts are 504, everything else 502. */
+    /**
+     * Maps a failure before any response: timeouts are 504, everything else 502. The detail names the
+     * action (method and path) but not the upstream's host or the exception, which go to the log as the cause.
+     */
     static OciException failure(String action, IOException e) {
         OciErrorCode code = e instanceof InterruptedIOException ? OciErrorCode.GATEWAY_TIMEOUT
                 : OciErrorCode.BAD_GATEWAY;
         String what = code == OciErrorCode.GATEWAY_TIMEOUT ? "upstream timed out" : "upstream unreachable";
-        return new OciException(code, action + ": " + what + ": " + e, e);
+        return new OciException(code, action + ": " + what, e);
     }
 
     private static boolean isRedirect(int status) {
