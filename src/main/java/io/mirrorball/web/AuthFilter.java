@@ -149,7 +149,7 @@ public final class AuthFilter extends HttpFilter {
         }
         bcryptVerifications.incrementAndGet();
         if (!current.users().verify(user, password)) {
-            LOG.info("auth: refused credentials for user '{}'", user);
+            LOG.info("auth: refused credentials for user '{}'", LogText.escape(user));
             throw unauthorized("invalid username or password");
         }
         verified.put(key, user);
@@ -188,7 +188,7 @@ public final class AuthFilter extends HttpFilter {
         // the state is taken before the read: a change during the read is seen by the next request
         FileState state = FileState.of(file);
         Htpasswd users = Htpasswd.read(file);
-        users.problems().forEach(problem -> LOG.warn("auth: {}", problem));
+        users.problems().forEach(problem -> LOG.warn("auth: {}", LogText.escape(problem)));
         return new Loaded(users, state, generation);
     }
 

@@ -25,19 +25,34 @@ final class Htpasswd {
     private static final BCrypt.Verifyer VERIFYER =
             BCrypt.verifyer(BCrypt.Version.VERSION_2A, LongPasswordStrategies.truncate(BCrypt.Version.VERSION_2A));
 
+    /** Highest cost a decoy is made with (2^16 rounds, about 5 s); users above it are reported as problems. */
+    static final int MAX_DECOY_COST = 16;
+
     private final Map<String, String> hashes;
     private final List<String> problems;
-    /** A hash of a random password, verified for unknown users so they take as long as known ones. */
-    private final String decoy;
+    /** The highest cost among the users (capped at {@link #MAX_DECOY_COST}): what every failed login costs. */
+    private final int maxCost;
+    /** Hashes of random passwords, by cost, from the lowest user cost up to {@code maxCost}. */
+    private final Map<Integer, String> decoys;
 
     private Htpasswd(Map<String, String> hashes, List<String> problems) {
         this.hashes = Collections.unmodifiableMap(hashes);
+        int min = hashes.values().stream().mapToInt(Htpasswd::cost).min().orElse(BCrypt.MIN_COST);
+        int max = hashes.values().stream().mapToInt(Htpasswd::cost).max().orElse(BCrypt.MIN_COST);
+        if (max > MAX_DECOY_COST) {
+            problems.add("a bcrypt cost above " + MAX_DECOY_COST + " makes failed logins of users with a lower cost "
+                    + "faster than theirs, which tells which users exist");
+        }
         this.problems = List.copyOf(problems);
-        int cost = hashes.values().stream().findFirst().map(Htpasswd::cost).orElse(BCrypt.MIN_COST);
-        cost = Math.max(BCrypt.MIN_COST, Math.min(cost, 14));
-        byte[] random = new byte[16];
-        new SecureRandom().nextBytes(random);
-        this.decoy = BCrypt.withDefaults().hashToString(cost, toChars(random));
+        this.maxCost = Math.max(BCrypt.MIN_COST, Math.min(max, MAX_DECOY_COST));
+        SecureRandom random = new SecureRandom();
+        Map<Integer, String> made = new LinkedHashMap<>();
+        for (int cost = Math.max(BCrypt.MIN_COST, Math.min(min, maxCost)); cost <= maxCost; cost++) {
+            byte[] password = new byte[16];
+            random.nextBytes(password);
+            made.put(cost, BCrypt.withDefaults().hashToString(cost, toChars(password)));
+        }
+        this.decoys = Map.copyOf(made);
     }
 
     /** Reads the file (UTF-8). Blank lines and lines starting with '#' are ignored. */
@@ -75,12 +90,46 @@ final class Htpasswd {
 
     /** True when the user exists and the password matches its bcrypt hash. Slow (that is bcrypt's job). */
     boolean verify(String user, String password) {
+        return check(user, password).verified();
+    }
+
+    /**
+     * The outcome of a login, and the bcrypt work it took (the sum of 2^cost over the hashes computed).
+     *
+     * <p>Every failed login does the same work, 2^maxCost, so that its time tells nothing about
+     * which users exist or what their cost is: an unknown user is checked against a decoy of the
+     * highest cost; a known user of a lower cost c whose password is wrong then also computes decoys of
+     * the costs c, c+1 ... maxCost-1 (2^c + 2^c + 2^(c+1) + ... + 2^(maxCost-1) = 2^maxCost).
+     */
+    Check check(String user, String password) {
         String hash = hashes.get(user);
         byte[] secret = password.getBytes(StandardCharsets.UTF_8);
+        if (hash == null) {
+            return new Check(false, run(decoys.get(maxCost), secret));
+        }
+        int cost = cost(hash);
+        long work = 1L << cost;
+        if (bcrypt(hash, secret)) {
+            return new Check(true, work);
+        }
+        for (int c = Math.max(cost, BCrypt.MIN_COST); c < maxCost; c++) {
+            work += run(decoys.get(c), secret);
+        }
+        return new Check(false, work);
+    }
+
+    /** @param work the bcrypt rounds computed, 2^cost summed over every hash checked */
+    record Check(boolean verified, long work) {
+    }
+
+    private static long run(String hash, byte[] secret) {
+        bcrypt(hash, secret);
+        return 1L << cost(hash);
+    }
+
+    private static boolean bcrypt(String hash, byte[] secret) {
         try {
-            boolean verified = VERIFYER.verify(secret, (hash == null ? decoy : hash).getBytes(StandardCharsets.US_ASCII))
-                    .verified;
-            return hash != null && verified;
+            return VERIFYER.verify(secret, hash.getBytes(StandardCharsets.US_ASCII)).verified;
         } catch (IllegalArgumentException e) { // a malformed hash that slipped through, or an odd password
             return false;
         }

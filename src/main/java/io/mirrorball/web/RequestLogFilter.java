@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * First in the chain: gives every request an id ({@code X-Request-Id}, kept when the client sends
- * a sane one), writes one access log line, and records one timer per route kind and status class
+ * a sane one), writes one access log line (every field from the request escaped, see {@link LogText}), and records one timer per route kind and status class
  * ({@code http.manifest.2xx}).
  */
 public final class RequestLogFilter extends HttpFilter {
@@ -52,9 +52,12 @@ public final class RequestLogFilter extends HttpFilter {
             Timer timer = metrics.timer(MetricRegistry.name("http", kind, statusClass));
             timer.update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
             if (ACCESS.isInfoEnabled()) {
-                ACCESS.info("{} {} {} {} {}ms id={} user={}", request.getRemoteAddr(), request.getMethod(),
-                        request.getRequestURI(), aborted ? "aborted" : status, nanos / 1_000_000, id,
-                        request.getAttribute("mirrorball.user"));
+                // everything that comes from the request is escaped: no client can forge or split a line
+                ACCESS.info("{} {} {} {} {}ms id={} user={} agent=\"{}\"", LogText.escape(request.getRemoteAddr()),
+                        LogText.escape(request.getMethod()), LogText.escape(request.getRequestURI()),
+                        aborted ? "aborted" : status, nanos / 1_000_000, id,
+                        LogText.escape(request.getAttribute(AuthFilter.USER_ATTRIBUTE)),
+                        LogText.escape(request.getHeader("User-Agent")).replace("\"", "\\x22"));
             }
         }
     }

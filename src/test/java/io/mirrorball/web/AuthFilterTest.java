@@ -401,4 +401,35 @@ final class AuthFilterTest {
         assertUnauthorized(send("PUT", "/v2/app/manifests/v1", basic("nobody", "x")));
         assertEquals(1, filter.bcryptVerifications());
     }
+
+    /**
+     * Issue 9: login timing told which users exist when their bcrypt costs differ. Every failed login
+     * now does the bcrypt work of the highest cost in the file, whoever the user.
+     */
+    @Test
+    void htpasswdCheck_failedLogins_sameWorkForUnknownAndEveryCost() {
+        String low = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4, "low".toCharArray());
+        String mid = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(5, "mid".toCharArray());
+        String high = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(6, "high".toCharArray());
+        Htpasswd parsed = Htpasswd.parse(List.of("low:" + low, "mid:" + mid, "high:" + high), "f");
+
+        long expected = 1L << 6;
+        assertEquals(new Htpasswd.Check(false, expected), parsed.check("nobody", "x"));
+        assertEquals(new Htpasswd.Check(false, expected), parsed.check("low", "wrong"));
+        assertEquals(new Htpasswd.Check(false, expected), parsed.check("mid", "wrong"));
+        assertEquals(new Htpasswd.Check(false, expected), parsed.check("high", "wrong"));
+        assertTrue(parsed.check("low", "low").verified());
+        assertTrue(parsed.check("high", "high").verified());
+    }
+
+    /** Issue 9: a Basic user name with CR/LF wrote forged lines into the log. */
+    @Test
+    void logText_userWithCrLf_staysOneEscapedLine() {
+        String user = "alice\r\n127.0.0.1 PUT /v2/app/manifests/v1 201 1ms id=x user=admin";
+
+        String logged = LogText.escape(user);
+
+        assertFalse(logged.contains("\n") || logged.contains("\r"), logged);
+        assertEquals("alice\\r\\n127.0.0.1 PUT /v2/app/manifests/v1 201 1ms id=x user=admin", logged);
+    }
 }

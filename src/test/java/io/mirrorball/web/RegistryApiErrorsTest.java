@@ -372,5 +372,68 @@ final class RegistryApiErrorsTest {
         assertTrue(manifestTime.toSeconds() < 10, "manifest GET took " + manifestTime);
         assertOciError(upload, 503, "UNAVAILABLE");
         assertTrue(uploadTime.toSeconds() < 10, "upload took " + uploadTime);
+        // issue 9: the detail said which node URL failed, and sometimes which MFS path and Java class
+        for (HttpResponse<byte[]> r : List.of(blob, manifest, upload)) {
+            String detail = RegistryClient.assertErrorBody(r).get("detail").asText();
+            assertFalse(detail.contains(String.valueOf(closedPort)) || detail.contains("127.0.0.1")
+                    || detail.contains("/t-") || detail.contains("Exception"), describe(r));
+        }
+    }
+
+    // ---- errors Jetty answers itself (issue 9: every 400 was NAME_INVALID, 501 UNAVAILABLE) -------
+
+    /** Sends raw bytes and returns the status and the body of the answer (Jetty closes after these errors). */
+    private RawAnswer raw(String request) throws IOException {
+        java.net.URI base = client.base();
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            socket.shutdownOutput();
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int status = Integer.parseInt(answer.substring(9, 12));
+            int bodyStart = answer.indexOf("\r\n\r\n");
+            return new RawAnswer(status, bodyStart < 0 ? "" : answer.substring(bodyStart + 4));
+        }
+    }
+
+    private record RawAnswer(int status, String body) {
+        JsonNode error() throws IOException {
+            JsonNode first = RegistryClient.JSON.readTree(body).get("errors").get(0);
+            assertTrue(first.get("message").isTextual() && first.has("detail"), body);
+            return first;
+        }
+    }
+
+    @Test
+    void jetty_headersTooLarge_431Unsupported() throws IOException {
+        RawAnswer r = raw("GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n");
+
+        assertEquals(431, r.status(), r.body());
+        assertEquals("UNSUPPORTED", r.error().get("code").asText());
+    }
+
+    @Test
+    void jetty_uriTooLong_414NameInvalid() throws IOException {
+        RawAnswer r = raw("GET /v2/" + "a/".repeat(20_000) + "tags/list HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        assertTrue(r.status() == 414 || r.status() == 431, r.status() + " " + r.body());
+        assertEquals(r.status() == 414 ? "NAME_INVALID" : "UNSUPPORTED", r.error().get("code").asText());
+    }
+
+    @Test
+    void jetty_unknownHttpVersion_unsupportedNotNameInvalid() throws IOException {
+        RawAnswer r = raw("GET /v2/a/tags/list HTTP/1.7\r\nHost: x\r\n\r\n");
+
+        assertTrue(r.status() == 505 || r.status() == 400, r.status() + " " + r.body());
+        assertEquals("UNSUPPORTED", r.error().get("code").asText());
+    }
+
+    @Test
+    void jetty_badContentLength_400UnsupportedNotNameInvalid() throws IOException {
+        RawAnswer r = raw("PUT /v2/a/manifests/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
+
+        assertEquals(400, r.status(), r.body());
+        assertEquals("UNSUPPORTED", r.error().get("code").asText());
     }
 }
