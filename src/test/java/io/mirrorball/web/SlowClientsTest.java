@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.ipfs.Cid;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -67,6 +69,11 @@ final class SlowClientsTest {
 
     @Test
     void thousandSlowClients_probeFromAnotherAddressKeepsBeingAnswered() throws Exception {
+        // both ends of 1,000 connections live in this JVM (the JVM raises its soft limit to the hard one)
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os) {
+            assertTrue(os.getMaxFileDescriptorCount() >= 4 * SLOW_CLIENTS, "raise the open-file limit (ulimit -n) to "
+                    + 4 * SLOW_CLIENTS + ", it is " + os.getMaxFileDescriptorCount());
+        }
         Map<String, String> unprotected = Map.of(
                 "MIRRORBALL_HTTP_MAX_CONNECTIONS_PER_CLIENT", "0",
                 "MIRRORBALL_HTTP_MIN_DATA_RATE", "0",
