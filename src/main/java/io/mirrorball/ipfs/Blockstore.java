@@ -98,7 +98,7 @@ final class Blockstore {
         }
         Path file = file(digest);
         // java.io.File#length is 0 for a missing file, without the cost of an exception per new block
-        if (file.toFile().length() == length && (length > 0 || Files.exists(file))) {
+        if (file.toFile().length() == length && (length > 0 || Files.exists(file)) && holds(file, digest)) {
             if (track) {
                 pendingFiles.add(file); // may have been written, not yet synced, by a process that died
             }
@@ -130,6 +130,19 @@ final class Blockstore {
         }
     }
 
+    /**
+     * True when the file holds the block with this digest. A file of the right length is read back
+     * before a put skips it: a block corrupted on disk (same length, other bytes) is rewritten by
+     * the next put of the same block, so a re-push repairs it.
+     */
+    private static boolean holds(Path file, byte[] digest) throws IOException {
+        try {
+            return MessageDigest.isEqual(UnixFs.sha256(Files.readAllBytes(file)), digest);
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
     /** Hashes and stores a block; returns its sha-256 digest. */
     byte[] put(byte[] block) throws IOException {
         byte[] digest = UnixFs.sha256(block);
@@ -153,19 +166,71 @@ final class Blockstore {
      */
     byte[] get(Cid cid) throws IOException {
         Optional<byte[]> local = read(cid);
-        if (local.isEmpty() && fetcher != null) {
+        boolean corrupt = local.isPresent() && !MessageDigest.isEqual(UnixFs.sha256(local.get()), cid.sha256Digest());
+        if ((local.isEmpty() || corrupt) && fetcher != null) {
             Optional<byte[]> fetched = fetcher.fetch(cid);
             if (fetched.isPresent()) {
-                put(fetched.get());
+                put(fetched.get()); // replaces a corrupt file: it does not hold the block
                 return fetched.get();
             }
         }
         byte[] block = local.orElseThrow(() -> new IpfsNotFoundException("block " + cid + " not found"));
-        if (!MessageDigest.isEqual(UnixFs.sha256(block), cid.sha256Digest())) {
-            throw new IpfsException(IpfsException.Kind.CORRUPT, "block " + cid + " is corrupt on disk: "
-                    + file(cid.sha256Digest()));
+        if (corrupt) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, "block " + cid + " is corrupt on disk");
         }
         return block;
+    }
+
+    /** Every block file's digest (temp files and anything not named like a block are skipped). */
+    void forEachFile(DigestVisitor visitor) throws IOException {
+        try (DirectoryStream<Path> prefixes = Files.newDirectoryStream(blocks)) {
+            for (Path prefix : prefixes) {
+                String name = prefix.getFileName().toString();
+                if (name.length() != 2 || !Files.isDirectory(prefix)) {
+                    continue;
+                }
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(prefix)) {
+                    for (Path file : files) {
+                        String hex = file.getFileName().toString();
+                        if (hex.length() == 64 && hex.startsWith(name) && hex.chars().allMatch(c -> Character.digit(c, 16) >= 0
+                                && !Character.isUpperCase(c))) {
+                            visitor.visit(HEX.parseHex(hex));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Receives a block digest. */
+    interface DigestVisitor {
+        void visit(byte[] digest) throws IOException;
+    }
+
+    /**
+     * Reads the block file with this digest and checks it; true when it holds the block, false when
+     * its bytes hash to something else, empty when there is no such file.
+     */
+    Optional<Boolean> verify(byte[] digest) throws IOException {
+        Path file = file(digest);
+        try {
+            return Optional.of(MessageDigest.isEqual(UnixFs.sha256(Files.readAllBytes(file)), digest));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Deletes the block file with this digest if it does not hold the block (checked again here);
+     * returns true when it deleted it. A put of the block writes it again.
+     */
+    boolean removeCorrupt(byte[] digest) throws IOException {
+        if (verify(digest).orElse(true)) {
+            return false;
+        }
+        Files.deleteIfExists(file(digest));
+        pendingDirs.add(file(digest).getParent());
+        return true;
     }
 
     Optional<Long> size(Cid cid) throws IOException {

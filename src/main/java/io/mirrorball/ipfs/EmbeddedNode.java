@@ -354,12 +354,30 @@ public final class EmbeddedNode implements IpfsNode {
         return VERSION;
     }
 
-    /**
-     * Walks MFS from its root and every pinned root, reading each reachable block once and checking
-     * its bytes against its CID.
-     */
+    /** {@link #fsck(boolean)} without repairing. */
     public FsckReport fsck() throws IOException {
+        return fsck(false);
+    }
+
+    /**
+     * Checks the store. Every block file is read and hashed against the digest it is named by (as
+     * Kubo's {@code ipfs repo verify} does), whether anything references it or not; then MFS is
+     * walked from its root and from every pinned root for blocks that are missing or corrupt. With
+     * {@code repair}, corrupt block files are deleted: what referenced them then finds them missing,
+     * and the next put of the same block (a re-push, a pull-through, a fetch from a gateway) writes
+     * them again. What MFS links to the lost blocks is the registry's to clean up (see the store's
+     * fsck), since only it knows what the paths mean.
+     */
+    public FsckReport fsck(boolean repair) throws IOException {
         ensureOpen();
+        Set<String> corruptFiles = new java.util.TreeSet<>();
+        long[] files = new long[1];
+        blocks.forEachFile(digest -> {
+            files[0]++;
+            if (!blocks.verify(digest).orElse(true)) {
+                corruptFiles.add(java.util.HexFormat.of().formatHex(digest));
+            }
+        });
         Cid root = mfs.root();
         List<Cid> missing = new ArrayList<>();
         List<Cid> corrupt = new ArrayList<>();
@@ -369,12 +387,29 @@ public final class EmbeddedNode implements IpfsNode {
         starts.add(root);
         starts.addAll(pins.roots());
         for (Cid start : starts) {
-            walk(start, seen, false, (cid, block) -> {
-                totals[0]++;
-                totals[1] += block.length;
-            }, missing::add, corrupt::add);
+            walkScanned(start, seen, corruptFiles, totals, missing, corrupt);
         }
-        return new FsckReport(root, totals[0], totals[1], missing, corrupt);
+        Set<String> reported = new HashSet<>();
+        for (Cid cid : corrupt) {
+            if (cid.isSha256()) {
+                reported.add(java.util.HexFormat.of().formatHex(cid.sha256Digest()));
+            }
+        }
+        for (String hex : corruptFiles) {
+            if (!reported.contains(hex)) {
+                corrupt.add(Cid.sha256(Cid.RAW, java.util.HexFormat.of().parseHex(hex))); // referenced by nothing
+            }
+        }
+        List<Cid> removed = new ArrayList<>();
+        if (repair) {
+            for (Cid cid : corrupt) {
+                if (cid.isSha256() && blocks.removeCorrupt(cid.sha256Digest())) {
+                    removed.add(cid);
+                }
+            }
+            blocks.syncPending();
+        }
+        return new FsckReport(root, totals[0], totals[1], missing, corrupt, files[0], removed);
     }
 
     @Override
@@ -480,6 +515,58 @@ public final class EmbeddedNode implements IpfsNode {
                 }
             }
             visitor.visit(cid, block.get());
+        }
+    }
+
+    /**
+     * The fsck walk: depth-first over the DAG under root, every block once. Blocks whose files the
+     * scan found corrupt are not read again; other raw blocks only need to exist; dag-pb blocks are
+     * read (and checked again) for their links.
+     */
+    private void walkScanned(Cid root, Set<Cid> seen, Set<String> corruptFiles, long[] totals, List<Cid> missing,
+            List<Cid> corrupt) throws IOException {
+        Deque<Cid> stack = new ArrayDeque<>();
+        stack.push(root);
+        while (!stack.isEmpty()) {
+            Cid cid = stack.pop();
+            if (!seen.add(cid)) {
+                continue;
+            }
+            if (!cid.isSha256() || corruptFiles.contains(java.util.HexFormat.of().formatHex(cid.sha256Digest()))) {
+                corrupt.add(cid);
+                continue;
+            }
+            if (cid.codec() != Cid.DAG_PB) {
+                Optional<Long> size = blocks.size(cid);
+                if (size.isEmpty()) {
+                    missing.add(cid);
+                } else {
+                    totals[0]++;
+                    totals[1] += size.get();
+                }
+                continue;
+            }
+            Optional<byte[]> block = blocks.read(cid);
+            if (block.isEmpty()) {
+                missing.add(cid);
+                continue;
+            }
+            DagPb.Decoded node;
+            try {
+                if (!MessageDigest.isEqual(UnixFs.sha256(block.get()), cid.sha256Digest())) {
+                    corrupt.add(cid);
+                    continue;
+                }
+                node = DagPb.decode(block.get());
+            } catch (IllegalArgumentException e) {
+                corrupt.add(cid);
+                continue;
+            }
+            for (DagPb.Link link : node.links()) {
+                stack.push(link.cid());
+            }
+            totals[0]++;
+            totals[1] += block.get().length;
         }
     }
 

@@ -12,12 +12,15 @@ import io.mirrorball.oci.OciException;
 import io.mirrorball.oci.RepositoryName;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,10 +93,7 @@ public final class BlobStore {
         try (InputStream in = node.cat(blob.cid().toString(), 0, -1)) {
             StreamCopy.copyVerified(in, out, blob.digest(), blob.size(), "blob " + blob.digest());
         } catch (IpfsException e) {
-            if (e.kind() == IpfsException.Kind.CORRUPT) {
-                LOG.error("serving {} ({}): {}", blob.digest(), blob.cid(), e.getMessage());
-                discard(blob);
-            }
+            discardIfCorrupt(blob, e);
             throw e;
         }
     }
@@ -105,18 +105,19 @@ public final class BlobStore {
     public void copyRange(BlobInfo blob, long offset, long length, OutputStream out) throws IOException {
         try (InputStream in = VerifiedRange.open(node, blob.cid(), offset, length)) {
             StreamCopy.copy(in, out, length, "blob " + blob.digest() + " range " + offset + "+" + length);
+        } catch (IpfsException e) {
+            discardIfCorrupt(blob, e);
+            throw e;
         }
     }
 
     /**
      * Adds a blob whose digest is known, verifying it while it streams. Bytes that do not match are
-     * never placed in the blob layout.
+     * never placed in the blob layout. The bytes are imported even when the blob is stored already:
+     * a stored entry that is not what the import of the verified bytes gave (another size or CID) is
+     * replaced, and the import rewrites blocks the node lost or holds corrupt, so a push repairs.
      */
     public BlobInfo put(InputStream content, Digest expected) throws IOException {
-        Optional<BlobInfo> existing = stat(expected);
-        if (existing.isPresent()) {
-            return existing.get();
-        }
         HashingInputStream hashing = new HashingInputStream(content, expected.newMessageDigest());
         IpfsNode.Added added = node.add(hashing);
         byte[] actual = hashing.digest();
@@ -129,13 +130,9 @@ public final class BlobStore {
 
     /**
      * Adds a blob from a spooled file whose digest the upload already computed while the bytes
-     * arrived: it is not hashed a second time.
+     * arrived: it is not hashed a second time. Like {@link #put}, it replaces a wrong stored entry.
      */
     BlobInfo putFile(Path file, Digest digest) throws IOException {
-        Optional<BlobInfo> existing = stat(digest);
-        if (existing.isPresent()) {
-            return existing.get();
-        }
         try (InputStream in = Files.newInputStream(file)) {
             IpfsNode.Added added = node.add(in);
             return place(digest, added.cid(), added.size());
@@ -147,12 +144,11 @@ public final class BlobStore {
         return node.startAdd();
     }
 
-    /** Places a blob that was added while it was uploaded, once the upload verified its digest. */
+    /**
+     * Places a blob that was added while it was uploaded, once the upload verified its digest; like
+     * {@link #put}, it replaces a wrong stored entry.
+     */
     BlobInfo putAdded(Digest digest, IpfsNode.Added added) throws IOException {
-        Optional<BlobInfo> existing = stat(digest);
-        if (existing.isPresent()) {
-            return existing.get();
-        }
         return place(digest, added.cid(), added.size());
     }
 
@@ -162,18 +158,34 @@ public final class BlobStore {
     }
 
     /**
-     * Places a blob that an IPFS image lists, without fetching it now: IPFS fetches its blocks when
-     * it is first read, and every read is verified against the digest.
+     * Places a blob that an IPFS image lists under {@code cid}, once its bytes are checked: they are
+     * read whole through the node (which fetches and checks every block against its CID, and keeps
+     * them), streamed through a digest, and only a CID whose content matches {@code digest} is placed.
+     * One that does not match is an {@link OciException} MANIFEST_INVALID, and nothing is placed.
+     *
+     * @param image     the image being cloned, for the error message
+     * @param abandoned checked between reads: true stops the check (another blob of the clone failed)
      */
-    void placeCloned(Digest digest, Cid cid) throws IOException {
-        String target = paths.blobData(digest);
-        try {
-            node.filesCp("/ipfs/" + cid, target);
-        } catch (IpfsException e) {
-            if (node.filesStat(target).isEmpty()) {
-                throw e;
+    BlobInfo placeCloned(Digest digest, Cid cid, String image, BooleanSupplier abandoned) throws IOException {
+        MessageDigest md = digest.newMessageDigest();
+        long size = 0;
+        try (InputStream in = node.cat(cid.toString(), 0, -1)) {
+            byte[] buffer = new byte[StreamCopy.BUFFER];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                if (abandoned.getAsBoolean()) {
+                    throw new InterruptedIOException("clone of " + image + " abandoned while checking " + digest);
+                }
+                md.update(buffer, 0, n);
+                size += n;
             }
         }
+        if (!MessageDigest.isEqual(md.digest(), digest.bytes())) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, image + " is not a valid image: its disco.json"
+                    + " lists " + digest + " as " + cid + ", whose " + size + " bytes do not match that digest;"
+                    + " nothing was cloned");
+        }
+        return place(digest, cid, size);
     }
 
     /** Reads a small blob (a manifest) whole, verified, refusing anything over {@code cap} bytes. */
@@ -188,12 +200,28 @@ public final class BlobStore {
                 throw new IpfsException(IpfsException.Kind.CORRUPT, blob.digest() + ": size differs from "
                         + blob.size());
             }
+        } catch (IpfsException e) {
+            discardIfCorrupt(blob, e);
+            throw e;
         }
         if (!Arrays.equals(blob.digest().newMessageDigest().digest(content), blob.digest().bytes())) {
-            discard(blob);
-            throw new IpfsException(IpfsException.Kind.CORRUPT, blob.digest() + ": content does not match");
+            IpfsException e = new IpfsException(IpfsException.Kind.CORRUPT, blob.digest() + ": content does not match");
+            discardIfCorrupt(blob, e);
+            throw e;
         }
         return content;
+    }
+
+    /**
+     * After a read of the blob failed as CORRUPT (its bytes, or a block of its DAG, do not match),
+     * drops its entry: it cannot be served, and the next push or pull-through puts it back.
+     */
+    private void discardIfCorrupt(BlobInfo blob, IpfsException e) {
+        if (e.kind() == IpfsException.Kind.CORRUPT) {
+            LOG.error("serving {} ({}): {}; dropping it until it is pushed or pulled again", blob.digest(),
+                    blob.cid(), e.getMessage());
+            discard(blob);
+        }
     }
 
     /** Drops a blob file whose bytes do not match its digest, so that a push or a clone can replace it. */
@@ -209,24 +237,40 @@ public final class BlobStore {
         }
     }
 
+    /**
+     * Makes {@code cid} (verified {@code digest} content of {@code size} bytes) the blob's entry. An
+     * equal entry is kept; one that differs (another size or CID: placed unverified by an older
+     * version, or a clone of another DAG of the same bytes) is replaced by the verified one.
+     */
     private BlobInfo place(Digest digest, Cid cid, long size) throws IOException {
         String target = paths.blobData(digest);
-        try {
-            node.filesCp("/ipfs/" + cid, target);
-        } catch (IpfsException e) {
-            // a concurrent put of the same digest may have placed it first
-            Optional<IpfsNode.FileStat> stat = node.filesStat(target);
-            if (stat.isEmpty()) {
-                throw e;
-            }
-            if (!stat.get().cid().equals(cid)) {
-                LOG.info("{} already stored as {}; keeping it (new import gave {})", digest, stat.get().cid(), cid);
-            }
-            BlobInfo info = new BlobInfo(digest, stat.get().size(), stat.get().cid());
+        BlobInfo info = new BlobInfo(digest, size, cid);
+        Optional<IpfsNode.FileStat> existing = node.filesStat(target);
+        if (existing.isPresent() && !existing.get().directory() && existing.get().cid().equals(cid)
+                && existing.get().size() == size) {
             located.put(digest, info);
             return info;
         }
-        BlobInfo info = new BlobInfo(digest, size, cid);
+        if (existing.isPresent()) {
+            LOG.warn("{} was stored as {} ({} bytes); replacing it with the verified {} ({} bytes)", digest,
+                    existing.get().cid(), existing.get().size(), cid, size);
+            located.invalidate(digest);
+            node.filesRm(target);
+        }
+        try {
+            node.filesCp("/ipfs/" + cid, target);
+        } catch (IpfsException e) {
+            // a concurrent put of the same digest may have placed it first: every put places verified bytes
+            Optional<IpfsNode.FileStat> raced = node.filesStat(target);
+            if (raced.isEmpty() || raced.get().directory()) {
+                throw e;
+            }
+            if (!raced.get().cid().equals(cid)) {
+                LOG.info("{} was placed as {} by a concurrent put; keeping it (this import gave {})", digest,
+                        raced.get().cid(), cid);
+            }
+            info = new BlobInfo(digest, raced.get().size(), raced.get().cid());
+        }
         located.put(digest, info);
         return info;
     }

@@ -1,6 +1,8 @@
 package io.mirrorball.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.mirrorball.ipfs.Cid;
@@ -14,22 +16,29 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Clones a content-addressed image that is not here yet: {@code files/cp /ipfs/<cid>} into a
- * staging directory, then every blob that disco.json lists into the blob layout, then one
- * {@code files/mv} makes the repository visible. Works for mirrorball's images (blobs inside the
+ * staging directory, then every blob that disco.json lists into the blob layout, each only after its
+ * bytes were read and checked against its digest, then one {@code files/mv} makes the repository
+ * visible. Works for mirrorball's images (blobs inside the
  * directory) and disco's (CIDv0 blobs outside it). Bounded by a timeout; never hangs a request.
  */
 public final class ImageCloner {
@@ -52,14 +61,20 @@ public final class ImageCloner {
     private final int maxWaits;
     private final Semaphore waits;
 
+    /** Reads the blobs of a clone side by side to check them; never the clone pool, which waits for them. */
+    private final ExecutorService verifyThreads;
+    /** Images refused because a blob's CID holds other bytes: content-addressed, so refused for good. */
+    private final Cache<Cid, String> refused = Caffeine.newBuilder().maximumSize(10_000).build();
+
     ImageCloner(IpfsNode node, MfsPaths paths, BlobStore blobs, ExecutorService executor,
-                ExecutorService prefetchThreads, int maxWaits) {
+                ExecutorService prefetchThreads, ExecutorService verifyThreads, int maxWaits) {
         if (maxWaits < 1) {
             throw new IllegalArgumentException("maxWaits must be at least 1, not " + maxWaits);
         }
         this.maxWaits = maxWaits;
         this.waits = new Semaphore(maxWaits);
         this.prefetchThreads = prefetchThreads;
+        this.verifyThreads = verifyThreads;
         this.node = node;
         this.paths = paths;
         this.blobs = blobs;
@@ -141,22 +156,20 @@ public final class ImageCloner {
     }
 
     private void cloneNow(ContentAddress address) {
+        String refusal = refused.getIfPresent(address.cid());
+        if (refusal != null) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, refusal);
+        }
         String staging = paths.staging(UUID.randomUUID().toString());
         try {
             node.filesCp("/ipfs/" + address.cid(), staging);
             JsonNode disco = readDiscoJson(staging, address);
-            for (JsonNode entry : disco.get("blobs")) {
-                Digest digest = discoDigest(entry, address);
-                Cid cid = discoCid(entry, address);
-                if (blobs.stat(digest).isEmpty()) {
-                    blobs.placeCloned(digest, cid);
-                }
-            }
+            Map<Digest, BlobInfo> stored = placeVerified(address, disco);
             if (node.filesStat(paths.repository(address.name())).isEmpty()) {
                 node.filesMkdir(paths.repositories());
                 node.filesMv(staging, paths.repository(address.name()));
-                LOG.info("cloned {} ({} blobs)", address.cid(), disco.get("blobs").size());
-                prefetch(address, disco);
+                LOG.info("cloned {} ({} blobs, each checked against its digest)", address.cid(), stored.size());
+                prefetch(address, stored.values());
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -170,22 +183,78 @@ public final class ImageCloner {
     }
 
     /**
-     * Pins the image and every blob it lists, in the background: the node then fetches all their
-     * blocks with many requests in flight, while the client's first pulls read them one by one,
-     * and the clone is kept by the node's garbage collector.
+     * Makes every blob that disco.json lists present in the blob store, checked: a blob stored
+     * already is used as it is (everything in the store was verified when placed); any other is read
+     * whole through the node and placed only when its bytes match its digest. The checks run side by
+     * side on the verify pool. One blob whose CID holds other bytes refuses the whole clone
+     * (MANIFEST_INVALID, remembered for this CID): the others are stopped, the repository never
+     * becomes visible, and only blobs whose bytes were proven right stay in the store.
      */
-    private void prefetch(ContentAddress address, JsonNode disco) {
+    private Map<Digest, BlobInfo> placeVerified(ContentAddress address, JsonNode disco) throws IOException {
+        Map<Digest, BlobInfo> stored = new LinkedHashMap<>();
+        CompletionService<BlobInfo> checked = new ExecutorCompletionService<>(verifyThreads);
+        List<Future<BlobInfo>> checks = new ArrayList<>();
+        AtomicBoolean failed = new AtomicBoolean();
+        String image = address.cid().toString();
+        for (JsonNode entry : disco.get("blobs")) {
+            Digest digest = discoDigest(entry, address);
+            Cid cid = discoCid(entry, address);
+            Optional<BlobInfo> present = blobs.stat(digest);
+            if (present.isPresent()) {
+                stored.put(digest, present.get());
+                continue;
+            }
+            checks.add(checked.submit(() -> blobs.placeCloned(digest, cid, image, failed::get)));
+        }
+        Throwable failure = null;
+        try {
+            for (int i = 0; i < checks.size(); i++) {
+                BlobInfo blob = checked.take().get(); // in the order they finish: the first failure ends the wait
+                stored.put(blob.digest(), blob);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = new java.io.InterruptedIOException("interrupted while checking the blobs of " + image);
+        } catch (ExecutionException e) {
+            failure = e.getCause();
+        } finally {
+            if (failure != null) {
+                // the others stop at their next read; nobody waits for them
+                failed.set(true);
+                checks.forEach(f -> f.cancel(true));
+            }
+        }
+        if (failure instanceof OciException oci) {
+            LOG.warn("refused to clone {}: {}", image, oci.getMessage());
+            refused.put(address.cid(), oci.getMessage());
+            throw oci;
+        }
+        if (failure instanceof IOException io) {
+            throw io;
+        }
+        if (failure != null) {
+            throw new IllegalStateException("checking the blobs of " + image, failure);
+        }
+        return stored;
+    }
+
+    /**
+     * Pins the image and every blob it lists, in the background, so that the node's garbage collector
+     * keeps the clone. The blobs were read whole while they were checked, so their blocks are local
+     * and the pins only record them; each blob is pinned by the CID it is stored as.
+     */
+    private void prefetch(ContentAddress address, java.util.Collection<BlobInfo> stored) {
         List<Cid> roots = new ArrayList<>();
         roots.add(address.cid());
-        for (JsonNode entry : disco.get("blobs")) {
-            roots.add(discoCid(entry, address));
+        for (BlobInfo blob : stored) {
+            roots.add(blob.cid());
         }
         for (Cid root : roots) {
             prefetchThreads.execute(() -> {
                 try {
                     node.pinAdd(root);
                 } catch (IOException e) {
-                    LOG.warn("prefetching {} of {}: {}", root, address.cid(), e.getMessage());
+                    LOG.warn("pinning {} of {}: {}", root, address.cid(), e.getMessage());
                 }
             });
         }

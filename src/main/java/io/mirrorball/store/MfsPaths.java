@@ -39,6 +39,19 @@ final class MfsPaths {
         return blobDirectory(digest) + "/mediatype";
     }
 
+    /** {@code blobs}: one directory per digest algorithm. */
+    String blobs() {
+        return root + "/blobs";
+    }
+
+    /** {@code blobs/<algorithm>/<2 hex>}: the blob directories whose hex starts so. */
+    String blobPrefix(String algorithm, String twoHex) {
+        if (!algorithm.matches("[a-z0-9]+") || !twoHex.matches("[a-f0-9]{2}")) {
+            throw new IllegalArgumentException("invalid blob prefix " + algorithm + "/" + twoHex);
+        }
+        return blobs() + "/" + algorithm + "/" + twoHex;
+    }
+
     /** A private directory where a clone is assembled before one move makes it visible. */
     String staging(String id) {
         return root + "/_staging/" + id;
@@ -66,6 +79,25 @@ final class MfsPaths {
 
     String layerDirectory(RepositoryName name, Digest digest) {
         return repository(name) + "/_layers/" + digest.algorithm() + "/" + digest.hex();
+    }
+
+    /** {@code _layers/<algorithm>}: one directory per blob linked into the repository. */
+    String layers(RepositoryName name, String algorithm) {
+        return repository(name) + "/_layers/" + algorithm;
+    }
+
+    /** {@code _layers}: one directory per digest algorithm. */
+    String layers(RepositoryName name) {
+        return repository(name) + "/_layers";
+    }
+
+    /** {@code _manifests/revisions}: one directory per digest algorithm. */
+    String revisions(RepositoryName name) {
+        return repository(name) + "/_manifests/revisions";
+    }
+
+    String revisions(RepositoryName name, String algorithm) {
+        return revisions(name) + "/" + algorithm;
     }
 
     String revisionLink(RepositoryName name, Digest digest) {

@@ -22,6 +22,8 @@ public final class RegistryStore implements AutoCloseable {
     /** The parallel block/puts of publishing (never shared with clones, which may wait on the network). */
     private final ExecutorService publishThreads;
     private final ExecutorService prefetchThreads;
+    /** Reads the blobs of clones to check them against their digests (a clone waits for them). */
+    private final ExecutorService cloneVerifyThreads;
 
     private RegistryStore(IpfsNode node, MfsPaths paths, UploadStore uploads, BlobStore blobs,
                           ExecutorService cloneThreads, int maxCloneWaits) {
@@ -35,7 +37,9 @@ public final class RegistryStore implements AutoCloseable {
         this.publisher = new ImagePublisher(node, paths, blobs, manifests, publishThreads);
         manifests.publishWith(publisher);
         this.prefetchThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-prefetch"));
-        this.cloner = new ImageCloner(node, paths, blobs, cloneThreads, prefetchThreads, maxCloneWaits);
+        this.cloneVerifyThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-clone-verify"));
+        this.cloner = new ImageCloner(node, paths, blobs, cloneThreads, prefetchThreads, cloneVerifyThreads,
+                maxCloneWaits);
     }
 
     /** As {@link #open(IpfsNode, String, Path, Duration, Clock, int)} with the default bound of 64 clone waits. */
@@ -91,6 +95,7 @@ public final class RegistryStore implements AutoCloseable {
         cloneThreads.shutdownNow();
         publishThreads.shutdownNow();
         prefetchThreads.shutdownNow();
+        cloneVerifyThreads.shutdownNow();
         uploads.close();
     }
 }
