@@ -201,7 +201,7 @@ final class Car {
             Varint.read(section, pos);
             Varint.read(section, pos);
             long digestLength = Varint.read(section, pos);
-            if (digestLength > section.length - pos[0]) {
+            if (digestLength < 0 || digestLength > section.length - pos[0]) {
                 throw new IllegalArgumentException("truncated multihash");
             }
             pos[0] += (int) digestLength;
@@ -239,6 +239,9 @@ final class Car {
                         long[] bytes = cborHead(header, pos);
                         if (tag[0] != 6 || tag[1] != 42 || bytes[0] != 2 || bytes[1] < 2 || header[pos[0]] != 0) {
                             throw new IllegalArgumentException("a root is not a CID link");
+                        }
+                        if (bytes[1] > header.length - pos[0]) {
+                            throw new IllegalArgumentException("a root is cut off by the end of the header");
                         }
                         roots.add(Cid.fromBytes(Arrays.copyOfRange(header, pos[0] + 1, pos[0] + (int) bytes[1])));
                         pos[0] += (int) bytes[1];

@@ -210,6 +210,10 @@ public final class UnixFs {
         if (pos[0] != unixfsData.length) {
             throw new IllegalArgumentException("UnixFS: truncated Data");
         }
+        // uint64 in the protobuf: values past Long.MAX_VALUE read as negative, and would seek backwards
+        if (fileSize < -1 || Arrays.stream(sizes, 0, count).anyMatch(size -> size < 0)) {
+            throw new IllegalArgumentException("UnixFS: filesize or blocksize out of range");
+        }
         return new Meta(type, data, fileSize, Arrays.copyOf(sizes, count));
     }
 }

@@ -68,7 +68,7 @@ record ByteRange(long offset, long length) {
         try {
             long first = Long.parseLong(m.group(1));
             long last = Long.parseLong(m.group(2));
-            if (last < first) {
+            if (last < first || last - first == Long.MAX_VALUE) { // the length would not fit a long
                 throw new OciException(OciErrorCode.BLOB_UPLOAD_OUT_OF_ORDER, "invalid Content-Range " + header);
             }
             return new ByteRange(first, last - first + 1);

@@ -55,6 +55,18 @@ final class ByteRangeTest {
         assertEquals(new ByteRange(offset, length), ByteRange.parseChunk(header));
     }
 
+    /**
+     * Found with ByteRangeFuzzTest's property (a chunk is at least a byte long): 0-9223372036854775807
+     * was a chunk of length Long.MIN_VALUE.
+     */
+    @ParameterizedTest
+    @CsvSource({"0-9223372036854775807", "bytes=0-9223372036854775807/*"})
+    void parseChunk_lengthPastLongMax_isInvalidNotNegative(String header) {
+        OciException e = assertThrows(OciException.class, () -> ByteRange.parseChunk(header));
+        assertEquals(OciErrorCode.BLOB_UPLOAD_OUT_OF_ORDER, e.code());
+        assertEquals(new ByteRange(1, Long.MAX_VALUE), ByteRange.parseChunk("1-9223372036854775807"));
+    }
+
     @ParameterizedTest
     @CsvSource({"9-0", "abc", "-5", "5-", "1-2-3"})
     void parseChunk_invalid(String header) {
