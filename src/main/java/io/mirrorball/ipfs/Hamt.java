@@ -63,7 +63,7 @@ final class Hamt {
         }
         byte[] bitfield = new byte[fanout / 8];
         List<DagPb.Link> shardLinks = new ArrayList<>();
-        String padding = "%0" + Integer.toHexString(fanout - 1).length() + "X";
+        String padding = "%0" + padding(fanout) + "X";
         for (int i = 0; i < fanout; i++) {
             List<Entry> slot = slots.get(i);
             if (slot == null) {
@@ -115,12 +115,25 @@ final class Hamt {
         return Integer.numberOfTrailingZeros(fanout);
     }
 
+    /** The hex digits of a slot in link names: those of {@code fanout - 1} (two for 256). */
+    static int padding(int fanout) {
+        return Integer.toHexString(fanout - 1).length();
+    }
+
     /** The slot that a shard link's name starts with (its first {@code padding} hex digits). */
     static int linkSlot(String linkName, int padding) {
         if (linkName.length() < padding) {
             throw new IllegalArgumentException("HAMT link name shorter than its slot: '" + linkName + "'");
         }
-        return Integer.parseInt(linkName.substring(0, padding), 16);
+        int slot = 0;
+        for (int i = 0; i < padding; i++) {
+            int digit = Character.digit(linkName.charAt(i), 16);
+            if (digit < 0) {
+                throw new IllegalArgumentException("HAMT link name without a hex slot: '" + linkName + "'");
+            }
+            slot = slot * 16 + digit;
+        }
+        return slot;
     }
 
     /** murmur3 x64 128 with seed 0, its first 64 bits (h1): Go's {@code murmur3.New64()} as boxo uses it. */
