@@ -107,6 +107,36 @@ final class HamtCidEqualityTest {
         assertEquals(KuboOffline.init(dir, params).add(tree), mine.cid());
     }
 
+    /** The embedded MFS shards a directory past the threshold and unshards it below, with Kubo's MFS CIDs. */
+    @Test
+    void filesCpAndRm_directoryGrowsPastThresholdAndShrinks_sameMfsCidAsKubo() throws IOException {
+        DirectoryParams params = new DirectoryParams(2_000, 16, DirectoryParams.SizeEstimation.LINKS, 0);
+        KuboOffline kubo = KuboOffline.init(dir, params);
+        try (EmbeddedNode node = EmbeddedNode.open(dir.resolve("node"), params)) {
+            kubo.run("files", "mkdir", "--cid-version=1", "/d");
+            node.filesMkdir("/d");
+            boolean sharded = false;
+            for (int i = 0; i < 30; i++) {
+                Path file = dir.resolve("link" + i);
+                write(file, i);
+                Cid cid = kubo.add(file);
+                assertEquals(cid, node.blockPut(Files.readAllBytes(file), Cid.RAW));
+                kubo.run("files", "cp", "/ipfs/" + cid, "/d/" + hexName(i));
+                node.filesCp("/ipfs/" + cid, "/d/" + hexName(i));
+                Cid mine = node.filesStat("/d").orElseThrow().cid();
+                assertEquals(Cid.parse(kubo.run("files", "stat", "--hash", "/d").strip()), mine, "after adding " + i);
+                sharded |= UnixFs.parse(DagPb.decode(node.blockGet(mine)).data()).type() == UnixFs.TYPE_HAMT_SHARD;
+            }
+            assertEquals(true, sharded, "30 entries of 100 bytes are over 2,000 bytes");
+            for (int i = 0; i < 25; i++) {
+                kubo.run("files", "rm", "/d/" + hexName(i));
+                node.filesRm("/d/" + hexName(i));
+                assertEquals(Cid.parse(kubo.run("files", "stat", "--hash", "/d").strip()),
+                        node.filesStat("/d").orElseThrow().cid(), "after removing " + i);
+            }
+        }
+    }
+
     private static String hexName(int i) {
         return Digest.ofBytes(Integer.toString(i).getBytes(StandardCharsets.UTF_8)).hex();
     }
