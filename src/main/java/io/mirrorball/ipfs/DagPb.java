@@ -81,9 +81,7 @@ public final class DagPb {
         for (Link link : links) {
             byte[] hash = link.cid().bytes();
             byte[] name = link.name().getBytes(StandardCharsets.UTF_8);
-            int inner = 1 + Varint.size(hash.length) + hash.length
-                    + 1 + Varint.size(name.length) + name.length
-                    + 1 + Varint.size(link.size());
+            int inner = innerLinkSize(hash.length, name.length, link.size());
             out.write(0x12);
             Varint.write(out, inner);
             out.write(0x0a);
@@ -101,6 +99,18 @@ public final class DagPb {
             out.writeBytes(data);
         }
         return out.toByteArray();
+    }
+
+    /** The bytes a link adds to an encoded node (boxo's {@code linkSerializedSize}). */
+    static int linkSize(Link link) {
+        int inner = innerLinkSize(link.cid().bytes().length, link.name().getBytes(StandardCharsets.UTF_8).length,
+                link.size());
+        return 1 + Varint.size(inner) + inner;
+    }
+
+    private static int innerLinkSize(int hashLength, int nameLength, long tsize) {
+        return 1 + Varint.size(hashLength) + hashLength + 1 + Varint.size(nameLength) + nameLength
+                + 1 + Varint.size(tsize);
     }
 
     /**

@@ -48,10 +48,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * as in Kubo, where unreferenced blocks are garbage anyway.
  *
  * <p>Thread safety: any number of threads may call any method. MFS mutations are serialised;
- * reads, {@code add} and block operations run concurrently. Not supported: HAMT-sharded directories
- * (reading or creating them), garbage collection, blocks hashed with anything but sha2-256.
+ * reads, {@code add} and block operations run concurrently. MFS reads and writes HAMT-sharded
+ * directories, and shards a directory that a mutation grows past Kubo's threshold, as Kubo's MFS
+ * does ({@link #DIRECTORIES}). Not supported: garbage collection, blocks hashed with anything but
+ * sha2-256.
  */
 public final class EmbeddedNode implements IpfsNode {
+    /** When MFS directories are HAMT-sharded: Kubo's defaults, as Kubo's MFS shards them. */
+    static final DirectoryParams DIRECTORIES = DirectoryParams.KUBO_DEFAULTS;
     /** Kubo refuses to {@code block/put} blocks over 1 MiB. */
     static final int MAX_PUT_BLOCK = 1024 * 1024;
     private static final String VERSION = "mirrorball-embedded/0.1.0";
@@ -109,6 +113,16 @@ public final class EmbeddedNode implements IpfsNode {
      * and then stored. {@code timeout} bounds each gateway request.
      */
     public static EmbeddedNode open(Path dir, List<URI> gateways, Duration timeout) throws IOException {
+        return open(dir, gateways, timeout, DIRECTORIES);
+    }
+
+    /** Opens the node in {@code dir} with MFS directories sharded by {@code directories} (for tests). */
+    static EmbeddedNode open(Path dir, DirectoryParams directories) throws IOException {
+        return open(dir, List.of(), Duration.ofSeconds(30), directories);
+    }
+
+    private static EmbeddedNode open(Path dir, List<URI> gateways, Duration timeout, DirectoryParams directories)
+            throws IOException {
         Files.createDirectories(dir);
         FileChannel channel = FileChannel.open(dir.resolve("repo.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
@@ -130,7 +144,7 @@ public final class EmbeddedNode implements IpfsNode {
         try {
             GatewayFetcher fetcher = gateways.isEmpty() ? null : new GatewayFetcher(gateways, timeout, threads);
             Blockstore blocks = Blockstore.open(dir.resolve("blocks"), fetcher, threads);
-            Mfs mfs = Mfs.open(blocks, dir);
+            Mfs mfs = Mfs.open(blocks, dir, directories);
             Pins pins = Pins.open(dir.resolve("pins"));
             return new EmbeddedNode(dir, channel, lock, blocks, mfs, pins, identity(dir.resolve("identity")), threads);
         } catch (IOException | RuntimeException e) {

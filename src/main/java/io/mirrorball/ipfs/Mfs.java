@@ -6,8 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -27,6 +29,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 final class Mfs {
     private final Blockstore blocks;
     private final RootLog log;
+    private final DirectoryParams params;
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Blocks created by the mutation in progress (guarded by writeLock), journaled by its commit. */
     private final List<byte[]> created = new ArrayList<>();
@@ -48,15 +51,10 @@ final class Mfs {
     record Entry(Cid cid, long tsize) {
     }
 
-    /** A directory node: its Data bytes (kept on rewrite) and its links. */
-    private record Dir(byte[] data, List<DagPb.Link> links) {
-        Optional<DagPb.Link> find(String name) {
-            for (DagPb.Link link : links) {
-                if (link.name().equals(name)) {
-                    return Optional.of(link);
-                }
-            }
-            return Optional.empty();
+    /** A directory node: a basic directory, or the root shard of a HAMT. */
+    private record Dir(Cid cid, Loaded node) {
+        boolean sharded() {
+            return node.meta().type() == UnixFs.TYPE_HAMT_SHARD;
         }
     }
 
@@ -66,15 +64,20 @@ final class Mfs {
         Optional<Entry> apply(Optional<Entry> current) throws IOException;
     }
 
-    private Mfs(Blockstore blocks, RootLog log) {
+    private Mfs(Blockstore blocks, RootLog log, DirectoryParams params) {
         this.blocks = blocks;
         this.log = log;
+        this.params = params;
         this.root = log.root();
     }
 
-    /** Opens MFS in a node's directory: its commit log {@code mfs-log} (see {@link RootLog}). */
-    static Mfs open(Blockstore blocks, Path dir) throws IOException {
-        return new Mfs(blocks, RootLog.open(dir.resolve("mfs-log"), dir.resolve("mfs-root"), blocks));
+    /**
+     * Opens MFS in a node's directory: its commit log {@code mfs-log} (see {@link RootLog}).
+     *
+     * @param params when a directory that a mutation rewrites is a HAMT (as in Kubo's MFS)
+     */
+    static Mfs open(Blockstore blocks, Path dir, DirectoryParams params) throws IOException {
+        return new Mfs(blocks, RootLog.open(dir.resolve("mfs-log"), dir.resolve("mfs-root"), blocks), params);
     }
 
     void close() throws IOException {
@@ -109,7 +112,7 @@ final class Mfs {
             if (dir.isEmpty()) {
                 return Optional.empty();
             }
-            Optional<DagPb.Link> link = dir.get().find(name);
+            Optional<DagPb.Link> link = find(dir.get(), name, path);
             if (link.isEmpty()) {
                 return Optional.empty();
             }
@@ -148,8 +151,9 @@ final class Mfs {
             return List.of(new IpfsNode.FileEntry(name, entry.cid(), self.size(), false));
         }
         Dir dir = directory(entry.cid(), path).orElseThrow();
-        List<IpfsNode.FileEntry> out = new ArrayList<>(dir.links().size());
-        for (DagPb.Link link : dir.links()) {
+        List<DagPb.Link> links = entries(dir, path, new HashSet<>());
+        List<IpfsNode.FileEntry> out = new ArrayList<>(links.size());
+        for (DagPb.Link link : links) {
             IpfsNode.FileStat child = stat(link.cid());
             out.add(new IpfsNode.FileEntry(link.name(), link.cid(), child.size(), child.directory()));
         }
@@ -280,7 +284,7 @@ final class Mfs {
         Dir node = directory(dir.cid(), path).orElseThrow(() -> new IpfsException(IpfsException.Kind.FAILED,
                 path + ": " + String.join("/", names.subList(0, i)) + " is not a directory"));
         String name = names.get(i);
-        Optional<Entry> current = node.find(name).map(link -> new Entry(link.cid(), link.size()));
+        Optional<Entry> current = find(node, name, path).map(link -> new Entry(link.cid(), link.size()));
         Optional<Entry> next;
         if (i == names.size() - 1) {
             next = change.apply(current);
@@ -299,20 +303,135 @@ final class Mfs {
         if (next.equals(current) && dir.tsize() >= 0) {
             return dir;
         }
-        List<DagPb.Link> links = new ArrayList<>(node.links().size() + 1);
-        for (DagPb.Link link : node.links()) {
+        Set<Cid> shards = new HashSet<>();
+        List<DagPb.Link> old = entries(node, path, shards);
+        List<DagPb.Link> links = new ArrayList<>(old.size() + 1);
+        for (DagPb.Link link : old) {
             if (!link.name().equals(name)) {
                 links.add(link);
             }
         }
         next.ifPresent(e -> links.add(new DagPb.Link(name, e.cid(), e.tsize())));
-        byte[] block = UnixFs.directoryBlock(node.data(), links);
-        putBlock(block);
-        long tsize = block.length;
-        for (DagPb.Link link : links) {
-            tsize += link.size();
+        byte[] data = node.node().node().data();
+        if (!node.sharded() && !UnixFs.isPlainDirectoryData(data)) {
+            // a basic directory with mode or mtime: kept basic, with its Data
+            byte[] block = UnixFs.directoryBlock(data, links);
+            putBlock(block);
+            return new Entry(UnixFs.cidOf(block), UnixFs.cumulativeSize(block));
         }
-        return new Entry(UnixFs.cidOf(block), tsize);
+        UnixFs.Directory rewritten;
+        try {
+            rewritten = UnixFs.directory(links, params);
+        } catch (IllegalArgumentException e) {
+            throw new IpfsException(IpfsException.Kind.FAILED, path + ": " + e.getMessage(), e);
+        }
+        for (byte[] block : rewritten.blocks()) {
+            // the shards that did not change are under the committed root already
+            if (!shards.contains(UnixFs.cidOf(block))) {
+                putBlock(block);
+            }
+        }
+        return new Entry(rewritten.cid(), rewritten.cumulativeSize());
+    }
+
+    /** The entry named {@code name} of a directory: a link of a basic directory, or found through the shards. */
+    private Optional<DagPb.Link> find(Dir dir, String name, String path) throws IOException {
+        if (!dir.sharded()) {
+            for (DagPb.Link link : dir.node().node().links()) {
+                if (link.name().equals(name)) {
+                    return Optional.of(link);
+                }
+            }
+            return Optional.empty();
+        }
+        long hash = Hamt.murmur3x64_64(name.getBytes(StandardCharsets.UTF_8));
+        Cid shardCid = dir.cid();
+        Loaded shard = dir.node();
+        int fanout = fanout(shardCid, shard, path);
+        int bits = Hamt.bitsPerLevel(fanout);
+        int padding = Hamt.padding(fanout);
+        for (int consumed = 0; consumed + bits <= 64; consumed += bits) {
+            int slot = Hamt.slot(hash, consumed, bits);
+            DagPb.Link found = null;
+            for (DagPb.Link link : shard.node().links()) {
+                if (linkSlot(shardCid, link, padding) == slot) {
+                    found = link;
+                    break;
+                }
+            }
+            if (found == null) {
+                return Optional.empty();
+            }
+            if (found.name().length() > padding) {
+                return found.name().substring(padding).equals(name)
+                        ? Optional.of(new DagPb.Link(name, found.cid(), found.size())) : Optional.empty();
+            }
+            shardCid = found.cid();
+            shard = childShard(shardCid, fanout, path);
+        }
+        throw new IpfsException(IpfsException.Kind.CORRUPT, path + ": HAMT " + dir.cid() + " is deeper than its hash");
+    }
+
+    /**
+     * Every entry of a directory with its own name (a HAMT's entries in shard order).
+     *
+     * @param shards receives the CID of every shard of a HAMT
+     */
+    private List<DagPb.Link> entries(Dir dir, String path, Set<Cid> shards) throws IOException {
+        if (!dir.sharded()) {
+            return dir.node().node().links();
+        }
+        List<DagPb.Link> out = new ArrayList<>();
+        int fanout = fanout(dir.cid(), dir.node(), path);
+        collect(dir.cid(), dir.node(), fanout, Hamt.padding(fanout), path, shards, out);
+        return out;
+    }
+
+    private void collect(Cid cid, Loaded shard, int fanout, int padding, String path, Set<Cid> shards,
+                         List<DagPb.Link> out) throws IOException {
+        shards.add(cid);
+        for (DagPb.Link link : shard.node().links()) {
+            linkSlot(cid, link, padding);
+            if (link.name().length() == padding) {
+                collect(link.cid(), childShard(link.cid(), fanout, path), fanout, padding, path, shards, out);
+            } else {
+                out.add(new DagPb.Link(link.name().substring(padding), link.cid(), link.size()));
+            }
+        }
+    }
+
+    /** The fanout of a shard that Kubo can read: murmur3 names, a power of 2 from 8 to 1024 slots. */
+    private static int fanout(Cid cid, Loaded shard, String path) throws IpfsException {
+        UnixFs.Meta meta = shard.meta();
+        if (meta.hashType() != Hamt.MURMUR3_X64_64) {
+            throw new IpfsException(IpfsException.Kind.FAILED, path + ": HAMT shard " + cid + " hashes names with 0x"
+                    + Long.toHexString(meta.hashType()) + ", not murmur3 (0x22)");
+        }
+        long fanout = meta.fanout();
+        if (fanout < 8 || fanout > 1024 || Long.bitCount(fanout) != 1) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, path + ": HAMT shard " + cid + " has fanout " + fanout);
+        }
+        return (int) fanout;
+    }
+
+    private Loaded childShard(Cid cid, int fanout, String path) throws IOException {
+        if (cid.codec() != Cid.DAG_PB) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, path + ": HAMT child shard " + cid + " is not dag-pb");
+        }
+        Loaded child = load(cid);
+        if (child.meta().type() != UnixFs.TYPE_HAMT_SHARD || fanout(cid, child, path) != fanout) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, path + ": HAMT child " + cid
+                    + " is not a shard of fanout " + fanout);
+        }
+        return child;
+    }
+
+    private static int linkSlot(Cid shard, DagPb.Link link, int padding) throws IpfsException {
+        try {
+            return Hamt.linkSlot(link.name(), padding);
+        } catch (IllegalArgumentException e) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, "HAMT shard " + shard + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -374,16 +493,10 @@ final class Mfs {
             return Optional.empty();
         }
         Loaded loaded = load(cid);
-        DagPb.Decoded node = loaded.node();
-        UnixFs.Meta meta = loaded.meta();
-        if (meta.type() == UnixFs.TYPE_HAMT_SHARD) {
-            throw new IpfsException(IpfsException.Kind.FAILED, path + ": HAMT-sharded directory " + cid
-                    + " is not supported by the embedded node");
-        }
-        if (!meta.isDirectory()) {
+        if (!loaded.meta().isDirectory()) {
             return Optional.empty();
         }
-        return Optional.of(new Dir(node.data(), node.links()));
+        return Optional.of(new Dir(cid, loaded));
     }
 
     /** A dag-pb UnixFS node, from the cache or read (and verified) from the blockstore. */

@@ -12,14 +12,11 @@ import java.util.List;
 /**
  * UnixFS v1 on dag-pb, encoded as Kubo encodes it. A basic directory is a dag-pb node whose Data is
  * {@code {Type: Directory}} (bytes {@code 08 01}) and whose links are the entries sorted by the
- * bytes of their UTF-8 names; each link's Tsize is the cumulative size of the entry. Kubo's MFS and
- * {@code ipfs add -r} produce exactly these bytes for directories below Kubo's HAMT sharding
- * threshold ({@link #HAMT_THRESHOLD}); larger (sharded) directories are not supported here.
+ * bytes of their UTF-8 names; each link's Tsize is the cumulative size of the entry. A directory
+ * that Kubo would shard (see {@link DirectoryParams}) is a HAMT ({@link Hamt}). Kubo's MFS and
+ * {@code ipfs add -r} produce exactly these bytes for the same entries and parameters.
  */
 public final class UnixFs {
-    /** Kubo shards a directory once the sum of its entries' name and binary CID lengths reaches 256 KiB. */
-    public static final int HAMT_THRESHOLD = 262_144;
-
     static final int TYPE_RAW = 0;
     static final int TYPE_DIRECTORY = 1;
     static final int TYPE_FILE = 2;
@@ -34,19 +31,91 @@ public final class UnixFs {
     }
 
     /**
+     * The blocks of a directory: one basic directory block, or the shards of a HAMT.
+     *
+     * @param blocks every block of the directory node itself, children before parents; the root is last
+     */
+    public record Directory(List<byte[]> blocks) {
+        public Directory {
+            blocks = List.copyOf(blocks);
+            if (blocks.isEmpty()) {
+                throw new IllegalArgumentException("a directory has at least its root block");
+            }
+        }
+
+        /** The root block (the only one of a basic directory). */
+        public byte[] root() {
+            return blocks.get(blocks.size() - 1);
+        }
+
+        public Cid cid() {
+            return cidOf(root());
+        }
+
+        /** Tsize of a link to this directory: its root's length plus the Tsize of the root's links. */
+        public long cumulativeSize() {
+            return UnixFs.cumulativeSize(root());
+        }
+
+        public boolean sharded() {
+            return parse(DagPb.decode(root()).data()).type() == TYPE_HAMT_SHARD;
+        }
+    }
+
+    /**
+     * The directory of these entries as Kubo builds it with {@code params}: a basic directory (links
+     * sorted by name), or a HAMT when Kubo would shard it.
+     *
+     * @throws IllegalArgumentException for an empty, duplicate or slash-containing name
+     */
+    public static Directory directory(List<DagPb.Link> links, DirectoryParams params) {
+        if (!shards(links, params)) {
+            return new Directory(List.of(directoryBlock(DIRECTORY_DATA, links)));
+        }
+        checkNames(links);
+        List<byte[]> blocks = new ArrayList<>();
+        Hamt.build(links, params.fanout(), blocks);
+        return new Directory(blocks);
+    }
+
+    /** True when Kubo makes a directory with these entries a HAMT (boxo's {@code needsToSwitchToHAMTDir}). */
+    static boolean shards(List<DagPb.Link> links, DirectoryParams params) {
+        if (params.threshold() == 0) {
+            return false;
+        }
+        if (params.maxLinks() > 0 && links.size() > params.maxLinks()) {
+            return true;
+        }
+        return switch (params.sizeEstimation()) {
+            case DISABLED -> false;
+            case LINKS -> {
+                long estimate = 0;
+                for (DagPb.Link link : links) {
+                    estimate += link.name().getBytes(StandardCharsets.UTF_8).length + link.cid().bytes().length;
+                }
+                yield estimate > params.threshold();
+            }
+            case BLOCK -> {
+                long estimate = DIRECTORY_DATA.length + 2;
+                for (DagPb.Link link : links) {
+                    estimate += DagPb.linkSize(link);
+                }
+                yield estimate > params.threshold();
+            }
+        };
+    }
+
+    /**
      * The dag-pb block of a basic UnixFS directory with these entries, sorted by name as Kubo does.
      *
      * @throws IllegalArgumentException for an empty, duplicate or slash-containing name, or a
-     *                                  directory that Kubo would shard (see {@link #HAMT_THRESHOLD})
+     *                                  directory that Kubo would shard with its default parameters
+     *                                  (use {@link #directory})
      */
     public static byte[] directoryBlock(List<DagPb.Link> links) {
-        long estimate = 0;
-        for (DagPb.Link link : links) {
-            estimate += link.name().getBytes(StandardCharsets.UTF_8).length + link.cid().bytes().length;
-        }
-        if (estimate >= HAMT_THRESHOLD) {
-            throw new IllegalArgumentException("directory of " + links.size() + " entries (" + estimate
-                    + " bytes of names and CIDs) would be a HAMT-sharded directory in Kubo: not supported");
+        if (shards(links, DirectoryParams.KUBO_DEFAULTS)) {
+            throw new IllegalArgumentException("directory of " + links.size()
+                    + " entries would be a HAMT-sharded directory in Kubo: not a basic directory");
         }
         return directoryBlock(DIRECTORY_DATA, links);
     }
@@ -76,19 +145,27 @@ public final class UnixFs {
 
     /** A directory block with the given Data bytes (kept from an existing directory), links sorted by name. */
     static byte[] directoryBlock(byte[] data, List<DagPb.Link> links) {
-        List<byte[]> names = new ArrayList<>(links.size());
         List<DagPb.Link> sorted = new ArrayList<>(links);
         sorted.sort((a, b) -> UNSIGNED.compare(a.name().getBytes(StandardCharsets.UTF_8),
                 b.name().getBytes(StandardCharsets.UTF_8)));
-        for (DagPb.Link link : sorted) {
+        checkNames(sorted);
+        return DagPb.encodeNode(data, sorted);
+    }
+
+    /** True for a basic directory's plain Data ({@code {Type: Directory}}, no mode or mtime). */
+    static boolean isPlainDirectoryData(byte[] data) {
+        return Arrays.equals(DIRECTORY_DATA, data);
+    }
+
+    /** Checks every name, and that no two are the same. */
+    private static void checkNames(List<DagPb.Link> links) {
+        java.util.Set<String> seen = new java.util.HashSet<>(links.size() * 2);
+        for (DagPb.Link link : links) {
             checkName(link.name());
-            byte[] name = link.name().getBytes(StandardCharsets.UTF_8);
-            if (!names.isEmpty() && Arrays.equals(names.get(names.size() - 1), name)) {
+            if (!seen.add(link.name())) {
                 throw new IllegalArgumentException("duplicate directory entry name: " + link.name());
             }
-            names.add(name);
         }
-        return DagPb.encodeNode(data, sorted);
     }
 
     static void checkName(String name) {
@@ -130,8 +207,10 @@ public final class UnixFs {
      * @param data       inline content (empty when absent)
      * @param fileSize   the filesize field, or -1 when absent
      * @param blockSizes content bytes under each link
+     * @param hashType   the hash function of a HAMT shard's names, or -1 when absent
+     * @param fanout     the slots of a HAMT shard, or -1 when absent
      */
-    record Meta(int type, byte[] data, long fileSize, long[] blockSizes) {
+    record Meta(int type, byte[] data, long fileSize, long[] blockSizes, long hashType, long fanout) {
         boolean isDirectory() {
             return type == TYPE_DIRECTORY || type == TYPE_HAMT_SHARD;
         }
@@ -168,6 +247,8 @@ public final class UnixFs {
         long fileSize = -1;
         long[] sizes = new long[8];
         int count = 0;
+        long hashType = -1;
+        long fanout = -1;
         while (pos[0] < unixfsData.length) {
             long key = Varint.read(unixfsData, pos);
             int field = (int) (key >>> 3);
@@ -192,6 +273,10 @@ public final class UnixFs {
                     }
                     sizes[count++] = Varint.read(packed, p);
                 }
+            } else if (field == 5 && wire == 0) {
+                hashType = Varint.read(unixfsData, pos);
+            } else if (field == 6 && wire == 0) {
+                fanout = Varint.read(unixfsData, pos);
             } else if (wire == 0) {
                 Varint.read(unixfsData, pos);
             } else if (wire == 2) {
@@ -214,6 +299,6 @@ public final class UnixFs {
         if (fileSize < -1 || Arrays.stream(sizes, 0, count).anyMatch(size -> size < 0)) {
             throw new IllegalArgumentException("UnixFS: filesize or blocksize out of range");
         }
-        return new Meta(type, data, fileSize, Arrays.copyOf(sizes, count));
+        return new Meta(type, data, fileSize, Arrays.copyOf(sizes, count), hashType, fanout);
     }
 }

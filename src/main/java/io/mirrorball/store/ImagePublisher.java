@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.DirectoryParams;
 import io.mirrorball.ipfs.IpfsException;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
@@ -32,6 +33,12 @@ import java.util.concurrent.Future;
  * from dag-pb and UnixFS blocks put with {@code block/put}: it is a pure function of the image.
  */
 public final class ImagePublisher {
+    /**
+     * How the image directories are built: Kubo's defaults, so that {@code ipfs add -r} of the same
+     * tree on a Kubo node with default {@code Import} settings gives the same CID. A large image's
+     * {@code blobs/sha256} directory (about 2,500 blobs or more) is HAMT-sharded, as Kubo shards it.
+     */
+    static final DirectoryParams DIRECTORIES = DirectoryParams.KUBO_DEFAULTS;
     /** Deepest index nesting followed (an index of indexes of manifests is depth 2). */
     private static final int MAX_DEPTH = 4;
 
@@ -353,8 +360,12 @@ public final class ImagePublisher {
                     links.add(new DagPb.Link(e.getKey(), blocks.raw(content), content.length));
                 }
             }
-            byte[] block = UnixFs.directoryBlock(links);
-            return new DagPb.Link(name, blocks.dagPb(block), UnixFs.cumulativeSize(block));
+            UnixFs.Directory directory = UnixFs.directory(links, DIRECTORIES);
+            Cid cid = null;
+            for (byte[] block : directory.blocks()) {
+                cid = blocks.dagPb(block);
+            }
+            return new DagPb.Link(name, cid, directory.cumulativeSize());
         }
     }
 }
