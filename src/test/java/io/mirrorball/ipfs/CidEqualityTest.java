@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The embedded node gives the same CIDs as the real IPFS node (../shared/ipfs-node) for the same bytes. */
+/** The embedded node gives the same CIDs as Kubo (the test node) for the same bytes. */
 final class CidEqualityTest {
     private static final long CHUNK = 262_144;
 

@@ -20,7 +20,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Kubo RPC calls on the real test node that the CID-equality tests need (add with a streamed multipart body). */
+/** Kubo RPC calls on the Kubo test node that the CID-equality tests need (add with a streamed multipart body). */
 final class KitRpc {
     private static final Pattern HASH = Pattern.compile("\"Hash\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern NAME_HASH = Pattern.compile(
@@ -58,7 +58,7 @@ final class KitRpc {
      */
     Map<String, Cid> addTree(Map<String, byte[]> files) throws IOException, InterruptedException {
         List<InputStream> parts = new ArrayList<>();
-        // directories are implied by the file names (js-ipfs rejects explicit application/x-directory parts)
+        // directories are implied by the file names
         for (Map.Entry<String, byte[]> file : new java.util.TreeMap<>(files).entrySet()) {
             parts.add(bytes("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
                     + URLEncoder.encode("d/" + file.getKey(), StandardCharsets.UTF_8)

@@ -45,14 +45,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (embedded Jetty, storage on a real IPFS node) and back out, and every digest must survive the trip.
  * Layers are gzip: skopeo compresses plain tar layers on the way to a registry, which would change
  * the digests on its side, not ours. The cases run twice: on a real IPFS node reached through the
- * Kubo RPC API (the kit, {@link SkopeoEndToEndTest}), and on the embedded node of the default
+ * Kubo RPC API (a Kubo daemon, {@link SkopeoEndToEndTest}), and on the embedded node of the default
  * configuration ({@link SkopeoEndToEndEmbeddedTest}).
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 abstract class SkopeoEndToEndCases {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** {@code kit}: a real IPFS node over the Kubo RPC API; {@code embedded}: the default built-in node. */
+    /** {@code kubo}: a Kubo daemon over its RPC API; {@code embedded}: the default built-in node. */
     private final String node;
 
     SkopeoEndToEndCases(String node) {

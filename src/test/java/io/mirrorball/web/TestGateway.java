@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * A real gateway for one test: embedded Jetty on 127.0.0.1:0, the shared kit IPFS node, a fresh MFS
+ * A real gateway for one test: embedded Jetty on 127.0.0.1:0, the shared Kubo test node, a fresh MFS
  * root {@code /t-<uuid>} and an uploads directory under the test's temp dir. Close it in @AfterEach.
  */
 final class TestGateway implements AutoCloseable {
@@ -24,7 +24,7 @@ final class TestGateway implements AutoCloseable {
         this.env = env;
     }
 
-    /** A gateway on the shared kit node, with a fresh MFS root. */
+    /** A gateway on the shared Kubo test node, with a fresh MFS root. */
     static TestGateway start(Path tmp) throws Exception {
         return start(tmp, Map.of());
     }
