@@ -1,6 +1,6 @@
 package io.mirrorball.ipfs;
 
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -81,8 +81,8 @@ final class ImportBench {
                 commitSeconds[0], size / CHUNK + 1);
         if (kit) {
             Files.createDirectories(work.resolve("kit"));
-            try (KitNode node = KitNode.start(work.resolve("kit"))) {
-                KitRpc rpc = new KitRpc(node);
+            try (KuboNode node = KuboNode.start(work.resolve("kit"))) {
+                KuboRpc rpc = new KuboRpc(node);
                 long start = System.nanoTime();
                 Cid real = rpc.add(() -> new Source(base, size));
                 double kitSeconds = (System.nanoTime() - start) / 1e9;

@@ -7,7 +7,7 @@ import io.mirrorball.ipfs.KuboRpcNode;
 import io.mirrorball.oci.Reference;
 import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.oci.Digest;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import io.mirrorball.web.GatewayServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,7 +50,7 @@ public final class PublishBench {
         int pullMib = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         Files.createDirectories(work);
         List<String> rows = new ArrayList<>();
-        try (KitNode a = KitNode.start(work.resolve("a")); KitNode b = KitNode.start(work.resolve("b"))) {
+        try (KuboNode a = KuboNode.start(work.resolve("a")); KuboNode b = KuboNode.start(work.resolve("b"))) {
             for (String node : List.of("embedded", "kit")) {
                 IpfsNode ipfs = node.equals("embedded") ? EmbeddedNode.open(work.resolve("embedded"))
                         : KuboRpcNode.connect(a.apiUrl(), Duration.ofSeconds(5), Duration.ofSeconds(120));

@@ -2,7 +2,7 @@ package io.mirrorball.web;
 
 import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.config.MirrorballConfig;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -33,7 +33,7 @@ final class TestGateway implements AutoCloseable {
     static TestGateway start(Path tmp, Map<String, String> extraEnv) throws Exception {
         String node = Boolean.getBoolean("mirrorball.apitest.embedded")
                 ? "embedded"  // the pom runs the API tests a second time with -Dmirrorball.apitest.embedded=true
-                : KitNode.shared().apiUrl().toString();
+                : KuboNode.shared().apiUrl().toString();
         return start(node, "/t-" + UUID.randomUUID(), tmp, extraEnv);
     }
 

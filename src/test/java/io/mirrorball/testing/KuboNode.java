@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  * until the JVM exits. Its daemon log is kept in {@code mirrorball.kuboLogs} (target/kubo-logs,
  * next to the surefire reports), one file per node named after the test class that started it.
  */
-public final class KitNode implements AutoCloseable {
+public final class KuboNode implements AutoCloseable {
     private static final Object LOCK = new Object();
     private static final AtomicInteger STARTED = new AtomicInteger();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,7 +44,7 @@ public final class KitNode implements AutoCloseable {
     private static final Pattern GATEWAY_LINE = Pattern.compile("Gateway server listening on /ip4/127\\.0\\.0\\.1/tcp/(\\d+)");
     private static final Pattern ID = Pattern.compile("\"ID\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern TCP_ADDRESS = Pattern.compile("\"(/ip4/127\\.0\\.0\\.1/tcp/\\d+)/p2p/[^\"]+\"");
-    private static KitNode shared;
+    private static KuboNode shared;
 
     private final Path repo;
     private final Path log;
@@ -57,7 +57,7 @@ public final class KitNode implements AutoCloseable {
     private final String swarmAddress;
     private boolean closed;
 
-    private KitNode(Path binary, Path repo, Path log, boolean deleteRepo) throws IOException, InterruptedException {
+    private KuboNode(Path binary, Path repo, Path log, boolean deleteRepo) throws IOException, InterruptedException {
         this.repo = repo;
         this.log = log;
         this.deleteRepo = deleteRepo;
@@ -84,12 +84,12 @@ public final class KitNode implements AutoCloseable {
     }
 
     /** One node for the whole test JVM, started on first use and stopped when the JVM exits. */
-    public static KitNode shared() {
+    public static KuboNode shared() {
         synchronized (LOCK) {
             if (shared == null) {
                 try {
                     Path dir = Files.createTempDirectory("mb-kubo-shared");
-                    shared = new KitNode(binary(), dir.resolve("ipfs-repo"), logFile("shared"), true);
+                    shared = new KuboNode(binary(), dir.resolve("ipfs-repo"), logFile("shared"), true);
                 } catch (IOException e) {
                     throw new UncheckedIOException("could not start the shared Kubo test node: " + e.getMessage(), e);
                 } catch (InterruptedException e) {
@@ -102,10 +102,10 @@ public final class KitNode implements AutoCloseable {
     }
 
     /** A node of its own (for isolation, or two peered nodes), in a repo under {@code dir}. Close it. */
-    public static KitNode start(Path dir) {
+    public static KuboNode start(Path dir) {
         try {
             Files.createDirectories(dir);
-            return new KitNode(binary(), dir.resolve("ipfs-repo"), logFile(callerName()), false);
+            return new KuboNode(binary(), dir.resolve("ipfs-repo"), logFile(callerName()), false);
         } catch (IOException e) {
             throw new UncheckedIOException("could not start a Kubo test node: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -155,7 +155,7 @@ public final class KitNode implements AutoCloseable {
     }
 
     /** Connects this node to another over loopback (bitswap then exchanges blocks). */
-    public void connect(KitNode other) {
+    public void connect(KuboNode other) {
         rpc("swarm/connect?arg=" + other.swarmAddress());
     }
 
@@ -327,7 +327,7 @@ public final class KitNode implements AutoCloseable {
     private static String callerName() {
         return StackWalker.getInstance().walk(frames -> frames
                 .map(StackWalker.StackFrame::getClassName)
-                .filter(c -> !c.equals(KitNode.class.getName()))
+                .filter(c -> !c.equals(KuboNode.class.getName()))
                 .findFirst()
                 .map(c -> c.substring(c.lastIndexOf('.') + 1).replace('$', '-'))
                 .orElse("node"));
