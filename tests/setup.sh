@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything the gateway's tests need on a fresh Debian machine (run as root):
-# skopeo, docker-registry and Tomcat from Debian, Maven and JDK 17, Node.js/npm, curl and python3
-# (tests/run.sh summarises the reports with it), and the IPFS test node kit (npm ci of a copy of
-# ../shared/ipfs-node into tests/.kit/ipfs-node). Safe to run again; it skips what is there.
-# Not root: uses sudo when something must be installed.
+# skopeo, docker-registry and Tomcat from Debian, Maven and JDK 17, curl and python3 (tests/run.sh
+# summarises the reports with it), and Kubo, the IPFS node of the tests, built with Go from the
+# module in tests/kit/kubo into tests/.kit/bin/ipfs (Go itself is not installed here: see below).
+# Safe to run again; it skips what is there. Not root: uses sudo when something must be installed.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
-SHARED_KIT="${MIRRORBALL_SHARED_KIT:-$ROOT/../shared/ipfs-node}"
-KIT="$HERE/.kit/ipfs-node"
 
 need=()
-# command -> Debian package; Node.js and npm come with the machine, or from Debian when missing
+# command -> Debian package
 for pair in skopeo:skopeo docker-registry:docker-registry mvn:maven javac:openjdk-17-jdk-headless \
-            node:nodejs npm:npm curl:curl python3:python3; do
+            curl:curl python3:python3; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [ -x /usr/share/tomcat10/bin/catalina.sh ] || need+=(tomcat10)
@@ -30,17 +27,45 @@ if [ "${JAVAC_MAJOR:-0}" -lt 17 ] 2>/dev/null; then
   echo "setup: javac $JAVAC_MAJOR found, JDK 17 or later needed (apt-get install openjdk-17-jdk-headless)" >&2
   exit 1
 fi
-if [ ! -d "$SHARED_KIT" ] && [ ! -x "$KIT/node_modules/.bin/jsipfs" ]; then
-  echo "setup: IPFS node kit not found at $SHARED_KIT (set MIRRORBALL_SHARED_KIT)" >&2
+# Kubo, the IPFS node of the tests and benchmarks: built from the Go module in tests/kit/kubo (which
+# pins the release; its tools.go says why this is not `go install ...@version`) into
+# tests/.kit/bin/ipfs, and reused while that binary reports the pinned version.
+KUBO_MOD="$HERE/kit/kubo"
+KUBO="$HERE/.kit/bin/ipfs"
+KUBO_VERSION="$(sed -nE 's#^require github.com/ipfs/kubo v([0-9.]+)$#\1#p' "$KUBO_MOD/go.mod")"
+GO_NEEDED="$(sed -nE 's#^go ([0-9.]+)$#\1#p' "$KUBO_MOD/go.mod")"
+if [ -z "$KUBO_VERSION" ] || [ -z "$GO_NEEDED" ]; then
+  echo "setup: cannot read the pinned Kubo version or Go version from $KUBO_MOD/go.mod" >&2
   exit 1
 fi
-
-if [ ! -x "$KIT/node_modules/.bin/jsipfs" ] || { [ -d "$SHARED_KIT" ] && ! cmp -s "$SHARED_KIT/package-lock.json" "$KIT/package-lock.json"; }; then
-  echo "setup: installing the IPFS test node kit into $KIT"
-  rm -rf "$KIT"
-  mkdir -p "$(dirname "$KIT")"
-  cp -r "$SHARED_KIT" "$KIT"
-  chmod -R u+w "$KIT"
-  (cd "$KIT" && npm ci --no-audit --no-fund >/dev/null)
+if [ "$("$KUBO" version 2>/dev/null || true)" != "ipfs version $KUBO_VERSION" ]; then
+  GO="$(command -v go || true)"
+  [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
+  if [ -z "$GO" ]; then
+    echo "setup: Go is missing. Kubo $KUBO_VERSION is built from source and needs Go $GO_NEEDED or later." >&2
+    echo "       Debian's golang-go package is older: install Go from https://go.dev/dl/, e.g." >&2
+    echo "       curl -fsSL https://go.dev/dl/go$GO_NEEDED.linux-amd64.tar.gz | tar -C /usr/local -xz" >&2
+    echo "       then run this again (it also finds /usr/local/go/bin/go when it is not on PATH)." >&2
+    exit 1
+  fi
+  # in the module directory, Go 1.21+ switches to the toolchain go.mod asks for when GOTOOLCHAIN
+  # allows it (downloading it from the module proxy); otherwise this fails and says why
+  if ! GO_HAVE="$(cd "$KUBO_MOD" && "$GO" env GOVERSION 2>&1)" || ! printf '%s\n%s\n' "go$GO_NEEDED" "${GO_HAVE%% *}" \
+       | sed 's/^go//' | sort -C -V; then
+    echo "setup: $GO is $("$GO" version 2>&1 | awk '{print $3}'); building Kubo $KUBO_VERSION needs Go $GO_NEEDED or later" >&2
+    case "$GO_HAVE" in *" "*) echo "       ($GO_HAVE)" >&2;; esac
+    echo "       Install Go $GO_NEEDED or later from https://go.dev/dl/ (Debian's golang-go is older), or with" >&2
+    echo "       Go 1.21+ run: GOTOOLCHAIN=go$GO_NEEDED bash tests/setup.sh (Go fetches that toolchain)." >&2
+    exit 1
+  fi
+  echo "setup: building Kubo $KUBO_VERSION with ${GO_HAVE} into $KUBO (a few minutes the first time)"
+  mkdir -p "$(dirname "$KUBO")"
+  # -mod=readonly: exactly the modules of the committed go.mod and go.sum, from the module proxy
+  (cd "$KUBO_MOD" && "$GO" build -mod=readonly -trimpath -buildvcs=false -o "$KUBO.tmp" github.com/ipfs/kubo/cmd/ipfs)
+  mv -f "$KUBO.tmp" "$KUBO"
+  if [ "$("$KUBO" version)" != "ipfs version $KUBO_VERSION" ]; then
+    echo "setup: the Kubo just built reports '$("$KUBO" version)', not $KUBO_VERSION" >&2
+    exit 1
+  fi
 fi
-echo "setup: ok (skopeo $(skopeo --version | awk '{print $3}'), kit at $KIT)"
+echo "setup: ok (skopeo $(skopeo --version | awk '{print $3}'), $("$KUBO" version) at $KUBO)"

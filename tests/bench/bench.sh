@@ -3,14 +3,14 @@
 #   a) skopeo copy of a 256 MiB, 4-layer image into and out of mirrorball vs Debian's docker-registry
 #   b) blob GET throughput through mirrorball vs `POST /api/v0/cat` of the same CID on the node
 #   c) the gateway under -Xmx128m moves a 1 GiB layer in and out (curl); peak RSS (VmHWM)
-# Starts everything on loopback (an IPFS kit node, docker-registry, the gateway jar), stops it all and
+# Starts everything on loopback (a Kubo node, docker-registry, the gateway jar), stops it all and
 # removes its temp directory at exit, and prints a results table.
 #
 # usage: bash tests/bench/bench.sh
 # env:   BENCH_IMAGE_MIB (256)  BENCH_LAYERS (4)  BENCH_BIG_MIB (1024)  BENCH_GET_REPEAT (5)
 #        BENCH_PARTS (abc: which of a, b, c to run)  BENCH_KEEP=1 keeps the temp dir
 #        MB_BUILD_DIR (target/)  MB_MVN_ARGS (e.g. -o)  BENCH_REBUILD=1 rebuilds the jar
-#        BENCH_IPFS_API=http://127.0.0.1:5001 uses that Kubo RPC node instead of starting a kit node
+#        BENCH_IPFS_API=http://127.0.0.1:5001 uses that Kubo RPC node instead of starting one
 #        BENCH_IPFS_API=embedded runs the gateway on its embedded node (b is then not measured)
 #        BENCH_JAR=FILE runs that gateway jar instead of $MB_BUILD_DIR/mirrorball.jar
 #        BENCH_RESULTS=FILE also writes the results table to FILE
@@ -18,7 +18,6 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BUILD="${MB_BUILD_DIR:-$ROOT/target}"
-KIT="${MIRRORBALL_IPFS_KIT:-$ROOT/tests/.kit/ipfs-node}"
 IMAGE_MIB="${BENCH_IMAGE_MIB:-256}"
 LAYERS="${BENCH_LAYERS:-4}"
 BIG_MIB="${BENCH_BIG_MIB:-1024}"
@@ -28,6 +27,8 @@ PARTS="${BENCH_PARTS:-abc}"
 MVN_ARGS=(${MB_MVN_ARGS:-})
 
 die() { echo "bench: $*" >&2; exit 1; }
+# shellcheck source=tests/bench/kubo.sh
+. "$HERE/kubo.sh"
 for tool in skopeo docker-registry curl java python3 sha256sum; do
   command -v "$tool" >/dev/null || die "$tool is missing: run bash tests/setup.sh"
 done
@@ -35,12 +36,11 @@ done
 WORK="$(mktemp -d /tmp/mb-bench.XXXXXX)"
 GATEWAY_PID=""
 REGISTRY_PID=""
-KIT_REPO=""
 cleanup() {
   set +e
   [ -n "$GATEWAY_PID" ] && kill "$GATEWAY_PID" 2>/dev/null && wait "$GATEWAY_PID" 2>/dev/null
   [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
-  [ -n "$KIT_REPO" ] && "$KIT/stop-node.sh" "$KIT_REPO" >/dev/null 2>&1
+  stop_kubo
   if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -96,15 +96,10 @@ if [ -n "${BENCH_IPFS_API:-}" ]; then
     PARTS="${PARTS//b/}"
   fi
 else
-  [ -x "$KIT/start-node.sh" ] || die "IPFS kit not installed at $KIT: run bash tests/setup.sh"
-  KIT_REPO="$WORK/ipfs"
-  API="http://127.0.0.1:$(free_port)"
-  setsid "$KIT/start-node.sh" "$KIT_REPO" "$(free_port)" "${API##*:}" "$(free_port)" \
-    >"$WORK/ipfs.log" 2>&1 </dev/null &
-  wait_http "$API/api/v0/id" POST 60 || die "IPFS kit node did not start: $(tail -5 "$WORK/ipfs.log")"
+  start_kubo "$WORK/ipfs" "$WORK/ipfs.log"
 fi
 MFS_ROOT="/bench-$$-$(date +%s)"
-if [ "$API" = embedded ]; then NODE_LABEL=embedded; elif [ -n "$KIT_REPO" ]; then NODE_LABEL=kit; else NODE_LABEL="$API"; fi
+if [ "$API" = embedded ]; then NODE_LABEL=embedded; elif [ -n "$KUBO_PID" ]; then NODE_LABEL="kubo $("$KUBO" version | awk '{print $3}')"; else NODE_LABEL="$API"; fi
 
 # ---- gateway --------------------------------------------------------------------------------------
 start_gateway() { # java options...
@@ -205,7 +200,7 @@ if [[ "$PARTS" == *b* ]]; then
   }
   # CPU seconds (user + system) a process has used so far; 0 when it is not ours to read
   cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-  NODE_PID="$(cat "$KIT_REPO/daemon.pid" 2>/dev/null || true)"
+  NODE_PID="$KUBO_PID"
   round gateway >/dev/null; round node >/dev/null   # warm-up: JIT, caches
   gw_times=(); node_times=()
   cpu_gw_gw=0; cpu_node_gw=0; cpu_node_node=0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 4's benchmarks in one run: manifest PUT time with publishing (first PUT of a new image) vs a
 # repeated PUT of the same manifest (stores nothing new), for 1 and 20 layers, on the embedded node and
-# on a kit node; and a pull by CID from a peer node (cold clone over bitswap) vs from the node that holds it.
+# on a Kubo node; and a pull by CID from a peer node (cold clone over bitswap) vs from the node that holds it.
 # usage: bash tests/bench/publish.sh [iterations=10] [pull MiB=64]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -7,7 +7,7 @@
 #        through docker-registry's own pull-through mode (proxy.remoteurl) on the same upstream, cold and warm;
 #   2) time to first byte of the cold big blob through mirrorball (target < 1 s);
 #   3) manifest HEAD requests/s by tag, cached in mirrorball, vs docker-registry serving it itself.
-# Everything runs on loopback: a kit IPFS node, two docker-registry processes, the gateway jar.
+# Everything runs on loopback: a Kubo node, two docker-registry processes, the gateway jar.
 #
 # usage: bash tests/bench/upstream.sh
 # env:   BENCH_BIG_MIB (1024)  BENCH_HEADS (3000 per side)  BENCH_KEEP=1  MB_BUILD_DIR (target/)
@@ -16,24 +16,24 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BUILD="${MB_BUILD_DIR:-$ROOT/target}"
-KIT="${MIRRORBALL_IPFS_KIT:-$ROOT/tests/.kit/ipfs-node}"
 BIG_MIB="${BENCH_BIG_MIB:-1024}"
 HEADS="${BENCH_HEADS:-3000}"
 # shellcheck disable=SC2206
 MVN_ARGS=(${MB_MVN_ARGS:-})
 
 die() { echo "bench: $*" >&2; exit 1; }
+# shellcheck source=tests/bench/kubo.sh
+. "$HERE/kubo.sh"
 for tool in skopeo docker-registry curl java python3; do
   command -v "$tool" >/dev/null || die "$tool is missing: run bash tests/setup.sh"
 done
 
 WORK="$(mktemp -d /tmp/mb-bench-upstream.XXXXXX)"
 PIDS=()
-KIT_REPO=""
 cleanup() {
   set +e
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  [ -n "$KIT_REPO" ] && "$KIT/stop-node.sh" "$KIT_REPO" >/dev/null 2>&1
+  stop_kubo
   if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -75,12 +75,8 @@ sk_copy() { # src dst
     --src-tls-verify=false --dest-tls-verify=false --retry-times 0 "$1" "$2" >/dev/null
 }
 
-# ---- IPFS kit node --------------------------------------------------------------------------------
-[ -x "$KIT/start-node.sh" ] || die "IPFS kit not installed at $KIT: run bash tests/setup.sh"
-KIT_REPO="$WORK/ipfs"
-API="http://127.0.0.1:$(free_port)"
-setsid "$KIT/start-node.sh" "$KIT_REPO" "$(free_port)" "${API##*:}" "$(free_port)" >"$WORK/ipfs.log" 2>&1 </dev/null &
-wait_http "$API/api/v0/id" POST 60 || die "IPFS kit node did not start: $(tail -5 "$WORK/ipfs.log")"
+# ---- Kubo node -----------------------------------------------------------------------------------
+start_kubo "$WORK/ipfs" "$WORK/ipfs.log"
 MFS_ROOT="/bench-upstream-$$"
 
 # ---- upstream docker-registry with the image ------------------------------------------------------

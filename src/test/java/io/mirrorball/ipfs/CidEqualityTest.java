@@ -2,7 +2,7 @@ package io.mirrorball.ipfs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The embedded node gives the same CIDs as the real IPFS node (../shared/ipfs-node) for the same bytes. */
+/** The embedded node gives the same CIDs as Kubo (the test node) for the same bytes. */
 final class CidEqualityTest {
     private static final long CHUNK = 262_144;
 
@@ -27,12 +27,12 @@ final class CidEqualityTest {
     Path dir;
 
     private EmbeddedNode embedded;
-    private KitRpc kit;
+    private KuboRpc kubo;
 
     @BeforeEach
     void open() throws IOException {
         embedded = EmbeddedNode.open(dir.resolve("node"));
-        kit = new KitRpc(KitNode.shared());
+        kubo = new KuboRpc(KuboNode.shared());
     }
 
     @AfterEach
@@ -48,7 +48,7 @@ final class CidEqualityTest {
         try (InputStream in = TestBytes.of(size, size)) {
             added = embedded.add(in);
         }
-        Cid real = kit.add(() -> TestBytes.of(size, size));
+        Cid real = kubo.add(() -> TestBytes.of(size, size));
 
         assertEquals(real, added.cid());
         assertEquals(size, added.size());
@@ -73,7 +73,7 @@ final class CidEqualityTest {
             }
             added = add.finish();
         }
-        Cid real = kit.add(() -> TestBytes.of(size, size));
+        Cid real = kubo.add(() -> TestBytes.of(size, size));
 
         assertEquals(real, added.cid());
         assertEquals(size, added.size());
@@ -110,7 +110,7 @@ final class CidEqualityTest {
         try (InputStream in = TestBytes.of(7, size)) {
             mine = embedded.add(in).cid();
         }
-        assertEquals(kit.add(() -> TestBytes.of(7, size)), mine);
+        assertEquals(kubo.add(() -> TestBytes.of(7, size)), mine);
     }
 
     @Test
@@ -122,7 +122,7 @@ final class CidEqualityTest {
         files.put("sub/empty", new byte[0]);
         files.put("sub/deeper/x", bytes(4, (int) CHUNK + 1));
         files.put("Z", bytes(5, 1));
-        Map<String, Cid> real = kit.addTree(files);
+        Map<String, Cid> real = kubo.addTree(files);
 
         Map<String, DagPb.Link> fileLinks = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> file : files.entrySet()) {
@@ -160,18 +160,18 @@ final class CidEqualityTest {
     @Test
     void filesCp_flatDirectoryOfSmallFiles_sameStatCidAsRealNode() throws Exception {
         String base = "/cideq-" + UUID.randomUUID();
-        kit.rpc("files/mkdir?arg=" + KitRpc.arg(base + "/dir") + "&parents=true&cid-version=1");
+        kubo.rpc("files/mkdir?arg=" + KuboRpc.arg(base + "/dir") + "&parents=true&cid-version=1");
         embedded.filesMkdir(base + "/dir");
         List<String> names = new ArrayList<>(List.of("b", "a", "blobs", "c.json", "\u00e9t\u00e9"));
         for (int i = 0; i < names.size(); i++) {
             byte[] content = bytes(i + 10, 100 * i + 1);
             Cid cid = embedded.add(new ByteArrayInputStream(content)).cid();
-            assertEquals(cid, kit.add(() -> new ByteArrayInputStream(content)));
+            assertEquals(cid, kubo.add(() -> new ByteArrayInputStream(content)));
             embedded.filesCp("/ipfs/" + cid, base + "/dir/" + names.get(i));
-            kit.rpc("files/cp?arg=" + KitRpc.arg("/ipfs/" + cid) + "&arg=" + KitRpc.arg(base + "/dir/" + names.get(i))
+            kubo.rpc("files/cp?arg=" + KuboRpc.arg("/ipfs/" + cid) + "&arg=" + KuboRpc.arg(base + "/dir/" + names.get(i))
                     + "&cid-version=1");
         }
-        Cid real = KitRpc.hash(kit.rpc("files/stat?arg=" + KitRpc.arg(base + "/dir") + "&cid-base=base32"));
+        Cid real = KuboRpc.hash(kubo.rpc("files/stat?arg=" + KuboRpc.arg(base + "/dir") + "&cid-base=base32"));
 
         assertEquals(real.toV1(), embedded.filesStat(base + "/dir").orElseThrow().cid());
     }
@@ -181,8 +181,8 @@ final class CidEqualityTest {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("one", bytes(20, 5));
         files.put("two/three", bytes(21, (int) CHUNK * 3));
-        Map<String, Cid> real = kit.addTree(files);
-        try (InputStream car = carFromKit(real.get("d"))) {
+        Map<String, Cid> real = kubo.addTree(files);
+        try (InputStream car = carFromKubo(real.get("d"))) {
             embedded.dagImport(car);
         }
         embedded.filesCp("/ipfs/" + real.get("d"), "/copy/d");
@@ -191,10 +191,10 @@ final class CidEqualityTest {
         assertEquals(real.get("d/two"), embedded.filesStat("/copy/d/two").orElseThrow().cid());
     }
 
-    private InputStream carFromKit(Cid root) throws IOException, InterruptedException {
+    private InputStream carFromKubo(Cid root) throws IOException, InterruptedException {
         java.net.http.HttpResponse<InputStream> response = java.net.http.HttpClient.newHttpClient().send(
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                        KitNode.shared().apiUrl() + "/api/v0/dag/export?arg=" + root))
+                        KuboNode.shared().apiUrl() + "/api/v0/dag/export?arg=" + root))
                         .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
                         .timeout(java.time.Duration.ofSeconds(60)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofInputStream());

@@ -1,6 +1,6 @@
 package io.mirrorball.ipfs;
 
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -12,8 +12,8 @@ import java.util.stream.Stream;
 
 /**
  * Import throughput of EmbeddedNode against plain SHA-256 of the same bytes (the limit: the importer
- * must hash every byte once) and against the real IPFS node's {@code add}. Run by
- * tests/bench/embedded-import.sh. Usage: {@code ImportBench <bytes> <work dir> [kit|nokit]}.
+ * must hash every byte once) and against Kubo's {@code add}. Run by
+ * tests/bench/embedded-import.sh. Usage: {@code ImportBench <bytes> <work dir> [kubo|nokubo]}.
  */
 final class ImportBench {
     private static final int CHUNK = 262_144;
@@ -24,7 +24,7 @@ final class ImportBench {
     public static void main(String[] args) throws Exception {
         long size = Long.parseLong(args[0]);
         Path work = Path.of(args[1]);
-        boolean kit = args.length < 3 || args[2].equals("kit");
+        boolean kubo = args.length < 3 || args[2].equals("kubo");
         Files.createDirectories(work);
         byte[] base = new byte[64 * 1024 * 1024];
         new Random(1).nextBytes(base);
@@ -79,17 +79,17 @@ final class ImportBench {
                 shaSeconds / addSeconds);
         System.out.printf("commit (fsync all)    %.2f s  (files/cp into MFS after the last add: syncs %d blocks)%n",
                 commitSeconds[0], size / CHUNK + 1);
-        if (kit) {
-            Files.createDirectories(work.resolve("kit"));
-            try (KitNode node = KitNode.start(work.resolve("kit"))) {
-                KitRpc rpc = new KitRpc(node);
+        if (kubo) {
+            Files.createDirectories(work.resolve("kubo"));
+            try (KuboNode node = KuboNode.start(work.resolve("kubo"))) {
+                KuboRpc rpc = new KuboRpc(node);
                 long start = System.nanoTime();
                 Cid real = rpc.add(() -> new Source(base, size));
-                double kitSeconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf("real node add         %.2f s  %.0f MB/s   cid %s (%s)%n", kitSeconds,
-                        size / kitSeconds / 1e6, real, real.equals(cid[0]) ? "same CID" : "DIFFERENT CID");
-                System.out.printf("ratio add/real node   %.2f  (embedded is %.1fx faster)%n", kitSeconds / addSeconds,
-                        kitSeconds / addSeconds);
+                double kuboSeconds = (System.nanoTime() - start) / 1e9;
+                System.out.printf("Kubo add              %.2f s  %.0f MB/s   cid %s (%s)%n", kuboSeconds,
+                        size / kuboSeconds / 1e6, real, real.equals(cid[0]) ? "same CID" : "DIFFERENT CID");
+                System.out.printf("ratio add/Kubo add    %.2f  (embedded is %.1fx faster)%n", kuboSeconds / addSeconds,
+                        kuboSeconds / addSeconds);
             }
         }
         delete(work.resolve("warm"));

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 
 /** The contract against the real test node, plus Kubo RPC specifics: timeouts, refusals, error JSON. */
 final class KuboRpcNodeTest extends IpfsNodeContract {
@@ -44,7 +44,7 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
 
     @BeforeAll
     static void connect() {
-        node = KuboRpcNode.connect(KitNode.shared().apiUrl(), Duration.ofSeconds(2), Duration.ofSeconds(30));
+        node = KuboRpcNode.connect(KuboNode.shared().apiUrl(), Duration.ofSeconds(2), Duration.ofSeconds(30));
     }
 
     @AfterAll
@@ -97,9 +97,9 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
 
     @Test
     void connect_apiUrlWithApiV0Suffix_works() throws IOException {
-        try (KuboRpcNode rpc = KuboRpcNode.connect(URI.create(KitNode.shared().apiUrl() + "/api/v0/"),
+        try (KuboRpcNode rpc = KuboRpcNode.connect(URI.create(KuboNode.shared().apiUrl() + "/api/v0/"),
                 Duration.ofSeconds(2), Duration.ofSeconds(10))) {
-            assertEquals(KitNode.shared().peerId(), rpc.id().id());
+            assertEquals(KuboNode.shared().peerId(), rpc.id().id());
         }
     }
 
@@ -285,7 +285,7 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
             in.transferTo(out);
         }
 
-        try (KitNode other = KitNode.start(dir);
+        try (KuboNode other = KuboNode.start(dir);
                 KuboRpcNode second = KuboRpcNode.connect(other.apiUrl(), Duration.ofSeconds(2), Duration.ofSeconds(30))) {
             assertEquals(Optional.empty(), second.blockStat(cid), "the second node starts empty and unpeered");
             List<Cid> roots;

@@ -7,7 +7,7 @@ import io.mirrorball.ipfs.KuboRpcNode;
 import io.mirrorball.oci.Reference;
 import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.oci.Digest;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import io.mirrorball.web.GatewayServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +34,7 @@ import java.util.UUID;
  * Issue 4's benchmarks, in one run:
  * (1) publish overhead: the store's manifest PUT with publishing vs the same store with publishing
  *     switched off (only possible from inside the package: every real PUT publishes), for a 1-layer
- *     and a 20-layer image, on the embedded node and on the kit node (median of N new images each);
+ *     and a 20-layer image, on the embedded node and on a Kubo node (median of N new images each);
  * (2) pull by CID through gateways: from a peer node (cold clone over bitswap) vs from the node that holds it.
  * usage: PublishBench WORKDIR [iterations] [pull MiB]
  */
@@ -50,8 +50,8 @@ public final class PublishBench {
         int pullMib = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         Files.createDirectories(work);
         List<String> rows = new ArrayList<>();
-        try (KitNode a = KitNode.start(work.resolve("a")); KitNode b = KitNode.start(work.resolve("b"))) {
-            for (String node : List.of("embedded", "kit")) {
+        try (KuboNode a = KuboNode.start(work.resolve("a")); KuboNode b = KuboNode.start(work.resolve("b"))) {
+            for (String node : List.of("embedded", "kubo")) {
                 IpfsNode ipfs = node.equals("embedded") ? EmbeddedNode.open(work.resolve("embedded"))
                         : KuboRpcNode.connect(a.apiUrl(), Duration.ofSeconds(5), Duration.ofSeconds(120));
                 RegistryStore store = RegistryStore.open(ipfs, "/bench-" + UUID.randomUUID(), work.resolve("uploads"),

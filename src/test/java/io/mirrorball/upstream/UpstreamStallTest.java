@@ -15,7 +15,7 @@ import io.mirrorball.oci.OciException;
 import io.mirrorball.oci.Reference;
 import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.store.RegistryStore;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -51,7 +51,7 @@ final class UpstreamStallTest {
     @BeforeEach
     void setUp() throws Exception {
         fake = FakeUpstream.start();
-        node = KuboRpcNode.connect(KitNode.shared().apiUrl(), Duration.ofSeconds(3), Duration.ofSeconds(30));
+        node = KuboRpcNode.connect(KuboNode.shared().apiUrl(), Duration.ofSeconds(3), Duration.ofSeconds(30));
         store = RegistryStore.open(node, "/t-" + UUID.randomUUID(), tmp.resolve("uploads"), Duration.ofHours(1),
                 Clock.systemUTC());
         MirrorballConfig.Upstream config = new MirrorballConfig.Upstream(fake.uri().toString(), "", "",

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.oci.Digest;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.Skopeo;
 import java.io.IOException;
@@ -38,23 +38,23 @@ import org.junit.jupiter.api.io.TempDir;
 final class ContentAddressedPeersTest {
     @TempDir
     Path tmp;
-    private KitNode nodeA;
-    private KitNode nodeB;
+    private KuboNode nodeA;
+    private KuboNode nodeB;
     private GatewayServer gatewayA;
     private GatewayServer gatewayB;
     private final List<AutoCloseable> open = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
-        nodeA = KitNode.start(tmp.resolve("a"));
+        nodeA = KuboNode.start(tmp.resolve("a"));
         open.add(nodeA);
-        nodeB = KitNode.start(tmp.resolve("b"));
+        nodeB = KuboNode.start(tmp.resolve("b"));
         open.add(nodeB);
         gatewayA = gateway(nodeA, "a");
         gatewayB = gateway(nodeB, "b");
     }
 
-    private GatewayServer gateway(KitNode node, String name) throws Exception {
+    private GatewayServer gateway(KuboNode node, String name) throws Exception {
         GatewayServer server = GatewayServer.start(ConfigLoader.load(Optional.empty(), Map.of(
                 "MIRRORBALL_HTTP_ADDR", "127.0.0.1:0",
                 "MIRRORBALL_STORAGE_IPFS_NODE", node.apiUrl().toString(),

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.oci.MediaTypes;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,7 +85,7 @@ final class ContentAddressedTest {
     @Test
     void publish_sameImageGetsSameCidOnEmbeddedAndRealNode() throws Exception {
         RegistryClient embedded = gateway("embedded");
-        RegistryClient real = gateway(KitNode.shared().apiUrl().toString());
+        RegistryClient real = gateway(KuboNode.shared().apiUrl().toString());
         TestImages.Image image = TestImages.ociImage(3);
         String a = push(embedded, "org/team/app", "v1", image);
         String b = push(real, "other", "latest", image);
@@ -169,7 +169,7 @@ final class ContentAddressedTest {
 
     @Test
     void clone_timesOutWithClearErrorOnRealNode() throws Exception {
-        RegistryClient client = gateway(KitNode.shared().apiUrl().toString(),
+        RegistryClient client = gateway(KuboNode.shared().apiUrl().toString(),
                 "MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", "2s");
         String absent = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
         long start = System.nanoTime();

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.EmbeddedNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -191,7 +191,7 @@ final class IpfsPathServletTest {
     @Test
     void get_kuboNode_servesBlockAndUnknownIs404Quickly() throws Exception {
         IpfsPathTestServer kubo = IpfsPathTestServer.embedded(tmp.resolve("k"), Map.of(
-                "MIRRORBALL_STORAGE_IPFS_NODE", KitNode.shared().apiUrl().toString(),
+                "MIRRORBALL_STORAGE_IPFS_NODE", KuboNode.shared().apiUrl().toString(),
                 "MIRRORBALL_STORAGE_IPFS_MFS_ROOT", "/t-" + UUID.randomUUID()));
         open.add(kubo);
         RegistryClient k = kubo.client();

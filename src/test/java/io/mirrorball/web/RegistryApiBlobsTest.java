@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -354,14 +354,14 @@ final class RegistryApiBlobsTest {
         String digest = client.pushBlob("blobs/corrupt", content);
         String hex = digest.substring("sha256:".length());
         String dataPath = gateway.mfsRoot() + "/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data";
-        KitNode kit = KitNode.shared();
-        String before = kit.rpc("files/stat?arg=" + dataPath);
+        KuboNode kubo = KuboNode.shared();
+        String before = kubo.rpc("files/stat?arg=" + dataPath);
         byte[] wrong = content.clone();
         wrong[SIZE - 1] ^= 0x01;                       // same size, last byte differs
-        String wrongCid = addToKit(kit, wrong);
-        kit.rpc("files/rm?arg=" + dataPath);
-        kit.rpc("files/cp?arg=/ipfs/" + wrongCid + "&arg=" + dataPath);
-        String after = kit.rpc("files/stat?arg=" + dataPath);
+        String wrongCid = addToKubo(kubo, wrong);
+        kubo.rpc("files/rm?arg=" + dataPath);
+        kubo.rpc("files/cp?arg=/ipfs/" + wrongCid + "&arg=" + dataPath);
+        String after = kubo.rpc("files/stat?arg=" + dataPath);
         assertNotEquals(before, after, "the blob file was replaced");
         assertTrue(after.contains(wrongCid), after);
         gateway = gateway.restart();
@@ -388,8 +388,8 @@ final class RegistryApiBlobsTest {
         assertArrayEquals(content, served, "a complete 200 body must be the blob's bytes");
     }
 
-    /** Adds bytes to the kit node with the fixed import parameters and returns the CID. */
-    static String addToKit(KitNode kit, byte[] content) throws IOException, InterruptedException {
+    /** Adds bytes to the Kubo node with the fixed import parameters and returns the CID. */
+    static String addToKubo(KuboNode kubo, byte[] content) throws IOException, InterruptedException {
         String boundary = "mb" + UUID.randomUUID().toString().replace("-", "");
         byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"data\"\r\n"
                 + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -398,7 +398,7 @@ final class RegistryApiBlobsTest {
         System.arraycopy(head, 0, body, 0, head.length);
         System.arraycopy(content, 0, body, head.length, content.length);
         System.arraycopy(tail, 0, body, head.length + content.length, tail.length);
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(kit.apiUrl()
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(kubo.apiUrl()
                         + "/api/v0/add?cid-version=1&raw-leaves=true&chunker=size-262144&hash=sha2-256&pin=false"))
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)

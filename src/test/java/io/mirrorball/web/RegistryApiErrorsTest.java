@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mirrorball.oci.MediaTypes;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.http.HttpRequest.BodyPublishers;
@@ -273,11 +273,11 @@ final class RegistryApiErrorsTest {
     void traversal_rejectedAndNothingOutsideRoots(String method, String path, boolean mustReject) throws IOException {
         String body = "{\"schemaVersion\":2}";
         client.pushBlob("ok", RegistryClient.randomBytes(10));
-        KitNode kit = KitNode.shared();
-        Set<String> rootBefore = mfsNames(kit, "/");
+        KuboNode kubo = KuboNode.shared();
+        Set<String> rootBefore = mfsNames(kubo, "/");
         String rootName = gateway.mfsRoot().substring(1);
         assertTrue(rootBefore.contains(rootName), "the configured MFS root exists: " + rootBefore);
-        Set<String> insideBefore = mfsNames(kit, gateway.mfsRoot());
+        Set<String> insideBefore = mfsNames(kubo, gateway.mfsRoot());
 
         HttpResponse<byte[]> r = client.send(method, path, BodyPublishers.ofString(body),
                 "Content-Type", method.equals("PUT") && path.contains("/manifests/") ? MediaTypes.OCI_MANIFEST : OCTET_STREAM);
@@ -287,16 +287,16 @@ final class RegistryApiErrorsTest {
             assertTrue(r.statusCode() >= 400, describe(r));
             RegistryClient.assertErrorBody(r);
         }
-        Set<String> rootAfter = mfsNames(kit, "/");
+        Set<String> rootAfter = mfsNames(kubo, "/");
         Set<String> created = new TreeSet<>(rootAfter);
         created.removeAll(rootBefore);
         assertTrue(created.isEmpty(), "nothing new at the MFS top level: " + created);
         assertTrue(rootAfter.stream().noneMatch(n -> n.contains("evil")), rootAfter.toString());
-        Set<String> insideAfter = mfsNames(kit, gateway.mfsRoot());
+        Set<String> insideAfter = mfsNames(kubo, gateway.mfsRoot());
         assertTrue(insideAfter.stream().noneMatch(n -> n.contains("evil")), insideAfter.toString());
         assertTrue(insideBefore.containsAll(insideAfter) || insideAfter.stream().allMatch(n -> n.matches("[a-z_]+")),
                 "only layout directories inside the root: " + insideAfter);
-        assertTrue(mfsNames(kit, gateway.mfsRoot() + "/repositories").stream().noneMatch(n -> n.contains("evil")));
+        assertTrue(mfsNames(kubo, gateway.mfsRoot() + "/repositories").stream().noneMatch(n -> n.contains("evil")));
         try (Stream<Path> inside = Files.walk(tmp); Stream<Path> beside = Files.list(tmp.getParent())) {
             List<Path> evil = Stream.concat(inside, beside)
                     .filter(p -> p.getFileName() != null && p.getFileName().toString().matches("evil[0-9]+.*")).toList();
@@ -304,8 +304,8 @@ final class RegistryApiErrorsTest {
         }
     }
 
-    private static Set<String> mfsNames(KitNode kit, String dir) {
-        String listing = kit.rpc("files/ls?arg=" + dir);
+    private static Set<String> mfsNames(KuboNode kubo, String dir) {
+        String listing = kubo.rpc("files/ls?arg=" + dir);
         Set<String> names = new TreeSet<>();
         try {
             JsonNode entries = RegistryClient.JSON.readTree(listing).get("Entries");

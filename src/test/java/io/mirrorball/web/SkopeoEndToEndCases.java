@@ -6,7 +6,7 @@ import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.testing.DockerRegistry;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.OciLayoutBuilder.Blob;
 import io.mirrorball.testing.OciLayoutBuilder.Image;
@@ -45,14 +45,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (embedded Jetty, storage on a real IPFS node) and back out, and every digest must survive the trip.
  * Layers are gzip: skopeo compresses plain tar layers on the way to a registry, which would change
  * the digests on its side, not ours. The cases run twice: on a real IPFS node reached through the
- * Kubo RPC API (the kit, {@link SkopeoEndToEndTest}), and on the embedded node of the default
+ * Kubo RPC API (a Kubo daemon, {@link SkopeoEndToEndTest}), and on the embedded node of the default
  * configuration ({@link SkopeoEndToEndEmbeddedTest}).
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 abstract class SkopeoEndToEndCases {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** {@code kit}: a real IPFS node over the Kubo RPC API; {@code embedded}: the default built-in node. */
+    /** {@code kubo}: a Kubo daemon over its RPC API; {@code embedded}: the default built-in node. */
     private final String node;
 
     SkopeoEndToEndCases(String node) {
@@ -62,7 +62,7 @@ abstract class SkopeoEndToEndCases {
     @TempDir
     Path tmp;
 
-    private KitNode kit;
+    private KuboNode kubo;
     private String mfsRoot;
     private GatewayServer gateway;
     private Skopeo skopeo;
@@ -73,10 +73,10 @@ abstract class SkopeoEndToEndCases {
         mfsRoot = "/e2e-" + UUID.randomUUID();
         Path uploads = Files.createDirectories(tmp.resolve("uploads"));
         boolean embedded = "embedded".equals(node);
-        kit = embedded ? null : KitNode.shared();
+        kubo = embedded ? null : KuboNode.shared();
         MirrorballConfig config = ConfigLoader.load(Optional.empty(), Map.of(
                 "MIRRORBALL_HTTP_ADDR", "127.0.0.1:0",
-                "MIRRORBALL_STORAGE_IPFS_NODE", embedded ? "embedded" : kit.apiUrl().toString(),
+                "MIRRORBALL_STORAGE_IPFS_NODE", embedded ? "embedded" : kubo.apiUrl().toString(),
                 "MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", tmp.resolve("embedded").toString(),
                 "MIRRORBALL_STORAGE_IPFS_MFS_ROOT", mfsRoot,
                 "MIRRORBALL_STORAGE_UPLOADS_PATH", uploads.toString()));
@@ -294,7 +294,7 @@ abstract class SkopeoEndToEndCases {
         // another gateway, on a node of the other kind, under another name and tag
         MirrorballConfig otherConfig = ConfigLoader.load(Optional.empty(), Map.of(
                 "MIRRORBALL_HTTP_ADDR", "127.0.0.1:0",
-                "MIRRORBALL_STORAGE_IPFS_NODE", "embedded".equals(node) ? KitNode.shared().apiUrl().toString() : "embedded",
+                "MIRRORBALL_STORAGE_IPFS_NODE", "embedded".equals(node) ? KuboNode.shared().apiUrl().toString() : "embedded",
                 "MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", tmp.resolve("other-embedded").toString(),
                 "MIRRORBALL_STORAGE_IPFS_MFS_ROOT", "/e2e-other-" + UUID.randomUUID(),
                 "MIRRORBALL_STORAGE_UPLOADS_PATH", Files.createDirectories(tmp.resolve("other-uploads")).toString()));
@@ -315,7 +315,7 @@ abstract class SkopeoEndToEndCases {
             skopeo.copy(image.skopeoRef(), "docker://" + upstream.hostPort() + "/team/up:v1");
             MirrorballConfig config = ConfigLoader.load(Optional.empty(), Map.of(
                     "MIRRORBALL_HTTP_ADDR", "127.0.0.1:0",
-                    "MIRRORBALL_STORAGE_IPFS_NODE", "embedded".equals(node) ? "embedded" : kit.apiUrl().toString(),
+                    "MIRRORBALL_STORAGE_IPFS_NODE", "embedded".equals(node) ? "embedded" : kubo.apiUrl().toString(),
                     "MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", tmp.resolve("proxy-embedded").toString(),
                     "MIRRORBALL_STORAGE_IPFS_MFS_ROOT", "/e2e-proxy-" + UUID.randomUUID(),
                     "MIRRORBALL_STORAGE_UPLOADS_PATH", Files.createDirectories(tmp.resolve("proxy-uploads")).toString(),
@@ -397,13 +397,13 @@ abstract class SkopeoEndToEndCases {
 
     /** Every layer is a file in MFS at blobs/sha256/xx/hex/data with the layer's size. */
     private void assertStoredInIpfs(Image image) throws IOException {
-        if (kit == null) {
+        if (kubo == null) {
             return; // the embedded node has no RPC to ask
         }
         for (Blob layer : image.layers()) {
             String hex = layer.digest().hex();
             String path = mfsRoot + "/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data";
-            JsonNode stat = JSON.readTree(kit.rpc("files/stat?arg=" + path));
+            JsonNode stat = JSON.readTree(kubo.rpc("files/stat?arg=" + path));
             assertEquals(layer.size(), stat.path("Size").asLong(), "size of " + path + " in MFS");
             assertTrue(stat.path("Hash").asText().startsWith("baf"), "CIDv1 expected for " + path + ": " + stat);
         }

@@ -1,8 +1,8 @@
 package io.mirrorball.web;
 
-/** The skopeo end-to-end cases on a real IPFS node (the kit) reached through the Kubo RPC API. */
+/** The skopeo end-to-end cases on a Kubo daemon reached through its RPC API. */
 final class SkopeoEndToEndTest extends SkopeoEndToEndCases {
     SkopeoEndToEndTest() {
-        super("kit");
+        super("kubo");
     }
 }

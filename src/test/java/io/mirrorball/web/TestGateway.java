@@ -2,7 +2,7 @@ package io.mirrorball.web;
 
 import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.config.MirrorballConfig;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * A real gateway for one test: embedded Jetty on 127.0.0.1:0, the shared kit IPFS node, a fresh MFS
+ * A real gateway for one test: embedded Jetty on 127.0.0.1:0, the shared Kubo test node, a fresh MFS
  * root {@code /t-<uuid>} and an uploads directory under the test's temp dir. Close it in @AfterEach.
  */
 final class TestGateway implements AutoCloseable {
@@ -24,7 +24,7 @@ final class TestGateway implements AutoCloseable {
         this.env = env;
     }
 
-    /** A gateway on the shared kit node, with a fresh MFS root. */
+    /** A gateway on the shared Kubo test node, with a fresh MFS root. */
     static TestGateway start(Path tmp) throws Exception {
         return start(tmp, Map.of());
     }
@@ -33,7 +33,7 @@ final class TestGateway implements AutoCloseable {
     static TestGateway start(Path tmp, Map<String, String> extraEnv) throws Exception {
         String node = Boolean.getBoolean("mirrorball.apitest.embedded")
                 ? "embedded"  // the pom runs the API tests a second time with -Dmirrorball.apitest.embedded=true
-                : KitNode.shared().apiUrl().toString();
+                : KuboNode.shared().apiUrl().toString();
         return start(node, "/t-" + UUID.randomUUID(), tmp, extraEnv);
     }
 

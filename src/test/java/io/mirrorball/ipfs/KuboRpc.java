@@ -1,6 +1,6 @@
 package io.mirrorball.ipfs;
 
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,18 +20,18 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Kubo RPC calls on the real test node that the CID-equality tests need (add with a streamed multipart body). */
-final class KitRpc {
+/** Kubo RPC calls on the Kubo test node that the CID-equality tests need (add with a streamed multipart body). */
+final class KuboRpc {
     private static final Pattern HASH = Pattern.compile("\"Hash\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern NAME_HASH = Pattern.compile(
             "\"Name\"\\s*:\\s*\"([^\"]*)\"\\s*,\\s*\"Hash\"\\s*:\\s*\"([^\"]+)\"");
     private static final String BOUNDARY = "mirrorball-test-boundary-7d3f";
 
-    private final KitNode kit;
+    private final KuboNode kubo;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    KitRpc(KitNode kit) {
-        this.kit = kit;
+    KuboRpc(KuboNode kubo) {
+        this.kubo = kubo;
     }
 
     /** {@code add} with mirrorball's fixed import parameters; returns the root CID. */
@@ -58,7 +58,7 @@ final class KitRpc {
      */
     Map<String, Cid> addTree(Map<String, byte[]> files) throws IOException, InterruptedException {
         List<InputStream> parts = new ArrayList<>();
-        // directories are implied by the file names (js-ipfs rejects explicit application/x-directory parts)
+        // directories are implied by the file names
         for (Map.Entry<String, byte[]> file : new java.util.TreeMap<>(files).entrySet()) {
             parts.add(bytes("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
                     + URLEncoder.encode("d/" + file.getKey(), StandardCharsets.UTF_8)
@@ -82,7 +82,7 @@ final class KitRpc {
 
     /** An RPC without a body; returns the answer. */
     String rpc(String pathAndQuery) {
-        return kit.rpc(pathAndQuery);
+        return kubo.rpc(pathAndQuery);
     }
 
     /** The Hash field of an answer. */
@@ -99,7 +99,7 @@ final class KitRpc {
     }
 
     private String post(String pathAndQuery, Supplier<InputStream> body) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(kit.apiUrl() + "/api/v0/" + pathAndQuery))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(kubo.apiUrl() + "/api/v0/" + pathAndQuery))
                 .timeout(Duration.ofMinutes(10))
                 .header("Content-Type", "multipart/form-data; boundary=" + BOUNDARY)
                 .POST(HttpRequest.BodyPublishers.ofInputStream(body))
