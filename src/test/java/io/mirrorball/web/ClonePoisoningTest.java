@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.oci.Digest;
-import io.mirrorball.testing.KitNode;
+import io.mirrorball.testing.KuboNode;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -44,8 +44,8 @@ final class ClonePoisoningTest {
         }
     }
 
-    private static KitNode kit() {
-        return KitNode.shared();
+    private static KuboNode kit() {
+        return KuboNode.shared();
     }
 
     /** An image: a config, one layer and a manifest, with their digests. */
