@@ -1,5 +1,6 @@
 package io.mirrorball.web;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -123,5 +124,19 @@ final class TomcatWarIT {
                 URI.create("http://" + host + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, metrics.statusCode());
         assertTrue(metrics.body().contains("http.manifest.2xx"), "metrics servlet registered by the listener");
+
+        // issue 9: Tomcat, like Jetty, would parse a form body as parameters; parameters come from the query only
+        byte[] form = "digest=sha256:00&mount=x&from=y".getBytes(StandardCharsets.UTF_8);
+        String formDigest = Digest.ofBytes(form).toString();
+        HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://" + host + "/v2/org/form/blobs/uploads/?digest=" + formDigest))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(form)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, post.statusCode(), post.body());
+        HttpResponse<byte[]> blob = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://" + host + "/v2/org/form/blobs/" + formDigest)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, blob.statusCode());
+        assertArrayEquals(form, blob.body());
     }
 }
