@@ -83,8 +83,8 @@ final class ClientDataRate extends Handler.Wrapper {
         };
         boolean handled;
         try {
-            handled = super.handle(new MeteredRequest(request, exchange), new MeteredResponse(request, response,
-                    exchange), done);
+            MeteredRequest meteredRequest = new MeteredRequest(request, exchange);
+            handled = super.handle(meteredRequest, new MeteredResponse(meteredRequest, response, exchange), done);
         } catch (Throwable e) {
             exchanges.remove(exchange);
             throw e;
