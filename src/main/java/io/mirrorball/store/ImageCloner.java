@@ -1,10 +1,10 @@
 package io.mirrorball.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
@@ -15,15 +15,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -196,15 +196,20 @@ public final class ImageCloner {
         List<Future<BlobInfo>> checks = new ArrayList<>();
         AtomicBoolean failed = new AtomicBoolean();
         String image = address.cid().toString();
+        Map<Digest, List<Cid>> listed = new LinkedHashMap<>(); // all parsed before any check starts
         for (JsonNode entry : disco.get("blobs")) {
-            Digest digest = discoDigest(entry, address);
-            Cid cid = discoCid(entry, address);
+            listed.computeIfAbsent(discoDigest(entry, address), d -> new ArrayList<>()).add(discoCid(entry, address));
+        }
+        for (Map.Entry<Digest, List<Cid>> blob : listed.entrySet()) {
+            Digest digest = blob.getKey();
             Optional<BlobInfo> present = blobs.stat(digest);
             if (present.isPresent()) {
                 stored.put(digest, present.get());
                 continue;
             }
-            checks.add(checked.submit(() -> blobs.placeCloned(digest, cid, image, failed::get)));
+            for (Cid cid : blob.getValue()) { // a digest listed twice: every CID given for it must hold its bytes
+                checks.add(checked.submit(() -> blobs.placeCloned(digest, cid, image, failed::get)));
+            }
         }
         Throwable failure = null;
         try {
