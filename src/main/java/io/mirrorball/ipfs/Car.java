@@ -228,6 +228,9 @@ final class Car {
                 }
                 String name = new String(header, pos[0], (int) key[1], StandardCharsets.UTF_8);
                 pos[0] += (int) key[1];
+                if (name.equals("roots") ? roots != null : name.equals("version") && version != -1) {
+                    throw new IllegalArgumentException("repeated header key " + name); // dag-cbor has none
+                }
                 if (name.equals("roots")) {
                     long[] array = cborHead(header, pos);
                     if (array[0] != 4) {

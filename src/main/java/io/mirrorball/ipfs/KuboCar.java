@@ -7,7 +7,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The header of a CAR v1 stream: a varint length, then a dag-cbor map
@@ -58,8 +60,12 @@ record KuboCar(byte[] raw, List<Cid> roots) {
         List<Cid> roots = new ArrayList<>();
         long version = -1;
         int entries = (int) cbor.head(5);
+        Set<String> keys = new HashSet<>();
         for (int i = 0; i < entries; i++) {
             String key = cbor.text();
+            if (!keys.add(key)) {
+                throw new IllegalArgumentException("repeated CAR header key " + key); // dag-cbor has none
+            }
             switch (key) {
                 case "version" -> version = cbor.head(0);
                 case "roots" -> {

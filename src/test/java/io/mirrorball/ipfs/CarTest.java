@@ -73,6 +73,44 @@ final class CarTest {
         assertTrue(e.getMessage().contains("invalid CAR header"), e.getMessage());
     }
 
+    /**
+     * Found writing CarFuzzTest's property (both header readers find the same roots): with the key roots
+     * twice, the embedded node's reader kept the last list and Kubo's reader joined both.
+     */
+    @Test
+    void parseHeaderAndKuboCar_repeatedRootsKey_isInvalidInBoth() {
+        byte[] header = repeatedRootsHeader();
+        ByteArrayOutputStream car = new ByteArrayOutputStream();
+        Varint.write(car, header.length);
+        car.writeBytes(header);
+
+        IpfsException e = assertThrows(IpfsException.class, () -> Car.parseHeader(header));
+        assertTrue(e.getMessage().contains("repeated header key roots"), e.getMessage());
+        IllegalArgumentException kubo = assertThrows(IllegalArgumentException.class,
+                () -> KuboCar.readHeader(new ByteArrayInputStream(car.toByteArray())));
+        assertTrue(kubo.getMessage().contains("repeated CAR header key roots"), kubo.getMessage());
+    }
+
+    /** {roots: [hello], roots: [hello], version: 1} */
+    static byte[] repeatedRootsHeader() {
+        byte[] root = HELLO_CID.bytes();
+        ByteArrayOutputStream header = new ByteArrayOutputStream();
+        header.write(0xa3);
+        for (int i = 0; i < 2; i++) {
+            text(header, "roots");
+            header.write(0x81);
+            header.write(0xd8);
+            header.write(42);
+            header.write(0x58);
+            header.write(root.length + 1);
+            header.write(0);
+            header.writeBytes(root);
+        }
+        text(header, "version");
+        header.write(1);
+        return header.toByteArray();
+    }
+
     private static void section(ByteArrayOutputStream car, byte[] cid, byte[] block) {
         Varint.write(car, cid.length + block.length);
         car.writeBytes(cid);
