@@ -120,6 +120,54 @@ public final class UnixFs {
         return directoryBlock(DIRECTORY_DATA, links);
     }
 
+    /**
+     * The blocks of a small in-memory file as {@code add} builds them with {@link ImportParams#FIXED}:
+     * raw leaves of 262,144 bytes and, for more than one, a dag-pb file node linking them.
+     *
+     * @param leaves the raw leaf blocks, in order
+     * @param node   the file node, or null when the file is its one raw leaf
+     */
+    public record FileBlocks(List<byte[]> leaves, byte[] node) {
+        public FileBlocks {
+            leaves = List.copyOf(leaves);
+        }
+
+        public Cid cid() {
+            return node == null ? Cid.sha256(Cid.RAW, sha256(leaves.get(0))) : cidOf(node);
+        }
+
+        /** Tsize of a link to the file. */
+        public long cumulativeSize() {
+            return node == null ? leaves.get(0).length : UnixFs.cumulativeSize(node);
+        }
+    }
+
+    /**
+     * A file of at most 174 chunks (about 43 MiB), held in memory: a manifest or disco.json.
+     *
+     * @throws IllegalArgumentException for a larger file
+     */
+    public static FileBlocks smallFile(byte[] content) {
+        int chunk = ImportParams.FIXED.chunkSize();
+        if (content.length <= chunk) {
+            return new FileBlocks(List.of(content), null);
+        }
+        int count = (content.length + chunk - 1) / chunk;
+        if (count > ImportParams.FIXED.maxLinks()) {
+            throw new IllegalArgumentException("a file of " + content.length + " bytes is not a small file");
+        }
+        List<byte[]> leaves = new ArrayList<>(count);
+        List<DagPb.Link> links = new ArrayList<>(count);
+        long[] sizes = new long[count];
+        for (int i = 0; i < count; i++) {
+            byte[] leaf = Arrays.copyOfRange(content, i * chunk, Math.min(content.length, (i + 1) * chunk));
+            leaves.add(leaf);
+            sizes[i] = leaf.length;
+            links.add(new DagPb.Link("", Cid.sha256(Cid.RAW, sha256(leaf)), leaf.length));
+        }
+        return new FileBlocks(leaves, DagPb.encodeNode(fileData(sizes, count), links));
+    }
+
     /** The block of an empty directory ({@code bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354}). */
     public static byte[] emptyDirectoryBlock() {
         return DagPb.encodeNode(DIRECTORY_DATA, List.of());

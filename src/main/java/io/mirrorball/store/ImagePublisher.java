@@ -356,8 +356,16 @@ public final class ImagePublisher {
                 } else if (value instanceof DagPb.Link link) {
                     links.add(new DagPb.Link(e.getKey(), link.cid(), link.size()));
                 } else {
-                    byte[] content = (byte[]) value;
-                    links.add(new DagPb.Link(e.getKey(), blocks.raw(content), content.length));
+                    // disco.json of an image of about 1,800 blobs or more is over one chunk
+                    UnixFs.FileBlocks file = UnixFs.smallFile((byte[]) value);
+                    Cid cid = null;
+                    for (byte[] leaf : file.leaves()) {
+                        cid = blocks.raw(leaf);
+                    }
+                    if (file.node() != null) {
+                        cid = blocks.dagPb(file.node());
+                    }
+                    links.add(new DagPb.Link(e.getKey(), cid, file.cumulativeSize()));
                 }
             }
             UnixFs.Directory directory = UnixFs.directory(links, DIRECTORIES);

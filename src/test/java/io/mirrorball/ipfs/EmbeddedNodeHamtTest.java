@@ -113,6 +113,21 @@ final class EmbeddedNodeHamtTest {
         assertEquals(5 - 1, node.filesLs("/repositories/r").size());
     }
 
+    /** Regression: disco.json of an image of about 1,800 blobs or more was one raw block, not the add CID. */
+    @Test
+    void smallFile_overOneChunk_isWhatAddGives() throws IOException {
+        node = EmbeddedNode.open(dir.resolve("node"));
+        for (int size : new int[]{1, 262_144, 262_145, 600_000}) {
+            byte[] content = new byte[size];
+            new java.util.Random(size).nextBytes(content);
+            UnixFs.FileBlocks file = UnixFs.smallFile(content);
+            IpfsNode.Added added = node.add(new java.io.ByteArrayInputStream(content));
+            assertEquals(added.cid(), file.cid(), size + " bytes");
+            long tsize = added.cid().codec() == Cid.RAW ? size : UnixFs.cumulativeSize(node.blockGet(added.cid()));
+            assertEquals(tsize, file.cumulativeSize(), size + " bytes");
+        }
+    }
+
     private UnixFs.Directory putDirectory(Map<String, byte[]> files, DirectoryParams params) throws IOException {
         for (byte[] content : files.values()) {
             node.blockPut(content, Cid.RAW);
