@@ -150,13 +150,7 @@ final class CidEqualityTest {
                 UnixFs.cidOf(UnixFs.directoryBlock(List.of())));
     }
 
-    /**
-     * Single-block files only: js-ipfs's MFS writes a child's own block length as the link Tsize,
-     * where Kubo (and EmbeddedNode) write its cumulative size, so MFS directories holding multi-block
-     * files or subdirectories differ between js-ipfs and Kubo. The Kubo-correct encoding of such trees
-     * is checked against the real node's {@code add} of a directory in
-     * {@link #directoryBlock_treeOfFiles_sameCidAsRealNodeAdd}.
-     */
+    /** A flat MFS directory of small files, built with files/cp on both nodes (names sorted bytewise). */
     @Test
     void filesCp_flatDirectoryOfSmallFiles_sameStatCidAsRealNode() throws Exception {
         String base = "/cideq-" + UUID.randomUUID();
@@ -174,6 +168,36 @@ final class CidEqualityTest {
         Cid real = KuboRpc.hash(kubo.rpc("files/stat?arg=" + KuboRpc.arg(base + "/dir") + "&cid-base=base32"));
 
         assertEquals(real.toV1(), embedded.filesStat(base + "/dir").orElseThrow().cid());
+    }
+
+    /**
+     * MFS directories holding multi-block files and subdirectories: Kubo's MFS writes a child's
+     * cumulative size as its link Tsize, and so must EmbeddedNode, at every level.
+     */
+    @Test
+    void filesCp_multiBlockFilesAndSubdirectories_sameStatCidsAsKubo() throws Exception {
+        String base = "/cideq-" + UUID.randomUUID();
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("big", bytes(30, (int) CHUNK * 3 + 11));
+        files.put("small", bytes(31, 7));
+        files.put("sub/layer", bytes(32, (int) CHUNK * 2));
+        files.put("sub/deeper/config.json", bytes(33, 300));
+        for (Map.Entry<String, byte[]> file : files.entrySet()) {
+            String path = base + "/dir/" + file.getKey();
+            String parent = path.substring(0, path.lastIndexOf('/'));
+            kubo.rpc("files/mkdir?arg=" + KuboRpc.arg(parent) + "&parents=true&cid-version=1");
+            embedded.filesMkdir(parent);
+            byte[] content = file.getValue();
+            Cid cid = embedded.add(new ByteArrayInputStream(content)).cid();
+            assertEquals(cid, kubo.add(() -> new ByteArrayInputStream(content)));
+            embedded.filesCp("/ipfs/" + cid, path);
+            kubo.rpc("files/cp?arg=" + KuboRpc.arg("/ipfs/" + cid) + "&arg=" + KuboRpc.arg(path));
+        }
+
+        for (String dir : List.of("/dir", "/dir/sub", "/dir/sub/deeper")) {
+            Cid real = KuboRpc.hash(kubo.rpc("files/stat?arg=" + KuboRpc.arg(base + dir)));
+            assertEquals(real.toV1(), embedded.filesStat(base + dir).orElseThrow().cid(), dir);
+        }
     }
 
     @Test

@@ -104,6 +104,36 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
     }
 
     @Test
+    void connect_basicCredentialsInUrl_passKubosApiAuthorizations(@TempDir Path dir) throws IOException {
+        byte[] content = pattern(CHUNK + 5, 77);
+        try (KuboNode secured = KuboNode.startAuthorized(dir, "basic:mirrorball:s3cret-Pw");
+                KuboRpcNode rpc = KuboRpcNode.connect(URI.create("http://mirrorball:s3cret-Pw@127.0.0.1:"
+                        + secured.apiUrl().getPort()), Duration.ofSeconds(2), Duration.ofSeconds(30))) {
+            assertEquals(secured.peerId(), rpc.id().id());
+            Cid cid = rpc.add(new ByteArrayInputStream(content)).cid();
+            try (InputStream in = rpc.cat(cid.toString(), 0, -1)) {
+                assertArrayEquals(content, in.readAllBytes());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"mirrorball:n0t-the-secret@", "''"})
+    void version_wrongOrNoCredentials_refusedByKuboWithoutEchoingThem(String userInfo, @TempDir Path dir)
+            throws IOException {
+        try (KuboNode secured = KuboNode.startAuthorized(dir, "basic:mirrorball:s3cret-Pw");
+                KuboRpcNode rpc = KuboRpcNode.connect(URI.create("http://" + userInfo + "127.0.0.1:"
+                        + secured.apiUrl().getPort()), Duration.ofSeconds(2), Duration.ofSeconds(30))) {
+            IpfsException refused = assertThrows(IpfsException.class, rpc::version);
+
+            assertEquals(IpfsException.Kind.FAILED, refused.kind());
+            assertTrue(refused.getMessage().startsWith("ipfs version: HTTP 403 "), refused.getMessage());
+            assertTrue(refused.getMessage().contains("API.Authorizations"), refused.getMessage());
+            assertFalse(refused.getMessage().contains("n0t-the-secret"), refused.getMessage());
+        }
+    }
+
+    @Test
     void version_nodeDown_failsFastUnavailable() throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

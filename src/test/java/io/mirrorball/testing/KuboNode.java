@@ -55,15 +55,20 @@ public final class KuboNode implements AutoCloseable {
     private final int gatewayPort;
     private final String peerId;
     private final String swarmAddress;
+    /** The Authorization header the fixture's own RPCs send, or null. */
+    private final String authorization;
     private boolean closed;
 
-    private KuboNode(Path binary, Path repo, Path log, boolean deleteRepo) throws IOException, InterruptedException {
+    private KuboNode(Path binary, Path repo, Path log, boolean deleteRepo, String authSecret)
+            throws IOException, InterruptedException {
         this.repo = repo;
         this.log = log;
         this.deleteRepo = deleteRepo;
+        this.authorization = authorizationHeader(authSecret);
         if (!Files.exists(repo.resolve("config"))) {
             init(binary, repo, log);
         }
+        authorize(repo, authSecret);
         this.process = command(binary, repo, "daemon")
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -89,7 +94,7 @@ public final class KuboNode implements AutoCloseable {
             if (shared == null) {
                 try {
                     Path dir = Files.createTempDirectory("mb-kubo-shared");
-                    shared = new KuboNode(binary(), dir.resolve("ipfs-repo"), logFile("shared"), true);
+                    shared = new KuboNode(binary(), dir.resolve("ipfs-repo"), logFile("shared"), true, null);
                 } catch (IOException e) {
                     throw new UncheckedIOException("could not start the shared Kubo test node: " + e.getMessage(), e);
                 } catch (InterruptedException e) {
@@ -103,9 +108,22 @@ public final class KuboNode implements AutoCloseable {
 
     /** A node of its own (for isolation, or two peered nodes), in a repo under {@code dir}. Close it. */
     public static KuboNode start(Path dir) {
+        return start(dir, null);
+    }
+
+    /**
+     * As {@link #start(Path)}, with Kubo's RPC authorization ({@code API.Authorizations}): one user
+     * whose {@code AuthSecret} is {@code authSecret} ({@code basic:<user>:<password>} or
+     * {@code bearer:<token>}), allowed every RPC; null for none. The fixture's own calls send it.
+     */
+    public static KuboNode startAuthorized(Path dir, String authSecret) {
+        return start(dir, java.util.Objects.requireNonNull(authSecret));
+    }
+
+    private static KuboNode start(Path dir, String authSecret) {
         try {
             Files.createDirectories(dir);
-            return new KuboNode(binary(), dir.resolve("ipfs-repo"), logFile(callerName()), false);
+            return new KuboNode(binary(), dir.resolve("ipfs-repo"), logFile(callerName()), false, authSecret);
         } catch (IOException e) {
             throw new UncheckedIOException("could not start a Kubo test node: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -180,6 +198,9 @@ public final class KuboNode implements AutoCloseable {
     }
 
     private String send(String pathAndQuery, HttpRequest.Builder request) {
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
         try {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             HttpResponse<String> r = client.send(request.uri(URI.create(apiUrl() + "/api/v0/" + pathAndQuery))
@@ -220,6 +241,36 @@ public final class KuboNode implements AutoCloseable {
         // no DHT: peered test nodes find blocks over bitswap with the peers they are connected to
         config.withObjectProperty("Routing").put("Type", "none");
         JSON.writerWithDefaultPrettyPrinter().writeValue(configFile.toFile(), config);
+    }
+
+    /** Sets (or, for null, removes) API.Authorizations: one user with this secret, allowed /api/v0. */
+    private static void authorize(Path repo, String authSecret) throws IOException {
+        Path configFile = repo.resolve("config");
+        ObjectNode config = (ObjectNode) JSON.readTree(configFile.toFile());
+        ObjectNode api = config.withObjectProperty("API");
+        if (authSecret == null) {
+            api.remove("Authorizations");
+        } else {
+            ObjectNode user = api.putObject("Authorizations").putObject("mirrorball-test");
+            user.put("AuthSecret", authSecret);
+            user.putArray("AllowedPaths").add("/api/v0");
+        }
+        JSON.writerWithDefaultPrettyPrinter().writeValue(configFile.toFile(), config);
+    }
+
+    /** The Authorization header for Kubo's AuthSecret format, or null. */
+    private static String authorizationHeader(String authSecret) {
+        if (authSecret == null) {
+            return null;
+        }
+        if (authSecret.startsWith("basic:")) {
+            return "Basic " + java.util.Base64.getEncoder().encodeToString(
+                    authSecret.substring("basic:".length()).getBytes(StandardCharsets.UTF_8));
+        }
+        if (authSecret.startsWith("bearer:")) {
+            return "Bearer " + authSecret.substring("bearer:".length());
+        }
+        throw new IllegalArgumentException("AuthSecret must be basic:<user>:<password> or bearer:<token>");
     }
 
     private static ProcessBuilder command(Path binary, Path repo, String... args) {
