@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 
 /** GET, HEAD, PUT and DELETE of {@code /v2/<name>/manifests/<reference>} for local repositories. */
 final class ManifestHandler {
@@ -71,13 +72,21 @@ final class ManifestHandler {
         response.setContentLength(0);
     }
 
+    /** The longest declared body that is read and dropped before a 413, rather than cut off. */
+    private static final long DRAIN_LIMIT = 16L * 1024 * 1024;
+
     /** Reads a manifest body, refusing more than {@link Manifest#MAX_BYTES} with 413. */
     static byte[] readCapped(HttpServletRequest request) throws IOException {
         long declared = request.getContentLengthLong();
+        InputStream in = ClientStreams.body(request);
         if (declared > Manifest.MAX_BYTES) {
+            if (declared <= DRAIN_LIMIT) {
+                // a client still sending a body it declared when the answer comes may see only a reset;
+                // a body of a few MiB is read and dropped so that it gets the 413 (bigger ones are cut)
+                in.transferTo(OutputStream.nullOutputStream());
+            }
             throw tooLarge(declared);
         }
-        InputStream in = ClientStreams.body(request);
         byte[] buffer = new byte[declared >= 0 ? (int) declared : 64 * 1024];
         int filled = 0;
         while (true) {
