@@ -57,7 +57,7 @@ final class ServeCommand implements Callable<Integer> {
         GatewayServer server = GatewayServer.start(loaded);
         try {
             out.println("mirrorball " + Main.version() + " listening on " + server.uri() + " (ipfs: "
-                    + loaded.storage().ipfs().node() + ", upstream: "
+                    + loaded.storage().ipfs().nodeForDisplay() + ", upstream: "
                     + (loaded.upstream().enabled() ? loaded.upstream().url() : "none") + ")");
             out.flush();
             server.join();

@@ -93,6 +93,7 @@ public final class ConfigLoader {
         d.put("http.min-data-rate", "1024");
         d.put("http.min-data-rate-window", "30s");
         d.put("storage.ipfs.node", "embedded");
+        d.put("storage.ipfs.node-auth", "");
         d.put("storage.ipfs.embedded.path", "./data/ipfs");
         d.put("storage.ipfs.embedded.gateways", "");
         d.put("storage.ipfs.embedded.gateway-timeout", "30s");
@@ -266,6 +267,8 @@ public final class ConfigLoader {
                 positive("http.min-data-rate-window", v.get("http.min-data-rate-window")));
         MirrorballConfig.Ipfs ipfs = new MirrorballConfig.Ipfs(
                 parseNode("storage.ipfs.node", v.get("storage.ipfs.node")),
+                parseNodeAuth("storage.ipfs.node-auth", v.get("storage.ipfs.node-auth"),
+                        parseNode("storage.ipfs.node", v.get("storage.ipfs.node"))),
                 new MirrorballConfig.Embedded(parsePath("storage.ipfs.embedded.path",
                         v.get("storage.ipfs.embedded.path"), workDir),
                         parseGateways("storage.ipfs.embedded.gateways", v.get("storage.ipfs.embedded.gateways")),
@@ -335,6 +338,10 @@ public final class ConfigLoader {
         return new HostPort(host.isEmpty() ? "0.0.0.0" : host, port);
     }
 
+    /**
+     * {@code embedded}, or one Kubo RPC URL; the URL may carry Basic credentials for Kubo's
+     * {@code API.Authorizations} ({@code http://user:password@host:5001}). Messages never echo them.
+     */
     static String parseNode(String key, String raw) {
         String value = raw.trim();
         if (value.equals("embedded")) {
@@ -343,18 +350,64 @@ public final class ConfigLoader {
         if (value.isEmpty()) {
             throw new ConfigException(key, "must be 'embedded' or a Kubo RPC URL such as http://127.0.0.1:5001");
         }
-        List<String> urls = new ArrayList<>();
-        for (String part : value.split(",", -1)) {
-            String url = part.trim();
-            if (url.isEmpty()) {
-                throw new ConfigException(key, "empty entry in the URL list '" + raw + "'");
-            }
-            if (url.equals("embedded")) {
-                throw new ConfigException(key, "'embedded' cannot be combined with URLs in '" + raw + "'");
-            }
-            urls.add(httpUrl(key, url, "a Kubo RPC URL such as http://127.0.0.1:5001, or 'embedded'"));
+        if (value.contains(",")) {
+            throw new ConfigException(key, "must be one Kubo RPC URL, not a comma-separated list (one node only)");
         }
-        return String.join(",", urls);
+        URI uri;
+        try {
+            uri = new URI(value);
+        } catch (URISyntaxException e) {
+            throw new ConfigException(key, "invalid URL '" + MirrorballConfig.Ipfs.mask(value) + "' (use a Kubo RPC URL"
+                    + " such as http://127.0.0.1:5001, or 'embedded')");
+        }
+        String userInfo = uri.getRawUserInfo();
+        if (userInfo == null) {
+            return httpUrl(key, value, "a Kubo RPC URL such as http://127.0.0.1:5001, or 'embedded'");
+        }
+        int colon = userInfo.indexOf(':');
+        if (colon <= 0 || colon == userInfo.length() - 1) {
+            throw new ConfigException(key, "user info in the URL must be user:password (Basic credentials of Kubo's"
+                    + " API.Authorizations), e.g. http://user:***@127.0.0.1:5001");
+        }
+        String withoutUser = value.replaceFirst(Pattern.quote(userInfo + "@"), "");
+        httpUrl(key, withoutUser, "a Kubo RPC URL such as http://user:password@127.0.0.1:5001, or 'embedded'");
+        return value;
+    }
+
+    /**
+     * The secret of Kubo's {@code API.Authorizations} ({@code basic:user:password} or
+     * {@code bearer:token}), or "" for none. Messages never echo it.
+     */
+    static String parseNodeAuth(String key, String raw, String node) {
+        String value = raw.trim();
+        if (value.isEmpty()) {
+            return "";
+        }
+        String hint = " (use basic:<user>:<password> or bearer:<token>, as in Kubo's API.Authorizations AuthSecret)";
+        String lower = value.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("bearer:")) {
+            if (value.length() == "bearer:".length()) {
+                throw new ConfigException(key, "empty bearer token" + hint);
+            }
+        } else if (lower.startsWith("basic:")) {
+            String credentials = value.substring("basic:".length());
+            int colon = credentials.indexOf(':');
+            if (colon <= 0 || colon == credentials.length() - 1) {
+                throw new ConfigException(key, "basic needs a user and a password" + hint);
+            }
+        } else {
+            throw new ConfigException(key, "unknown kind of secret" + hint);
+        }
+        if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new ConfigException(key, "control character in the secret" + hint);
+        }
+        if (node.equals("embedded")) {
+            throw new ConfigException(key, "is for a Kubo node; storage.ipfs.node is 'embedded'");
+        }
+        if (URI.create(node).getRawUserInfo() != null) {
+            throw new ConfigException(key, "set the credentials either here or in the storage.ipfs.node URL, not both");
+        }
+        return value;
     }
 
     /** A comma-separated list of http(s) gateway URLs; "" is the empty list. */

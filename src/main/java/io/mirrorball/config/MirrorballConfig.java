@@ -33,13 +33,42 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Au
     }
 
     /**
-     * @param node          {@code embedded}, or the Kubo RPC URL(s) such as {@code http://127.0.0.1:5001}
+     * @param node          {@code embedded}, or the Kubo RPC URL such as {@code http://127.0.0.1:5001}; it may
+     *                      carry Basic credentials ({@code http://user:password@host:5001}): print
+     *                      {@link #nodeForDisplay()}, never this
+     * @param nodeAuth      the secret of Kubo's API.Authorizations ({@code basic:user:password} or
+     *                      {@code bearer:token}), or "" for none; never printed
      * @param maxCloneWaits requests that may wait for clones at once, and clones that may be in progress
      */
-    public record Ipfs(String node, Embedded embedded, String mfsRoot, boolean cloneEnabled, Duration cloneTimeout,
-                       int maxCloneWaits) {
+    public record Ipfs(String node, String nodeAuth, Embedded embedded, String mfsRoot, boolean cloneEnabled,
+                       Duration cloneTimeout, int maxCloneWaits) {
         public boolean isEmbedded() {
             return "embedded".equals(node);
+        }
+
+        /** {@link #node()} with the password of its URL masked: {@code http://user:***@host:5001}. */
+        public String nodeForDisplay() {
+            return mask(node);
+        }
+
+        /** A URL with everything after the user name in its user info replaced by {@code ***}. */
+        public static String mask(String url) {
+            int scheme = url.indexOf("://");
+            int at = url.lastIndexOf('@');
+            if (scheme < 0 || at < scheme) {
+                return url;
+            }
+            String userInfo = url.substring(scheme + 3, at);
+            int colon = userInfo.indexOf(':');
+            String user = colon < 0 ? userInfo : userInfo.substring(0, colon);
+            return url.substring(0, scheme + 3) + user + ":***" + url.substring(at);
+        }
+
+        @Override
+        public String toString() {
+            return "Ipfs[node=" + nodeForDisplay() + ", nodeAuth=" + (nodeAuth.isEmpty() ? "" : "***")
+                    + ", embedded=" + embedded + ", mfsRoot=" + mfsRoot + ", cloneEnabled=" + cloneEnabled
+                    + ", cloneTimeout=" + cloneTimeout + ", maxCloneWaits=" + maxCloneWaits + "]";
         }
     }
 

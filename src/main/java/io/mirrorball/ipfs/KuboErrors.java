@@ -67,7 +67,12 @@ final class KuboErrors {
                 case 504 -> IpfsException.Kind.TIMEOUT;
                 default -> IpfsException.Kind.FAILED;
             };
-            return new IpfsException(kind, action + ": HTTP " + status + (text.isEmpty() ? "" : " " + text));
+            String full = action + ": HTTP " + status + (text.isEmpty() ? "" : " " + text);
+            if (status == 401 || status == 403) {
+                // Kubo's API.Authorizations: "Kubo RPC Access Denied" (the body never echoes the credentials)
+                return new IpfsAccessDeniedException(full);
+            }
+            return new IpfsException(kind, full);
         }
         return fromMessage(action, message);
     }

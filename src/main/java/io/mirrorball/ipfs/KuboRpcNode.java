@@ -72,7 +72,7 @@ public final class KuboRpcNode implements IpfsNode {
     private final CloseableHttpClient client;
     private final ObjectMapper json = new ObjectMapper();
 
-    private KuboRpcNode(URI apiBase, String userInfo, Duration connectTimeout, Duration readTimeout) {
+    private KuboRpcNode(URI apiBase, String authorization, Duration connectTimeout, Duration readTimeout) {
         this.apiBase = apiBase;
         this.host = new HttpHost(apiBase.getScheme(), apiBase.getHost(), apiBase.getPort());
         this.rpcPrefix = apiBase + "/api/v0/";
@@ -92,10 +92,9 @@ public final class KuboRpcNode implements IpfsNode {
                         .build())
                 .build();
         List<Header> defaultHeaders = new ArrayList<>();
-        if (userInfo != null) {
-            // Kubo's API.Authorizations: http://user:password@host:5001 sends Basic credentials
-            defaultHeaders.add(new BasicHeader(HttpHeaders.AUTHORIZATION, "Basic "
-                    + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8))));
+        if (authorization != null) {
+            // Kubo's API.Authorizations: Basic (from the URL or basic:user:password) or Bearer credentials
+            defaultHeaders.add(new BasicHeader(HttpHeaders.AUTHORIZATION, authorization));
         }
         this.client = HttpClients.custom()
                 .setConnectionManager(pool)
@@ -123,10 +122,19 @@ public final class KuboRpcNode implements IpfsNode {
      *                       reads of a streamed body
      */
     public static KuboRpcNode connect(URI apiBase, Duration connectTimeout, Duration readTimeout) {
+        return connect(apiBase, null, connectTimeout, readTimeout);
+    }
+
+    /**
+     * As {@link #connect(URI, Duration, Duration)}, sending the secret of Kubo's
+     * {@code API.Authorizations} with every call: {@code basic:<user>:<password>} or
+     * {@code bearer:<token>} (Kubo's AuthSecret form); null or "" for none (or the URL's user info).
+     */
+    public static KuboRpcNode connect(URI apiBase, String authSecret, Duration connectTimeout, Duration readTimeout) {
         if (apiBase == null || apiBase.getHost() == null
                 || !("http".equals(apiBase.getScheme()) || "https".equals(apiBase.getScheme()))) {
             throw new IllegalArgumentException("IPFS node API must be an http(s) URL such as http://127.0.0.1:5001, not "
-                    + apiBase);
+                    + (apiBase == null ? null : masked(apiBase.toString())));
         }
         if (connectTimeout.isNegative() || connectTimeout.isZero() || readTimeout.isNegative() || readTimeout.isZero()) {
             throw new IllegalArgumentException("IPFS node timeouts must be positive");
@@ -140,7 +148,25 @@ public final class KuboRpcNode implements IpfsNode {
         }
         int port = apiBase.getPort() != -1 ? apiBase.getPort() : "https".equals(apiBase.getScheme()) ? 443 : 80;
         URI base = URI.create(apiBase.getScheme() + "://" + hostLiteral(apiBase.getHost()) + ":" + port + path);
-        return new KuboRpcNode(base, apiBase.getUserInfo(), connectTimeout, readTimeout);
+        String authorization = authSecret != null && !authSecret.isEmpty() ? authorizationHeader(authSecret)
+                : apiBase.getUserInfo() != null ? basic(apiBase.getUserInfo()) : null;
+        return new KuboRpcNode(base, authorization, connectTimeout, readTimeout);
+    }
+
+    /** The Authorization header of an AuthSecret ({@code basic:user:password} or {@code bearer:token}). */
+    static String authorizationHeader(String authSecret) {
+        int colon = authSecret.indexOf(':');
+        String kind = colon < 0 ? "" : authSecret.substring(0, colon).toLowerCase(Locale.ROOT);
+        return switch (kind) {
+            case "basic" -> basic(authSecret.substring(colon + 1));
+            case "bearer" -> "Bearer " + authSecret.substring(colon + 1);
+            default -> throw new IllegalArgumentException(
+                    "IPFS node secret must be basic:<user>:<password> or bearer:<token>");
+        };
+    }
+
+    private static String basic(String userColonPassword) {
+        return "Basic " + Base64.getEncoder().encodeToString(userColonPassword.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -148,6 +174,11 @@ public final class KuboRpcNode implements IpfsNode {
      * ({@code /ip4/127.0.0.1/tcp/5001}, {@code /ip6/::1/tcp/5001}, {@code /dns4/ipfs/tcp/5001}).
      */
     public static KuboRpcNode connect(String nodeSpec, Duration connectTimeout, Duration readTimeout) {
+        return connect(nodeSpec, null, connectTimeout, readTimeout);
+    }
+
+    /** As {@link #connect(String, Duration, Duration)}, with an AuthSecret as in {@link #connect(URI, String, Duration, Duration)}. */
+    public static KuboRpcNode connect(String nodeSpec, String authSecret, Duration connectTimeout, Duration readTimeout) {
         String spec = nodeSpec == null ? "" : nodeSpec.strip();
         if (spec.startsWith("/")) {
             String[] parts = spec.substring(1).split("/");
@@ -163,13 +194,28 @@ public final class KuboRpcNode implements IpfsNode {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("bad port in IPFS API multiaddr " + nodeSpec, e);
             }
-            return connect(URI.create(scheme + "://" + hostLiteral(parts[1]) + ":" + port), connectTimeout, readTimeout);
+            return connect(URI.create(scheme + "://" + hostLiteral(parts[1]) + ":" + port), authSecret, connectTimeout,
+                    readTimeout);
         }
         try {
-            return connect(URI.create(spec), connectTimeout, readTimeout);
+            return connect(URI.create(spec), authSecret, connectTimeout, readTimeout);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("IPFS node must be a URL or a multiaddr, not " + nodeSpec, e);
+            throw new IllegalArgumentException("IPFS node must be a URL or a multiaddr, not "
+                    + masked(spec), e);
         }
+    }
+
+    /** A URL with the password of its user info masked, for messages. */
+    private static String masked(String url) {
+        int scheme = url.indexOf("://");
+        int at = url.lastIndexOf('@');
+        if (scheme < 0 || at < scheme) {
+            return url;
+        }
+        String userInfo = url.substring(scheme + 3, at);
+        int colon = userInfo.indexOf(':');
+        return url.substring(0, scheme + 3) + (colon < 0 ? userInfo : userInfo.substring(0, colon)) + ":***"
+                + url.substring(at);
     }
 
     private static String hostLiteral(String host) {

@@ -61,8 +61,9 @@ public final class Gateway implements AutoCloseable {
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,
                     TimeUnit.SECONDS);
-            LOG.info("gateway started: ipfs {} ({}), mfs root {}, uploads in {}", config.storage().ipfs().node(),
-                    safeVersion(node), config.storage().ipfs().mfsRoot(), config.storage().uploads().path());
+            String version = safeVersion(node, config.storage().ipfs());
+            LOG.info("gateway started: ipfs {} ({}), mfs root {}, uploads in {}", config.storage().ipfs().nodeForDisplay(),
+                    version, config.storage().ipfs().mfsRoot(), config.storage().uploads().path());
             return gateway;
         } catch (IOException | RuntimeException e) {
             node.close();
@@ -70,9 +71,19 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private static String safeVersion(IpfsNode node) {
+    /**
+     * The node's version, or "not reachable" (it may come up later). A node that refuses the
+     * credentials (Kubo's API.Authorizations) fails the start: that does not heal by itself.
+     */
+    private static String safeVersion(IpfsNode node, MirrorballConfig.Ipfs config) {
         try {
             return node.version();
+        } catch (io.mirrorball.ipfs.IpfsAccessDeniedException e) {
+            throw new io.mirrorball.config.ConfigException(
+                    config.nodeAuth().isEmpty() ? "storage.ipfs.node" : "storage.ipfs.node-auth",
+                    "the Kubo RPC API refused the credentials (API.Authorizations)"
+                            + (config.nodeAuth().isEmpty() && !config.node().contains("@")
+                            ? "; set storage.ipfs.node-auth or put user:password in the URL" : ""));
         } catch (IOException e) {
             LOG.warn("IPFS node does not answer yet: {}", e.getMessage());
             return "not reachable";

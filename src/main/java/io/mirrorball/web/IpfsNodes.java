@@ -22,7 +22,6 @@ final class IpfsNodes {
             return EmbeddedNode.open(config.embedded().path(), config.embedded().gateways(),
                     config.embedded().gatewayTimeout());
         }
-        // several URLs: the first is used (spreading load over several nodes is not built yet)
-        return KuboRpcNode.connect(config.node().split(",")[0].trim(), CONNECT_TIMEOUT, READ_TIMEOUT);
+        return KuboRpcNode.connect(config.node(), config.nodeAuth(), CONNECT_TIMEOUT, READ_TIMEOUT);
     }
 }

@@ -107,6 +107,7 @@ final class MainTest {
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource({"MIRRORBALL_HTTP_ADDR,nope,http.addr: invalid address 'nope'",
             "MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT,10,storage.ipfs.clone-timeout: invalid duration '10'",
+            "MIRRORBALL_STORAGE_IPFS_NODE,'http://a:5001,http://b:5001',storage.ipfs.node: must be one Kubo RPC URL",
             "MIRRORBALL_HTTP_PORT,5000,MIRRORBALL_HTTP_PORT: unknown environment variable"})
     void serve_invalidEnvironment_exits2NamingKey(String name, String value, String message) {
         assertEquals(2, run(Map.of(name, value), "serve"));
@@ -167,5 +168,21 @@ final class MainTest {
         }
         assertFalse(serving.isAlive(), "serve did not stop");
         assertEquals(1, exit.get(), "an interrupted serve exits 1; err: " + err);
+    }
+
+    @Test
+    void serve_kuboRefusesSecret_exits2WithOneLine() throws Exception {
+        try (io.mirrorball.testing.KuboNode kubo = io.mirrorball.testing.KuboNode.startAuthorized(tmp.resolve("kubo"),
+                "basic:mirror:r1ght-s3cr3t")) {
+            Map<String, String> env = Map.of(
+                    "MIRRORBALL_HTTP_ADDR", "127.0.0.1:0",
+                    "MIRRORBALL_STORAGE_IPFS_NODE", kubo.apiUrl().toString().replace("://", "://mirror:wr0ng-s3cr3t@"),
+                    "MIRRORBALL_STORAGE_UPLOADS_PATH", tmp.resolve("uploads").toString());
+            assertEquals(2, run(env, "serve"));
+        }
+        assertEquals("mirrorball: invalid configuration: storage.ipfs.node: the Kubo RPC API refused the credentials"
+                + " (API.Authorizations)", err.toString().strip());
+        assertFalse(err.toString().contains("s3cr3t") || out.toString().contains("s3cr3t"), err.toString());
+        assertNoStackTrace();
     }
 }

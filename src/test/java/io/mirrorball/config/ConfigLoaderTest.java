@@ -189,7 +189,7 @@ final class ConfigLoaderTest {
     @CsvSource(delimiter = '|', textBlock = """
             MIRRORBALL_HTTP_ADDR                       | localhost:8080               | Http[host=localhost, port=8080]
             MIRRORBALL_HTTP_ADDR                       | [::1]:5001                   | Http[host=::1, port=5001]
-            MIRRORBALL_STORAGE_IPFS_NODE               | http://a:5001, https://b:443 | http://a:5001,https://b:443
+            MIRRORBALL_STORAGE_IPFS_NODE               | http://u:p@a:5001            | http://u:p@a:5001
             MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH      | /srv/ipfs                    | /srv/ipfs
             MIRRORBALL_STORAGE_IPFS_EMBEDDED_GATEWAYS  | http://a:8080, https://b     | [http://a:8080, https://b]
             MIRRORBALL_STORAGE_IPFS_EMBEDDED_GATEWAY_TIMEOUT | 2s                     | PT2S
@@ -258,7 +258,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(26, names.size());
+        assertEquals(27, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -283,9 +283,14 @@ final class ConfigLoaderTest {
             storage.ipfs.node            | kubo                 | scheme must be http or https
             storage.ipfs.node            | ftp://x:5001         | scheme must be http or https
             storage.ipfs.node            | http://              | invalid URL
-            storage.ipfs.node            | 'http://a:1,,http://b:1' | empty entry
-            storage.ipfs.node            | 'embedded,http://a:1' | cannot be combined
+            storage.ipfs.node            | 'http://a:1,,http://b:1' | not a comma-separated list
+            storage.ipfs.node            | 'embedded,http://a:1' | not a comma-separated list
+            storage.ipfs.node            | 'http://a:5001,http://b:5001' | must be one Kubo RPC URL, not a comma-separated list
             storage.ipfs.node            | http://a:5001?x=1    | no user info, query or fragment
+            storage.ipfs.node            | http://u@a:5001      | user info in the URL must be user:password
+            storage.ipfs.node-auth       | token:abc            | unknown kind of secret
+            storage.ipfs.node-auth       | 'bearer:'            | empty bearer token
+            storage.ipfs.node-auth       | basic:onlyuser       | basic needs a user and a password
             storage.ipfs.embedded.gateways | gateway.link       | scheme must be http or https
             storage.ipfs.embedded.gateways | 'http://a:1,,http://b:1' | empty entry
             storage.ipfs.embedded.gateway-timeout | 0           | must be longer than 0
@@ -410,11 +415,61 @@ final class ConfigLoaderTest {
     @Test
     void keys_matchDesign() {
         assertEquals(List.of("http.addr", "http.idle-timeout", "http.max-threads", "http.max-connections-per-client",
-                "http.min-data-rate", "http.min-data-rate-window", "storage.ipfs.node", "storage.ipfs.embedded.path",
-                "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
+                "http.min-data-rate", "http.min-data-rate-window", "storage.ipfs.node", "storage.ipfs.node-auth",
+                "storage.ipfs.embedded.path", "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
                 "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.url", "upstream.username", "upstream.password",
                 "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "auth.htpasswd.path",
                 "auth.anonymous-pull", "metrics.path"), ConfigLoader.keys());
+    }
+
+    @Test
+    void load_nodeAuth_keptAndNeverShown() {
+        MirrorballConfig c = env("MIRRORBALL_STORAGE_IPFS_NODE", "http://127.0.0.1:5001",
+                "MIRRORBALL_STORAGE_IPFS_NODE_AUTH", "bearer:s3cr3t-token");
+        assertEquals("bearer:s3cr3t-token", c.storage().ipfs().nodeAuth());
+        assertFalse(c.toString().contains("s3cr3t"), c.toString());
+        assertEquals("", ConfigLoader.load(Optional.empty(), Map.of()).storage().ipfs().nodeAuth());
+    }
+
+    @Test
+    void load_passwordInNodeUrl_maskedForDisplay() {
+        MirrorballConfig c = env("MIRRORBALL_STORAGE_IPFS_NODE", "http://alice:s3cr3t@127.0.0.1:5001");
+        assertEquals("http://alice:s3cr3t@127.0.0.1:5001", c.storage().ipfs().node());
+        assertEquals("http://alice:***@127.0.0.1:5001", c.storage().ipfs().nodeForDisplay());
+        assertFalse(c.toString().contains("s3cr3t"), c.toString());
+        assertEquals("http://127.0.0.1:5001", MirrorballConfig.Ipfs.mask("http://127.0.0.1:5001"));
+    }
+
+    @Test
+    void load_nodeAuthAndPasswordInUrl_isError() {
+        ConfigException e = assertThrows(ConfigException.class, () -> env(
+                "MIRRORBALL_STORAGE_IPFS_NODE", "http://alice:s3cr3t@127.0.0.1:5001",
+                "MIRRORBALL_STORAGE_IPFS_NODE_AUTH", "basic:bob:0th3r"));
+        assertTrue(e.getMessage().startsWith("storage.ipfs.node-auth: "), e.getMessage());
+        assertTrue(e.getMessage().contains("not both"), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cr3t") || e.getMessage().contains("0th3r"), e.getMessage());
+    }
+
+    @Test
+    void load_nodeAuthWithEmbedded_isError() {
+        ConfigException e = envError("MIRRORBALL_STORAGE_IPFS_NODE_AUTH", "bearer:s3cr3t");
+        assertEquals("storage.ipfs.node-auth", e.key());
+        assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+    }
+
+    @Test
+    void load_badNodeAuth_doesNotEchoSecret() {
+        ConfigException e = envError("MIRRORBALL_STORAGE_IPFS_NODE_AUTH", "basic:s3cr3t");
+        assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+        ConfigException badUser = envError("MIRRORBALL_STORAGE_IPFS_NODE", "http://s3cr3t@127.0.0.1:5001");
+        assertFalse(badUser.getMessage().contains("s3cr3t"), badUser.getMessage());
+    }
+
+    @Test
+    void load_commaListInNode_isErrorNamingKey() {
+        ConfigException e = envError("MIRRORBALL_STORAGE_IPFS_NODE", "http://a:5001,http://b:5001");
+        assertEquals("storage.ipfs.node", e.key());
+        assertTrue(e.getMessage().contains("comma-separated list"), e.getMessage());
     }
 }
