@@ -88,8 +88,21 @@ final class KuboAuthorizationTest {
         assertTrue(e.getMessage().contains("set storage.ipfs.node-auth"), e.getMessage());
     }
 
+    /** Pushes and pulls a blob; the start's log shows neither the password nor the token. */
     private void pushAndPull(String node, Map<String, String> env) throws Exception {
-        try (TestGateway gateway = TestGateway.start(node, "/t-" + UUID.randomUUID(), tmp, env)) {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream err = System.err;
+        TestGateway started;
+        System.setErr(new PrintStream(new TeeStream(err, log), true, StandardCharsets.UTF_8));
+        try {
+            started = TestGateway.start(node, "/t-" + UUID.randomUUID(), tmp, env);
+        } finally {
+            System.setErr(err);
+        }
+        String logged = log.toString(StandardCharsets.UTF_8);
+        assertTrue(logged.contains("gateway started: ipfs "), logged);
+        assertFalse(logged.contains(PASSWORD) || logged.contains(TOKEN), logged);
+        try (TestGateway gateway = started) {
             byte[] blob = ("blob behind Kubo's API.Authorizations " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
             String digest = gateway.client().pushBlob("auth/app", blob);
             HttpResponse<byte[]> pulled = gateway.client().get("/v2/auth/app/blobs/" + digest);
