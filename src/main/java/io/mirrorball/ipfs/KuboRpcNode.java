@@ -133,8 +133,8 @@ public final class KuboRpcNode implements IpfsNode {
     public static KuboRpcNode connect(URI apiBase, String authSecret, Duration connectTimeout, Duration readTimeout) {
         if (apiBase == null || apiBase.getHost() == null
                 || !("http".equals(apiBase.getScheme()) || "https".equals(apiBase.getScheme()))) {
-            throw new IllegalArgumentException("IPFS node API must be an http(s) URL such as http://127.0.0.1:5001, not "
-                    + (apiBase == null ? null : masked(apiBase.toString())));
+            // the value is not repeated: it may carry a secret (the config error names the key)
+            throw new IllegalArgumentException("IPFS node API must be an http(s) URL such as http://127.0.0.1:5001");
         }
         if (connectTimeout.isNegative() || connectTimeout.isZero() || readTimeout.isNegative() || readTimeout.isZero()) {
             throw new IllegalArgumentException("IPFS node timeouts must be positive");
@@ -200,22 +200,8 @@ public final class KuboRpcNode implements IpfsNode {
         try {
             return connect(URI.create(spec), authSecret, connectTimeout, readTimeout);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("IPFS node must be a URL or a multiaddr, not "
-                    + masked(spec), e);
+            throw new IllegalArgumentException("IPFS node must be a URL or a multiaddr", e);
         }
-    }
-
-    /** A URL with the password of its user info masked, for messages. */
-    private static String masked(String url) {
-        int scheme = url.indexOf("://");
-        int at = url.lastIndexOf('@');
-        if (scheme < 0 || at < scheme) {
-            return url;
-        }
-        String userInfo = url.substring(scheme + 3, at);
-        int colon = userInfo.indexOf(':');
-        return url.substring(0, scheme + 3) + (colon < 0 ? userInfo : userInfo.substring(0, colon)) + ":***"
-                + url.substring(at);
     }
 
     private static String hostLiteral(String host) {
