@@ -98,7 +98,7 @@ final class Car {
                 }
                 byte[] block = source.get(cid);
                 if (cid.codec() == Cid.DAG_PB) {
-                    List<DagPb.Link> links = Mfs.decode(cid, block).links();
+                    List<DagPb.Link> links = DagPb.decode(cid, block).links();
                     for (int i = links.size() - 1; i >= 0; i--) {
                         stack.push(links.get(i).cid());
                     }
@@ -150,16 +150,19 @@ final class Car {
         void put(byte[] digest, byte[] block, int length) throws IOException;
     }
 
-    /** Reads a CAR v1 stream to its end (not closed), storing every block after verifying it; returns the roots. */
-    static List<Cid> importCar(InputStream in, BlockTarget target) throws IOException {
+    /**
+     * Reads a CAR v1 stream to its end (not closed), storing every block after verifying it; returns the roots.
+     * A section longer than {@code maxBlock} plus room for its CID is refused before it is read.
+     */
+    static List<Cid> importCar(InputStream in, int maxBlock, BlockTarget target) throws IOException {
         try {
-            return readCar(in, target);
+            return readCar(in, maxBlock, target);
         } catch (EOFException e) {
             throw new IpfsException(IpfsException.Kind.FAILED, "dag/import: truncated CAR stream: " + e.getMessage(), e);
         }
     }
 
-    private static List<Cid> readCar(InputStream in, BlockTarget target) throws IOException {
+    private static List<Cid> readCar(InputStream in, int maxBlock, BlockTarget target) throws IOException {
         long headerLength = readVarint(in);
         if (headerLength <= 0 || headerLength > MAX_HEADER) {
             throw new IpfsException(IpfsException.Kind.FAILED, "dag/import: invalid CAR header length " + headerLength);
@@ -172,7 +175,7 @@ final class Car {
             if (length < 0) {
                 break;
             }
-            if (length == 0 || length > Blockstore.MAX_BLOCK + 128) {
+            if (length == 0 || length > maxBlock + 128) {
                 throw new IpfsException(IpfsException.Kind.FAILED, "dag/import: invalid CAR section length " + length);
             }
             byte[] section = readFully(in, (int) length);

@@ -113,6 +113,15 @@ public final class DagPb {
                 + 1 + Varint.size(tsize);
     }
 
+    /** Decodes the dag-pb block of {@code cid}; bytes that are not dag-pb are a corrupt block. */
+    static Decoded decode(Cid cid, byte[] block) throws IpfsException {
+        try {
+            return decode(block);
+        } catch (IllegalArgumentException e) {
+            throw new IpfsException(IpfsException.Kind.CORRUPT, "block " + cid + " is not dag-pb: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Decodes a dag-pb block.
      *

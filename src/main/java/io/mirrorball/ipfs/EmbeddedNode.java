@@ -350,7 +350,7 @@ public final class EmbeddedNode implements IpfsNode {
             public void close() {
                 // the caller owns the stream
             }
-        }, blocks::put);
+        }, Blockstore.MAX_BLOCK, blocks::put);
         for (Cid root : roots) {
             pinAdd(root);
         }

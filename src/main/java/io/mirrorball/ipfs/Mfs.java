@@ -506,18 +506,10 @@ final class Mfs {
             return cached;
         }
         byte[] block = blocks.get(cid);
-        DagPb.Decoded node = decode(cid, block);
+        DagPb.Decoded node = DagPb.decode(cid, block);
         Loaded loaded = new Loaded(block.length, node, meta(cid, node));
         nodes.put(cid, loaded);
         return loaded;
-    }
-
-    static DagPb.Decoded decode(Cid cid, byte[] block) throws IpfsException {
-        try {
-            return DagPb.decode(block);
-        } catch (IllegalArgumentException e) {
-            throw new IpfsException(IpfsException.Kind.CORRUPT, "block " + cid + " is not dag-pb: " + e.getMessage(), e);
-        }
     }
 
     static UnixFs.Meta meta(Cid cid, DagPb.Decoded node) throws IpfsException {

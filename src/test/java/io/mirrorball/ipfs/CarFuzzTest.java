@@ -52,7 +52,7 @@ final class CarFuzzTest {
             blocks[0]++;
         };
         try {
-            Car.importCar(in, target);
+            Car.importCar(in, CarTest.MAX_BLOCK, target);
         } catch (IOException e) {
             return;
         }

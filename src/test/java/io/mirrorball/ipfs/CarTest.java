@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
 final class CarTest {
     private static final byte[] HELLO = "hello".getBytes(StandardCharsets.UTF_8);
     private static final Cid HELLO_CID = Cid.sha256(Cid.RAW, UnixFs.sha256(HELLO));
+    /** The embedded node's block limit. */
+    static final int MAX_BLOCK = 2 * 1024 * 1024;
 
     @Test
     void importCar_validStream_storesVerifiedBlocksAndReturnsRoots() throws Exception {
@@ -23,7 +25,7 @@ final class CarTest {
         section(car, HELLO_CID.bytes(), HELLO);
         List<String> stored = new ArrayList<>();
 
-        List<Cid> roots = Car.importCar(new ByteArrayInputStream(car.toByteArray()),
+        List<Cid> roots = Car.importCar(new ByteArrayInputStream(car.toByteArray()), MAX_BLOCK,
                 (digest, block, length) -> stored.add(new String(block, 0, length, StandardCharsets.UTF_8)));
 
         assertEquals(List.of(HELLO_CID), roots);
@@ -45,8 +47,8 @@ final class CarTest {
         car.writeBytes(Car.header(List.of(HELLO_CID)));
         section(car, cid.toByteArray(), HELLO);
 
-        IpfsException e = assertThrows(IpfsException.class,
-                () -> Car.importCar(new ByteArrayInputStream(car.toByteArray()), (digest, block, length) -> { }));
+        IpfsException e = assertThrows(IpfsException.class, () -> Car.importCar(
+                new ByteArrayInputStream(car.toByteArray()), MAX_BLOCK, (digest, block, length) -> { }));
         assertTrue(e.getMessage().contains("invalid CID in CAR section"), e.getMessage());
     }
 
