@@ -20,7 +20,7 @@ import java.util.Set;
  * first in link order and writes each block once, as Kubo's {@code dag export} does; import
  * verifies every block against its CID before it is stored.
  */
-final class Car {
+public final class Car {
     private static final int MAX_HEADER = 64 * 1024;
 
     private Car() {
@@ -146,7 +146,7 @@ final class Car {
     }
 
     /** Something that stores verified blocks. */
-    interface BlockTarget {
+    public interface BlockTarget {
         void put(byte[] digest, byte[] block, int length) throws IOException;
     }
 
@@ -154,7 +154,7 @@ final class Car {
      * Reads a CAR v1 stream to its end (not closed), storing every block after verifying it; returns the roots.
      * A section longer than {@code maxBlock} plus room for its CID is refused before it is read.
      */
-    static List<Cid> importCar(InputStream in, int maxBlock, BlockTarget target) throws IOException {
+    public static List<Cid> importCar(InputStream in, int maxBlock, BlockTarget target) throws IOException {
         try {
             return readCar(in, maxBlock, target);
         } catch (EOFException e) {

@@ -40,12 +40,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * leaves, 262144-byte chunks, balanced layout with 174 links, CIDv1), so a node that agrees with it
  * gives the same CIDs as Kubo with {@link ImportParams#FIXED}.
  */
-abstract class IpfsNodeContract {
-    static final int CHUNK = 262_144;
-    static final String EMPTY_RAW_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+public abstract class IpfsNodeContract {
+    protected static final int CHUNK = 262_144;
+    protected static final String EMPTY_RAW_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
     /** An empty UnixFS directory: QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn as CIDv1. */
-    static final byte[] EMPTY_DIRECTORY_NODE = {0x0a, 0x02, 0x08, 0x01};
-    static final String EMPTY_DIRECTORY_CID = "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354";
+    protected static final byte[] EMPTY_DIRECTORY_NODE = {0x0a, 0x02, 0x08, 0x01};
+    protected static final String EMPTY_DIRECTORY_CID = "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354";
 
     /** The node under test (shared between tests; not closed by the contract). */
     protected abstract IpfsNode node();
@@ -521,13 +521,13 @@ abstract class IpfsNodeContract {
 
     // ---- helpers ---------------------------------------------------------------------------------
 
-    String readMfs(String path, long offset, long length) throws IOException {
+    protected String readMfs(String path, long offset, long length) throws IOException {
         try (InputStream in = node().filesRead(path, offset, length)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
-    static byte[] pattern(int size, long seed) {
+    protected static byte[] pattern(int size, long seed) {
         try (InputStream in = new PatternStream(size, seed)) {
             return in.readAllBytes();
         } catch (IOException e) {
@@ -535,7 +535,7 @@ abstract class IpfsNodeContract {
         }
     }
 
-    static byte[] sha256(byte[] data) {
+    protected static byte[] sha256(byte[] data) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(data);
         } catch (NoSuchAlgorithmException e) {
@@ -544,11 +544,11 @@ abstract class IpfsNodeContract {
     }
 
     /** Deterministic pseudo-random bytes (xorshift), generated as read: no content held in memory. */
-    static final class PatternStream extends InputStream {
+    protected static final class PatternStream extends InputStream {
         private long remaining;
         private long state;
 
-        PatternStream(long size, long seed) {
+        public PatternStream(long size, long seed) {
             this.remaining = size;
             this.state = seed * 0x9E3779B97F4A7C15L + 1;
         }
@@ -595,7 +595,7 @@ abstract class IpfsNodeContract {
      * An independent UnixFS importer for the fixed parameters: 262144-byte raw leaves, CIDv1, balanced
      * tree of dag-pb nodes with at most 174 links, a single chunk being its own raw CID.
      */
-    static final class UnixfsReference {
+    protected static final class UnixfsReference {
         static final int MAX_LINKS = 174;
 
         record Link(String name, Cid cid, long tsize) {
@@ -604,7 +604,7 @@ abstract class IpfsNodeContract {
         private record Node(Cid cid, long fileSize, long tsize) {
         }
 
-        static Cid cid(InputStream content) throws IOException {
+        public static Cid cid(InputStream content) throws IOException {
             List<Node> level = new ArrayList<>();
             byte[] chunk = new byte[CHUNK];
             while (true) {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.mirrorball.config.MirrorballConfig;
-import io.mirrorball.ipfs.KuboRpcNode;
+import io.mirrorball.ipfs.kubo.KuboRpcNode;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.oci.OciErrorCode;

@@ -199,7 +199,7 @@ final class UpstreamPullThroughTest {
     private void awaitMirrored(List<Digest> digests) throws Exception {
         long deadline = System.nanoTime() + 30_000_000_000L;
         // a second store on the same node and MFS root sees what the gateway placed
-        try (var node = io.mirrorball.ipfs.KuboRpcNode.connect(io.mirrorball.testing.KuboNode.shared().apiUrl(),
+        try (var node = io.mirrorball.ipfs.kubo.KuboRpcNode.connect(io.mirrorball.testing.KuboNode.shared().apiUrl(),
                 java.time.Duration.ofSeconds(3), java.time.Duration.ofSeconds(30));
              var store = io.mirrorball.store.RegistryStore.open(node, gateway.mfsRoot(), tmp.resolve("probe-uploads"),
                      java.time.Duration.ofHours(1), java.time.Clock.systemUTC())) {

@@ -1,5 +1,6 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.kubo;
 
+import io.mirrorball.ipfs.Cid;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.kubo;
 
 import java.io.IOException;
 import java.io.InputStream;

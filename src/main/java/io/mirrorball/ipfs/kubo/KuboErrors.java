@@ -1,5 +1,8 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.kubo;
 
+import io.mirrorball.ipfs.IpfsAccessDeniedException;
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.IpfsNotFoundException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;

@@ -1,5 +1,10 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.kubo;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.ImportParams;
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.IpfsNotFoundException;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.FilterInputStream;
