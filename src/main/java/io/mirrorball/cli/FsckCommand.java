@@ -1,8 +1,8 @@
 package io.mirrorball.cli;
 
 import io.mirrorball.ipfs.Cid;
-import io.mirrorball.ipfs.EmbeddedNode;
-import io.mirrorball.ipfs.FsckReport;
+import io.mirrorball.ipfs.embedded.EmbeddedNode;
+import io.mirrorball.ipfs.embedded.FsckReport;
 import io.mirrorball.store.RegistryFsck;
 import java.io.PrintWriter;
 import java.nio.file.Files;

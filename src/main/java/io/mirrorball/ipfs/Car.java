@@ -73,7 +73,7 @@ public final class Car {
     }
 
     /** A lazily generated CAR of the DAG under {@code root}: one block in memory at a time. */
-    static InputStream export(UnixFsReader.BlockSource source, Cid root) {
+    public static InputStream export(UnixFsReader.BlockSource source, Cid root) {
         return new ExportStream(source, root);
     }
 

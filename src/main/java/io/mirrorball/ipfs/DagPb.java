@@ -114,7 +114,7 @@ public final class DagPb {
     }
 
     /** Decodes the dag-pb block of {@code cid}; bytes that are not dag-pb are a corrupt block. */
-    static Decoded decode(Cid cid, byte[] block) throws IpfsException {
+    public static Decoded decode(Cid cid, byte[] block) throws IpfsException {
         try {
             return decode(block);
         } catch (IllegalArgumentException e) {
@@ -174,7 +174,7 @@ public final class DagPb {
         return new Link(name == null ? "" : name, cid, size == null ? 0 : size);
     }
 
-    static byte[] lengthDelimited(byte[] bytes, int[] pos) {
+    public static byte[] lengthDelimited(byte[] bytes, int[] pos) {
         long length = Varint.read(bytes, pos);
         if (length < 0 || length > bytes.length - pos[0]) {
             throw new IllegalArgumentException("truncated field: " + length + " bytes at " + pos[0]);

@@ -20,9 +20,9 @@ import java.util.List;
  * into its parent), so the shards are a function of the set of entries: building them from all the
  * entries gives the same blocks as any sequence of Kubo operations that ends with that set.
  */
-final class Hamt {
+public final class Hamt {
     /** The multihash code of murmur3-x64-64, the HashType of every shard. */
-    static final int MURMUR3_X64_64 = 0x22;
+    public static final int MURMUR3_X64_64 = 0x22;
 
     private Hamt() {
     }
@@ -85,7 +85,7 @@ final class Hamt {
     }
 
     /** The next {@code bits} bits of the hash after {@code consumed}, most significant first. */
-    static int slot(long hash, int consumed, int bits) {
+    public static int slot(long hash, int consumed, int bits) {
         return (int) ((hash >>> (64 - consumed - bits)) & ((1L << bits) - 1));
     }
 
@@ -111,17 +111,17 @@ final class Hamt {
     }
 
     /** The bit depth of each child of a shard: its parent's plus log2(fanout). */
-    static int bitsPerLevel(int fanout) {
+    public static int bitsPerLevel(int fanout) {
         return Integer.numberOfTrailingZeros(fanout);
     }
 
     /** The hex digits of a slot in link names: those of {@code fanout - 1} (two for 256). */
-    static int padding(int fanout) {
+    public static int padding(int fanout) {
         return Integer.toHexString(fanout - 1).length();
     }
 
     /** The slot that a shard link's name starts with (its first {@code padding} hex digits). */
-    static int linkSlot(String linkName, int padding) {
+    public static int linkSlot(String linkName, int padding) {
         if (linkName.length() < padding) {
             throw new IllegalArgumentException("HAMT link name shorter than its slot: '" + linkName + "'");
         }
@@ -137,7 +137,7 @@ final class Hamt {
     }
 
     /** murmur3 x64 128 with seed 0, its first 64 bits (h1): Go's {@code murmur3.New64()} as boxo uses it. */
-    static long murmur3x64_64(byte[] data) {
+    public static long murmur3x64_64(byte[] data) {
         final long c1 = 0x87c37b91114253d5L;
         final long c2 = 0x4cf5ad432745937fL;
         long h1 = 0;

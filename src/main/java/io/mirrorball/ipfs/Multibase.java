@@ -5,7 +5,7 @@ import java.math.BigInteger;
 import java.util.HexFormat;
 
 /** The multibase encodings that CIDs use: base32 (RFC 4648, lower case, no padding), base58btc, base16. */
-final class Multibase {
+public final class Multibase {
     private static final String BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
     private static final String BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     private static final BigInteger FIFTY_EIGHT = BigInteger.valueOf(58);
@@ -53,7 +53,7 @@ final class Multibase {
         return out.toByteArray();
     }
 
-    static String encodeBase58(byte[] data) {
+    public static String encodeBase58(byte[] data) {
         StringBuilder out = new StringBuilder();
         BigInteger n = new BigInteger(1, data);
         while (n.signum() > 0) {

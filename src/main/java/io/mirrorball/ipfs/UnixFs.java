@@ -22,7 +22,7 @@ public final class UnixFs {
     static final int TYPE_FILE = 2;
     static final int TYPE_METADATA = 3;
     static final int TYPE_SYMLINK = 4;
-    static final int TYPE_HAMT_SHARD = 5;
+    public static final int TYPE_HAMT_SHARD = 5;
 
     private static final byte[] DIRECTORY_DATA = {0x08, 0x01};
     private static final Comparator<byte[]> UNSIGNED = Arrays::compareUnsigned;
@@ -192,7 +192,7 @@ public final class UnixFs {
     }
 
     /** A directory block with the given Data bytes (kept from an existing directory), links sorted by name. */
-    static byte[] directoryBlock(byte[] data, List<DagPb.Link> links) {
+    public static byte[] directoryBlock(byte[] data, List<DagPb.Link> links) {
         List<DagPb.Link> sorted = new ArrayList<>(links);
         sorted.sort((a, b) -> UNSIGNED.compare(a.name().getBytes(StandardCharsets.UTF_8),
                 b.name().getBytes(StandardCharsets.UTF_8)));
@@ -201,7 +201,7 @@ public final class UnixFs {
     }
 
     /** True for a basic directory's plain Data ({@code {Type: Directory}}, no mode or mtime). */
-    static boolean isPlainDirectoryData(byte[] data) {
+    public static boolean isPlainDirectoryData(byte[] data) {
         return Arrays.equals(DIRECTORY_DATA, data);
     }
 
@@ -223,7 +223,7 @@ public final class UnixFs {
     }
 
     /** The Data of a file node whose children hold these numbers of content bytes. */
-    static byte[] fileData(long[] blockSizes, int count) {
+    public static byte[] fileData(long[] blockSizes, int count) {
         long total = 0;
         for (int i = 0; i < count; i++) {
             total += blockSizes[i];
@@ -240,7 +240,7 @@ public final class UnixFs {
         return out.toByteArray();
     }
 
-    static byte[] sha256(byte[] bytes) {
+    public static byte[] sha256(byte[] bytes) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(bytes);
         } catch (NoSuchAlgorithmException e) {
@@ -258,8 +258,8 @@ public final class UnixFs {
      * @param hashType   the hash function of a HAMT shard's names, or -1 when absent
      * @param fanout     the slots of a HAMT shard, or -1 when absent
      */
-    record Meta(int type, byte[] data, long fileSize, long[] blockSizes, long hashType, long fanout) {
-        boolean isDirectory() {
+    public record Meta(int type, byte[] data, long fileSize, long[] blockSizes, long hashType, long fanout) {
+        public boolean isDirectory() {
             return type == TYPE_DIRECTORY || type == TYPE_HAMT_SHARD;
         }
 
@@ -268,7 +268,7 @@ public final class UnixFs {
         }
 
         /** Content bytes of a file node: filesize, or inline data plus blocksizes when filesize is absent. */
-        long contentSize() {
+        public long contentSize() {
             if (fileSize >= 0) {
                 return fileSize;
             }
@@ -285,7 +285,7 @@ public final class UnixFs {
      *
      * @throws IllegalArgumentException when it is not one
      */
-    static Meta parse(byte[] unixfsData) {
+    public static Meta parse(byte[] unixfsData) {
         if (unixfsData == null) {
             throw new IllegalArgumentException("dag-pb node without a UnixFS Data field");
         }

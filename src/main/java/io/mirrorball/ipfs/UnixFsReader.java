@@ -11,9 +11,9 @@ import java.util.List;
  * It seeks with the nodes' blocksizes, so only the blocks that overlap the range are read, and it
  * holds one block and the path of nodes above it.
  */
-final class UnixFsReader extends InputStream {
+public final class UnixFsReader extends InputStream {
     /** Where the reader's blocks come from: the bytes of a block, checked against its CID. */
-    interface BlockSource {
+    public interface BlockSource {
         byte[] get(Cid cid) throws IOException;
     }
 
@@ -34,7 +34,7 @@ final class UnixFsReader extends InputStream {
      *
      * @throws IpfsException when the root is not a file
      */
-    static UnixFsReader open(BlockSource source, Cid root, long offset, long length) throws IOException {
+    public static UnixFsReader open(BlockSource source, Cid root, long offset, long length) throws IOException {
         if (offset < 0) {
             throw new IpfsException(IpfsException.Kind.FAILED, "negative offset " + offset);
         }

@@ -3,11 +3,11 @@ package io.mirrorball.ipfs;
 import java.io.ByteArrayOutputStream;
 
 /** Unsigned LEB128 varints, as used by multiformats and protobuf. */
-final class Varint {
+public final class Varint {
     private Varint() {
     }
 
-    static void write(ByteArrayOutputStream out, long value) {
+    public static void write(ByteArrayOutputStream out, long value) {
         long v = value;
         while ((v & ~0x7fL) != 0) {
             out.write((int) ((v & 0x7f) | 0x80));
@@ -17,7 +17,7 @@ final class Varint {
     }
 
     /** Reads a varint at {@code pos[0]} and advances it. */
-    static long read(byte[] data, int[] pos) {
+    public static long read(byte[] data, int[] pos) {
         long result = 0;
         int shift = 0;
         while (true) {

@@ -1,8 +1,8 @@
 package io.mirrorball.web;
 
 import io.mirrorball.config.MirrorballConfig;
-import io.mirrorball.ipfs.EmbeddedNode;
 import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.ipfs.kubo.KuboRpcNode;
 import java.io.IOException;
 import java.time.Duration;

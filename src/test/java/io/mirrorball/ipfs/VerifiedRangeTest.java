@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.testing.FaultyNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

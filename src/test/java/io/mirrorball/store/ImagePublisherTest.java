@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mirrorball.ipfs.Cid;
-import io.mirrorball.ipfs.EmbeddedNode;
 import io.mirrorball.ipfs.IpfsException;
 import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.Reference;
 import io.mirrorball.oci.RepositoryName;

@@ -1,8 +1,8 @@
 package io.mirrorball.store;
 
 import io.mirrorball.config.ConfigLoader;
-import io.mirrorball.ipfs.EmbeddedNode;
 import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.ipfs.kubo.KuboRpcNode;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.Reference;

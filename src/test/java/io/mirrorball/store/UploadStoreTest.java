@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mirrorball.ipfs.EmbeddedNode;
+import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mirrorball.ipfs.Cid;
-import io.mirrorball.ipfs.EmbeddedNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
+import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.testing.KuboNode;
 import java.io.InputStream;
 import java.net.http.HttpResponse;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.DirectoryParams;
-import io.mirrorball.ipfs.EmbeddedNode;
+import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.testing.KuboOffline;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.IpfsNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,5 +1,7 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.IpfsException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,5 +1,15 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.DirectoryParams;
+import io.mirrorball.ipfs.Hamt;
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.IpfsNotFoundException;
+import io.mirrorball.ipfs.UnixFs;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +21,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 
 /**
  * The mutable file system: a tree of immutable UnixFS directory blocks whose root CID is the only

@@ -1,5 +1,10 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.ImportParams;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.UnixFs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;

@@ -1,5 +1,6 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.IpfsException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
 import java.io.InputStream;
 

@@ -1,10 +1,15 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.DirectoryParams;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.UnixFs;
 import io.mirrorball.oci.Digest;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,11 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.DirectoryParams;
+import io.mirrorball.ipfs.UnixFs;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.testing.KuboOffline;
 import java.io.IOException;

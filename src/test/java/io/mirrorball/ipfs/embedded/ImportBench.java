@@ -1,5 +1,6 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.Cid;
 import io.mirrorball.testing.KuboNode;
 import java.io.IOException;
 import java.io.InputStream;

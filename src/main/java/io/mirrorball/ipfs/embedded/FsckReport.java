@@ -1,5 +1,6 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.Cid;
 import java.util.List;
 
 /**

@@ -1,5 +1,8 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.UnixFs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

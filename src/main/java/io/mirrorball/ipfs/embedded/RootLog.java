@@ -1,5 +1,10 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.UnixFs;
+import io.mirrorball.ipfs.Varint;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

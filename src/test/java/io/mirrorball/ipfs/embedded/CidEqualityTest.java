@@ -1,7 +1,11 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.UnixFs;
 import io.mirrorball.testing.KuboNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -1,5 +1,7 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.ImportParams;
 import io.mirrorball.testing.KuboNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

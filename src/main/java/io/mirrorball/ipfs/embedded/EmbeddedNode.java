@@ -1,5 +1,15 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
+import io.mirrorball.ipfs.Car;
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.DagPb;
+import io.mirrorball.ipfs.DirectoryParams;
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.IpfsNotFoundException;
+import io.mirrorball.ipfs.Multibase;
+import io.mirrorball.ipfs.UnixFs;
+import io.mirrorball.ipfs.UnixFsReader;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

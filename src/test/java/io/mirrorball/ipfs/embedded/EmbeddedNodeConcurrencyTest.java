@@ -1,9 +1,11 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mirrorball.ipfs.Cid;
+import io.mirrorball.ipfs.IpfsNode;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

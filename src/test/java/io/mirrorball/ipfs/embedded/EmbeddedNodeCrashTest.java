@@ -1,9 +1,10 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mirrorball.ipfs.Cid;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
