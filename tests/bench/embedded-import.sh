@@ -11,5 +11,5 @@ BUILD="${MB_BUILD_DIR:-/tmp/build-bench-embedded}"
 cd "$ROOT"
 mvn -q -B ${MB_MVN_ARGS:-} test-compile dependency:build-classpath -Dmdep.outputFile="$BUILD/bench-classpath.txt" -Dmb.buildDir="$BUILD"
 java -Xmx1g -Dmirrorball.basedir="$ROOT" -cp "$BUILD/classes:$BUILD/test-classes:$(cat "$BUILD/bench-classpath.txt")" \
-  io.mirrorball.ipfs.ImportBench "$SIZE" "$WORK" "$KUBO"
+  io.mirrorball.ipfs.embedded.ImportBench "$SIZE" "$WORK" "$KUBO"
 rm -rf "$WORK"
