@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * and recomputed from {@code data} when missing. The blob enters the registry (its MFS path) only
  * when the upload is complete and its digest verified.
  *
- * <p>On a node that can add piece by piece (the embedded node, see {@link IpfsNode#startAdd}), the
+ * <p>On a node that can add piece by piece (both nodes: see {@link IpfsNode#startAdd}), the
  * bytes are also added while they arrive, so that completing the upload only places the result;
  * without that, completing it would import the whole spooled file then. The running add is, like
  * the digest, a shortcut kept in memory: when the bytes it was given are not the data file's (a

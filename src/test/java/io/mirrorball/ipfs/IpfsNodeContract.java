@@ -129,6 +129,43 @@ public abstract class IpfsNodeContract {
         assertFalse(content.closed, "add must not close the caller's stream");
     }
 
+    /** An upload's requests bring pieces of any size; the result is the add of the whole. */
+    @Test
+    void startAdd_piecesOfOddSizes_sameCidAndSizeAsAddOfTheWhole() throws IOException {
+        byte[] content = pattern(3 * CHUNK + 12_345, 91);
+        IpfsNode.Added added;
+        try (IpfsNode.StreamingAdd add = node().startAdd().orElseThrow()) {
+            int[] pieces = {1, 7, 65_536, CHUNK - 1, CHUNK + 1, 3};
+            int offset = 0;
+            for (int i = 0; offset < content.length; i++) {
+                int n = Math.min(pieces[i % pieces.length], content.length - offset);
+                add.write(content, offset, n);
+                offset += n;
+            }
+            added = add.finish();
+        }
+
+        assertEquals(node().add(new ByteArrayInputStream(content)), added);
+        try (InputStream in = node().cat(added.cid().toString(), 0, -1)) {
+            assertArrayEquals(content, in.readAllBytes());
+        }
+    }
+
+    @Test
+    void startAdd_abandonedHalfWay_nextAddsWork() throws IOException {
+        byte[] content = pattern(CHUNK + 99, 92);
+        try (IpfsNode.StreamingAdd abandoned = node().startAdd().orElseThrow()) {
+            abandoned.write(content, 0, CHUNK);
+        }
+        IpfsNode.Added added;
+        try (IpfsNode.StreamingAdd add = node().startAdd().orElseThrow()) {
+            add.write(content, 0, content.length);
+            added = add.finish();
+        }
+
+        assertEquals(node().add(new ByteArrayInputStream(content)), added);
+    }
+
     // ---- cat -------------------------------------------------------------------------------------
 
     @ParameterizedTest(name = "offset {0} length {1}")

@@ -197,18 +197,39 @@ public final class KuboNode implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
+    /** Calls an RPC with no body and writes the response body to {@code target} (dag/export, cat). */
+    public Path rpcToFile(String pathAndQuery, Path target) {
+        HttpResponse<Path> r = exchange(pathAndQuery, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()),
+                HttpResponse.BodyHandlers.ofFile(target));
+        if (r.statusCode() != 200) {
+            String body;
+            try {
+                body = Files.readString(target);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            throw new IllegalStateException("RPC " + pathAndQuery + " failed: " + r.statusCode() + " " + body);
+        }
+        return target;
+    }
+
     private String send(String pathAndQuery, HttpRequest.Builder request) {
+        HttpResponse<String> r = exchange(pathAndQuery, request, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("RPC " + pathAndQuery + " failed: " + r.statusCode() + " " + r.body());
+        }
+        return r.body();
+    }
+
+    private <T> HttpResponse<T> exchange(String pathAndQuery, HttpRequest.Builder request,
+                                         HttpResponse.BodyHandler<T> handler) {
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
         try {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-            HttpResponse<String> r = client.send(request.uri(URI.create(apiUrl() + "/api/v0/" + pathAndQuery))
-                    .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                throw new IllegalStateException("RPC " + pathAndQuery + " failed: " + r.statusCode() + " " + r.body());
-            }
-            return r.body();
+            return client.send(request.uri(URI.create(apiUrl() + "/api/v0/" + pathAndQuery))
+                    .timeout(Duration.ofSeconds(60)).build(), handler);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

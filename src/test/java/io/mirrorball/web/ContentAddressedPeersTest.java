@@ -136,24 +136,66 @@ final class ContentAddressedPeersTest {
         assertEquals(cidOf(gatewayA, "one:v1"), cidOf(gatewayB, "two/name:other"));
     }
 
+    /**
+     * {@code ipfs pin add} of the image CID on Kubo pins every blob: {@code refs -r} lists each one, and
+     * each blob's CID is the one plain {@code ipfs add --cid-version=1} gives its bytes (so anyone who
+     * adds the same layer on their own node dedupes with the image).
+     */
     @Test
-    void pin_ofImageCid_coversEveryBlob() throws Exception {
+    void pin_ofImageCid_coversEveryBlob_withPlainAddCids() throws Exception {
         Skopeo skopeo = Skopeo.in(tmp.resolve("skopeo"));
         OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("layout")).seed(53)
-                .layers(3, 1024 * 1024, false).build("v1");
+                .layers(3, 1024 * 1024, true).build("v1");
         skopeo.copy(image.skopeoRef(), "docker://" + host(gatewayA) + "/pinned:v1");
         String cid = cidOf(gatewayA, "pinned:v1");
         nodeA.rpc("pin/add?arg=" + cid + "&recursive=true");
+        assertTrue(nodeA.rpc("pin/ls?arg=" + cid + "&type=recursive").contains(cid), "the image CID is pinned");
         String refs = nodeA.rpc("refs?arg=" + cid + "&recursive=true&unique=true");
         String disco = nodeA.rpc("cat?arg=" + cid + "/disco.json");
-        Matcher m = Pattern.compile("\"cid\":\"([^\"]+)\"").matcher(disco);
-        int blobs = 0;
+        Matcher m = Pattern.compile("\"digest\":\"([0-9a-f]{64})\",\"cid\":\"([^\"]+)\"").matcher(disco);
+        List<Digest> listed = new ArrayList<>();
         while (m.find()) {
-            String blobCid = Cid.parse(m.group(1)).toString();
-            assertTrue(refs.contains(blobCid), "blob " + blobCid + " is under the pinned image CID");
-            blobs++;
+            Digest digest = Digest.parse("sha256:" + m.group(1));
+            String blobCid = Cid.parse(m.group(2)).toString();
+            assertTrue(refs.contains(blobCid), "blob " + digest + " (" + blobCid + ") is under the pinned image CID");
+            Path blob = nodeA.rpcToFile("cat?arg=" + blobCid, tmp.resolve("blob-" + digest.hex()));
+            assertEquals(digest, Digest.sha256(sha256(blob)), "the bytes under " + blobCid);
+            byte[] bytes = Files.readAllBytes(blob);
+            assertEquals(hashOf(nodeA.rpcWithFile("add?cid-version=1&only-hash=true&pin=false", bytes)), blobCid,
+                    "CID of blob " + digest + " is what plain `ipfs add --cid-version=1` gives");
+            listed.add(digest);
         }
-        assertEquals(2 + image.layers().size(), blobs, "manifest, config and every layer in disco.json");
+        List<Digest> expected = new ArrayList<>(image.layerDigests());
+        expected.add(image.config().digest());
+        assertEquals(expected.size() + 1, listed.size(), "manifest, config and every layer in disco.json: " + disco);
+        assertTrue(listed.containsAll(expected), "disco.json lists " + listed + ", expected " + expected);
+    }
+
+    /**
+     * {@code ipfs dag export} of a published image, imported into a fresh Kubo that is peered with
+     * nothing, is pullable by CID through a gateway on that node: the image CID is self-contained.
+     */
+    @Test
+    void dagExport_importedIntoFreshKubo_isPullableByCid() throws Exception {
+        Skopeo skopeo = Skopeo.in(tmp.resolve("skopeo"));
+        OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("layout")).seed(59)
+                .layers(2, 1024 * 1024, true).build("v1");
+        skopeo.copy(image.skopeoRef(), "docker://" + host(gatewayA) + "/exported:v1");
+        String cid = cidOf(gatewayA, "exported:v1");
+        Path car = nodeA.rpcToFile("dag/export?arg=" + cid, tmp.resolve("image.car"));
+
+        KuboNode fresh = KuboNode.start(tmp.resolve("c"));
+        open.add(fresh);
+        String imported = fresh.rpcWithFile("dag/import?pin-roots=true", Files.readAllBytes(car));
+        assertTrue(imported.contains(cid), "the CAR's root is the image CID: " + imported);
+        GatewayServer gatewayC = gateway(fresh, "c");
+        skopeo.copy("docker://" + host(gatewayC) + "/" + cid + ":latest", "oci:" + tmp.resolve("out") + ":pulled");
+        String pulled = skopeo.inspectRaw("oci:" + tmp.resolve("out") + ":pulled");
+        assertEquals(image.manifestDigest(), Digest.ofBytes(pulled.getBytes(StandardCharsets.UTF_8)));
+        for (Digest layer : image.layerDigests()) {
+            assertEquals(layer, Digest.sha256(sha256(tmp.resolve("out/blobs/sha256/" + layer.hex()))),
+                    "layer " + layer + " pulled from the imported CAR");
+        }
     }
 
     /** disco's layout: CIDv0 blobs outside the directory, listed in disco.json. */

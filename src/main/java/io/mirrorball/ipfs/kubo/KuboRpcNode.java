@@ -23,6 +23,11 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
@@ -63,6 +68,8 @@ import org.apache.hc.core5.util.Timeout;
 public final class KuboRpcNode implements IpfsNode {
     /** Connections per route: a busy gateway streams many blobs at once from one node. */
     static final int MAX_CONNECTIONS_PER_ROUTE = 64;
+    /** Adds running alongside uploads at once (beyond that, an upload's file is added when it completes). */
+    static final int MAX_STREAMING_ADDS = 16;
     private static final int MAX_CONNECTIONS = 128;
     private static final int MAX_JSON_BYTES = 16 << 20;
     private static final int MAX_ERROR_BYTES = 64 << 10;
@@ -76,6 +83,8 @@ public final class KuboRpcNode implements IpfsNode {
     private final Duration readTimeout;
     private final CloseableHttpClient client;
     private final ObjectMapper json = new ObjectMapper();
+    /** Runs the adds that take an upload's bytes as they arrive; each holds one connection. */
+    private final ThreadPoolExecutor streamingAdds;
 
     private KuboRpcNode(URI apiBase, String authorization, Duration connectTimeout, Duration readTimeout) {
         this.apiBase = apiBase;
@@ -115,6 +124,13 @@ public final class KuboRpcNode implements IpfsNode {
                 .disableAuthCaching()
                 .setUserAgent("mirrorball")
                 .build();
+        AtomicInteger addThreads = new AtomicInteger();
+        this.streamingAdds = new ThreadPoolExecutor(0, MAX_STREAMING_ADDS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "mirrorball-kubo-add-" + addThreads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /**
@@ -244,6 +260,20 @@ public final class KuboRpcNode implements IpfsNode {
             throw new IpfsException(IpfsException.Kind.FAILED, call + ": node ignored cid-version=1 and answered " + cid);
         }
         return new Added(cid, body.sent());
+    }
+
+    /**
+     * An {@link #add} that takes the content while an upload arrives: the node imports the bytes as
+     * they come, so completing the upload waits only for its answer. Empty when
+     * {@value #MAX_STREAMING_ADDS} already run.
+     */
+    @Override
+    public Optional<StreamingAdd> startAdd() {
+        try {
+            return Optional.of(KuboStreamingAdd.start(streamingAdds, this::add, readTimeout));
+        } catch (RejectedExecutionException e) {
+            return Optional.empty();
+        }
     }
 
     @Override
@@ -479,6 +509,7 @@ public final class KuboRpcNode implements IpfsNode {
 
     @Override
     public void close() throws IOException {
+        streamingAdds.shutdownNow();
         client.close();
     }
 

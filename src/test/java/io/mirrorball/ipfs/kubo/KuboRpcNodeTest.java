@@ -183,6 +183,51 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
         }
     }
 
+    /** A node that stops taking an upload's bytes fails the add within the read timeout, never hangs the upload. */
+    @Test
+    void startAdd_nodeStopsReading_writeFailsWithinTheReadTimeout() throws IOException {
+        FakeServer stalled = closeLater(new FakeServer(request -> null));
+        try (KuboRpcNode rpc = KuboRpcNode.connect(stalled.uri(), Duration.ofSeconds(2), Duration.ofMillis(800));
+             IpfsNode.StreamingAdd add = rpc.startAdd().orElseThrow()) {
+            byte[] piece = new byte[64 * 1024];
+            long start = System.nanoTime();
+            IOException e = assertThrows(IOException.class, () -> {
+                for (int i = 0; i < 1_000_000; i++) {
+                    add.write(piece, 0, piece.length);
+                }
+            });
+            long millis = (System.nanoTime() - start) / 1_000_000;
+
+            assertTrue(millis < 15_000, "the stalled add failed after " + millis + " ms: " + e);
+            assertThrows(IOException.class, add::finish);
+        }
+    }
+
+    /** At most MAX_STREAMING_ADDS run at once (each holds a connection); beyond, uploads add at completion. */
+    @Test
+    void startAdd_beyondTheLimit_empty_untilOneEnds() throws Exception {
+        try (KuboRpcNode rpc = KuboRpcNode.connect(KuboNode.shared().apiUrl(), Duration.ofSeconds(2), Duration.ofSeconds(30))) {
+            List<IpfsNode.StreamingAdd> adds = new ArrayList<>();
+            try {
+                for (int i = 0; i < KuboRpcNode.MAX_STREAMING_ADDS; i++) {
+                    adds.add(rpc.startAdd().orElseThrow());
+                }
+                assertTrue(rpc.startAdd().isEmpty(), "add number " + (KuboRpcNode.MAX_STREAMING_ADDS + 1));
+                adds.get(0).write(new byte[] {1, 2, 3}, 0, 3);
+                assertEquals(3, adds.get(0).finish().size());
+                Optional<IpfsNode.StreamingAdd> next = Optional.empty();
+                for (int i = 0; i < 50 && next.isEmpty(); i++) {
+                    Thread.sleep(100);
+                    next = rpc.startAdd();
+                }
+                assertTrue(next.isPresent(), "a finished add frees its place");
+                adds.add(next.get());
+            } finally {
+                adds.forEach(IpfsNode.StreamingAdd::close);
+            }
+        }
+    }
+
     @Test
     void cat_serverStallsMidStream_readTimesOut_andCloseIsImmediate() throws IOException {
         FakeServer server = closeLater(new FakeServer(request -> chunkedHead() + "5\r\nhello\r\n"));
