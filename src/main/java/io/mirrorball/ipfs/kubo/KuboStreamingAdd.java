@@ -1,5 +1,7 @@
-package io.mirrorball.ipfs;
+package io.mirrorball.ipfs.kubo;
 
+import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.IpfsNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
