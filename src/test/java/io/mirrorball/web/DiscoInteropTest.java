@@ -185,6 +185,27 @@ final class DiscoInteropTest {
                 "the digest repository is mirrorball's copy, pushed last");
     }
 
+    /**
+     * Regression: mirrorball's push of a layer that disco had stored replaced disco's entry (another
+     * DAG of the same bytes, the one disco's disco.json lists) and dropped it from MFS. disco keeps
+     * its blobs only through those entries, so after the node's garbage collection a peer could no
+     * longer clone disco's image. mirrorball now keeps the former entry beside the new one.
+     */
+    @Test
+    void sharedRoot_discoImage_whoseLayerMirrorballPushedAgain_isClonableByPeerAfterGc() throws Exception {
+        int seed = SEEDS.addAndGet(10);
+        OciLayoutBuilder.Image fromDisco = OciLayoutBuilder.at(tmp.resolve("layout-gc-d")).seed(seed)
+                .layer(1 << 20, true).seed(seed + 1).layer(1 << 20, true).build("v1");
+        OciLayoutBuilder.Image fromMirrorball = OciLayoutBuilder.at(tmp.resolve("layout-gc-m")).seed(seed)
+                .layer(1 << 20, true).seed(seed + 2).layer(1 << 20, true).build("v1");
+        String cid = pushToDisco(fromDisco, "gc-d");
+        skopeo.copy(fromMirrorball.skopeoRef(), "docker://" + host(sharedRootA) + "/gc-m:v1");
+
+        nodeA.rpc("repo/gc");
+        assertPulls(fromDisco, host(peerB) + "/" + cid + ":latest", "gc");
+        assertPulls(fromMirrorball, host(peerB) + "/" + cidOf(sharedRootA, "gc-m", "v1") + ":latest", "gc");
+    }
+
     // ---- helpers
 
     private static OciLayoutBuilder.Image image(String name) {
