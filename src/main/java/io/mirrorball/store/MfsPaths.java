@@ -84,6 +84,14 @@ final class MfsPaths {
         return repositories() + "/" + component;
     }
 
+    /**
+     * {@code repositories/<cid>/blobs}: the links to every blob of an image mirrorball published,
+     * which make the image self-contained; disco's image directories have none.
+     */
+    String imageBlobs(String component) {
+        return repository(component) + "/blobs";
+    }
+
     String layerLink(RepositoryName name, Digest digest) {
         return repository(name) + "/_layers/" + digest.algorithm() + "/" + digest.hex() + "/link";
     }

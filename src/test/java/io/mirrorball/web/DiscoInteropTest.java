@@ -186,6 +186,31 @@ final class DiscoInteropTest {
     }
 
     /**
+     * Regression: the same image pushed to mirrorball, then to disco, in one root. disco replaces the
+     * digest repository with its copy, whose CID tag is disco's image (blobs not linked inside, so
+     * pinning it does not pin them); a mirrorball with cold caches reported that CID as the image's
+     * X-Ipfs-Path. It reports its own again; both CIDs stay pullable from both.
+     */
+    @Test
+    void sharedRoot_imageRepublishedByDisco_mirrorballStillReportsItsOwnCid() throws Exception {
+        OciLayoutBuilder.Image image = image("c-again");
+        skopeo.copy(image.skopeoRef(), "docker://" + host(sharedRootA) + "/again-m:v1");
+        String mirrorballCid = cidOf(sharedRootA, "again-m", "v1");
+        String discoCid = pushToDisco(image, "again-d");
+        assertTrue(!discoCid.equals(mirrorballCid), "disco published a CID of its own: " + discoCid);
+        try (TestGateway cold = TestGateway.start(nodeA.apiUrl().toString(), DISCO_ROOT, tmp.resolve("mb-cold"),
+                Map.of())) {
+            assertEquals(mirrorballCid, cidOf(cold, "again-m", "v1"));
+            for (String registry : List.of(disco.hostPort(), host(cold))) {
+                for (String cid : List.of(discoCid, mirrorballCid)) {
+                    assertPulls(image, registry + "/" + cid + ":latest", "c-again");
+                }
+                assertPulls(image, registry + "/again-m:v1", "c-again");
+            }
+        }
+    }
+
+    /**
      * Regression: mirrorball's push of a layer that disco had stored replaced disco's entry (another
      * DAG of the same bytes, the one disco's disco.json lists) and dropped it from MFS. disco keeps
      * its blobs only through those entries, so after the node's garbage collection a peer could no
