@@ -53,6 +53,8 @@ final class DiscoInteropTest {
 
     @BeforeAll
     static void start() throws Exception {
+        Disco.binary(); // a missing disco or skopeo fails the class before any node starts
+        Skopeo.requireBinary();
         nodeA = open(KuboNode.start(tmp.resolve("kubo-a")));
         nodeB = open(KuboNode.start(tmp.resolve("kubo-b")));
         nodeB.connect(nodeA);
