@@ -140,10 +140,15 @@ public final class ImagePublisher {
     /** The CID {@link #publish} gives the image of this top manifest, when that image is here; puts nothing. */
     private Optional<Cid> recomputedCid(Digest digest) throws IOException {
         Optional<StoredManifest> top = manifests.read(digest);
-        if (top.isEmpty() || !isComplete(top.get())) {
-            return Optional.empty();
+        Cid cid;
+        try {
+            if (top.isEmpty() || !isComplete(top.get())) {
+                return Optional.empty();
+            }
+            cid = tree(digest, collect(top.get())).encode(new Blocks());
+        } catch (OciException e) {
+            return Optional.empty(); // not an image publish() would take: nothing was published for it
         }
-        Cid cid = tree(digest, collect(top.get())).encode(new Blocks());
         if (node.filesStat(paths.imageBlobs(cid.toString())).isEmpty()) {
             return Optional.empty();
         }
