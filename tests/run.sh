@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # THE test command: bash tests/run.sh
 # On a fresh Debian machine (as root) it installs what the tests need (tests/setup.sh: skopeo,
-# docker-registry, tomcat10, maven, JDK 17, and Kubo built with Go, which must be there), then runs every
+# docker-registry, tomcat10, maven, JDK 17, and Kubo and disco built with Go, which must be there), then runs every
 # test with `mvn -B verify`, prints a summary of the surefire reports, and exits non-zero when a test
 # fails, errors, or is skipped (a missing component must fail a test, never skip it).
 #
@@ -22,11 +22,12 @@ bash "$HERE/setup.sh"
 
 echo "== mvn verify (build dir $BUILD_DIR)"
 cd "$ROOT"
-rm -rf "$BUILD_DIR/surefire-reports" "$BUILD_DIR/failsafe-reports" "$BUILD_DIR/kubo-logs"
+rm -rf "$BUILD_DIR/surefire-reports" "$BUILD_DIR/failsafe-reports" "$BUILD_DIR/kubo-logs" "$BUILD_DIR/disco-logs"
 set +e
 # shellcheck disable=SC2086
 timeout --kill-after=60s "${TIMEOUT_MIN}m" \
   mvn -B -ntp verify -Dmb.buildDir="$BUILD_DIR" -Dmirrorball.kubo="$HERE/.kit/bin/ipfs" \
+      -Dmirrorball.disco="$HERE/.kit/bin/disco" \
       ${MB_MVN_ARGS:-} </dev/null
 MVN_RC=$?
 set -e
@@ -81,6 +82,9 @@ PY
 
 if [ "$SUMMARY_RC" -ne 0 ] && [ -d "$BUILD_DIR/kubo-logs" ]; then
   echo "the Kubo test nodes' daemon logs (one per node, named after the test class): $BUILD_DIR/kubo-logs"
+fi
+if [ "$SUMMARY_RC" -ne 0 ] && [ -d "$BUILD_DIR/disco-logs" ]; then
+  echo "the disco registries' logs (interoperability tests): $BUILD_DIR/disco-logs"
 fi
 echo "== done in $(( $(date +%s) - START )) s (mvn exit $MVN_RC)"
 if [ "$MVN_RC" -ne 0 ]; then

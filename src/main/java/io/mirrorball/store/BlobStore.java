@@ -238,6 +238,33 @@ public final class BlobStore {
     }
 
     /**
+     * Moves an entry of the right size but another CID out of the way of the verified import: most
+     * likely the same bytes in another DAG, such as disco's import when disco shares the MFS root.
+     * disco lists that CID in the disco.json of its images and keeps its blocks only through this
+     * entry; dropping it would let the node's garbage collector delete them, and peers could no
+     * longer clone disco's images. So it stays in the blob's directory, out of every path served.
+     */
+    private void displace(Digest digest, Cid old, Cid cid) throws IOException {
+        String target = paths.blobData(digest);
+        String kept = paths.displacedBlobData(digest, old);
+        LOG.info("{} was stored as {}; replacing it with the verified {} and keeping the former at {}", digest,
+                old, cid, kept);
+        if (node.filesStat(kept).isPresent()) {
+            node.filesRm(target); // kept already (the same DAG was placed again since)
+            return;
+        }
+        try {
+            node.filesMkdir(kept.substring(0, kept.lastIndexOf('/')));
+            node.filesMv(target, kept);
+        } catch (IpfsException e) {
+            if (node.filesStat(kept).isEmpty()) {
+                throw e;
+            }
+            // a concurrent put displaced it first; placing the verified import goes on as usual
+        }
+    }
+
+    /**
      * Makes {@code cid} (verified {@code digest} content of {@code size} bytes) the blob's entry. An
      * equal entry is kept; one that differs (another size or CID: placed unverified by an older
      * version, or a clone of another DAG of the same bytes) is replaced by the verified one.
@@ -252,10 +279,14 @@ public final class BlobStore {
             return info;
         }
         if (existing.isPresent()) {
-            LOG.warn("{} was stored as {} ({} bytes); replacing it with the verified {} ({} bytes)", digest,
-                    existing.get().cid(), existing.get().size(), cid, size);
             located.invalidate(digest);
-            node.filesRm(target);
+            if (!existing.get().directory() && existing.get().size() == size) {
+                displace(digest, existing.get().cid(), cid);
+            } else {
+                LOG.warn("{} was stored as {} ({} bytes); replacing it with the verified {} ({} bytes)", digest,
+                        existing.get().cid(), existing.get().size(), cid, size);
+                node.filesRm(target);
+            }
         }
         try {
             node.filesCp("/ipfs/" + cid, target);

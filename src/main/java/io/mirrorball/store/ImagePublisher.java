@@ -107,7 +107,13 @@ public final class ImagePublisher {
         }
     }
 
-    /** The CID published for a manifest digest here, if any ({@code tags/list} of its digest repository). */
+    /**
+     * The CID published for a manifest digest here, if any: the CID tag of its digest repository
+     * whose image is self-contained. disco, sharing the MFS root, replaces the digest repository
+     * with its own copy when it publishes the same image, whose CID tag names disco's image (its
+     * blobs are not linked inside, so pinning that CID would not pin them): then the CID is
+     * computed again from the image, and reported when that image is here.
+     */
     public Optional<Cid> publishedCid(Digest digest) throws IOException {
         Cid cached = published.getIfPresent(digest);
         if (cached != null) {
@@ -118,7 +124,8 @@ public final class ImagePublisher {
         }
         try {
             for (IpfsNode.FileEntry tag : node.filesLs(paths.repository(digest.hex()) + "/_manifests/tags")) {
-                if (tag.directory() && tag.name().startsWith("b") && Cid.isCid(tag.name())) {
+                if (tag.directory() && tag.name().startsWith("b") && Cid.isCid(tag.name())
+                        && node.filesStat(paths.imageBlobs(tag.name())).isPresent()) {
                     Cid cid = Cid.parse(tag.name());
                     published.put(digest, cid);
                     return Optional.of(cid);
@@ -127,7 +134,26 @@ public final class ImagePublisher {
         } catch (IpfsNotFoundException e) {
             return Optional.empty();
         }
-        return Optional.empty();
+        return recomputedCid(digest);
+    }
+
+    /** The CID {@link #publish} gives the image of this top manifest, when that image is here; puts nothing. */
+    private Optional<Cid> recomputedCid(Digest digest) throws IOException {
+        Optional<StoredManifest> top = manifests.read(digest);
+        Cid cid;
+        try {
+            if (top.isEmpty() || !isComplete(top.get())) {
+                return Optional.empty();
+            }
+            cid = tree(digest, collect(top.get())).encode(new Blocks());
+        } catch (OciException e) {
+            return Optional.empty(); // not an image publish() would take: nothing was published for it
+        }
+        if (node.filesStat(paths.imageBlobs(cid.toString())).isEmpty()) {
+            return Optional.empty();
+        }
+        published.put(digest, cid);
+        return Optional.of(cid);
     }
 
     /**

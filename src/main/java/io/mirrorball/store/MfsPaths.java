@@ -1,5 +1,6 @@
 package io.mirrorball.store;
 
+import io.mirrorball.ipfs.Cid;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.RepositoryName;
 
@@ -29,6 +30,16 @@ final class MfsPaths {
     /** {@code blobs/sha256/<2 hex>/<hex>/data}: the blob's bytes, a file whose CID is the {@code add} CID. */
     String blobData(Digest digest) {
         return blobDirectory(digest) + "/data";
+    }
+
+    /**
+     * {@code blobs/<alg>/<2 hex>/<hex>/displaced/<cid>}: another DAG of the blob's bytes that was its
+     * {@code data} before the verified import replaced it (disco's {@code files/write} import, when
+     * disco shares the root). Kept in MFS, so that the node's garbage collector keeps the blocks of
+     * the images (disco's) that list the blob under that CID.
+     */
+    String displacedBlobData(Digest digest, Cid cid) {
+        return blobDirectory(digest) + "/displaced/" + cid;
     }
 
     /**
@@ -71,6 +82,14 @@ final class MfsPaths {
             throw new IllegalArgumentException("invalid repository component " + component);
         }
         return repositories() + "/" + component;
+    }
+
+    /**
+     * {@code repositories/<cid>/blobs}: the links to every blob of an image mirrorball published,
+     * which make the image self-contained; disco's image directories have none.
+     */
+    String imageBlobs(String component) {
+        return repository(component) + "/blobs";
     }
 
     String layerLink(RepositoryName name, Digest digest) {
