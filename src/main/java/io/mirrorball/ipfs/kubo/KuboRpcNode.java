@@ -70,6 +70,8 @@ public final class KuboRpcNode implements IpfsNode {
     static final int MAX_CONNECTIONS_PER_ROUTE = 64;
     /** Adds running alongside uploads at once (beyond that, an upload's file is added when it completes). */
     static final int MAX_STREAMING_ADDS = 16;
+    /** Tries of an idempotent MFS change that lost a race inside Kubo (see {@link #retryingMfsRace}). */
+    static final int MFS_RACE_ATTEMPTS = 5;
     private static final int MAX_CONNECTIONS = 128;
     private static final int MAX_JSON_BYTES = 16 << 20;
     private static final int MAX_ERROR_BYTES = 64 << 10;
@@ -356,14 +358,50 @@ public final class KuboRpcNode implements IpfsNode {
 
     @Override
     public void filesMkdir(String path) throws IOException {
-        text(new Call("files/mkdir").arg(mfs(path)).opt("parents", "true"), null);
+        retryingMfsRace(() -> text(new Call("files/mkdir").arg(mfs(path)).opt("parents", "true"), null));
     }
 
     @Override
     public void filesWrite(String path, byte[] content) throws IOException {
-        Call call = new Call("files/write").arg(mfs(path))
-                .opt("create", "true").opt("truncate", "true").opt("parents", "true");
-        text(call, KuboMultipart.of(new ByteArrayInputStream(content)));
+        retryingMfsRace(() -> text(new Call("files/write").arg(mfs(path))
+                .opt("create", "true").opt("truncate", "true").opt("parents", "true"),
+                KuboMultipart.of(new ByteArrayInputStream(content))));
+    }
+
+    /** An idempotent MFS change (mkdir -p, write with create and truncate). */
+    private interface MfsChange {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs an idempotent MFS change again when it lost a race inside Kubo. Kubo's MFS does not make
+     * {@code parents=true} atomic: two calls that create the same directory or file at once can fail
+     * with "directory already has entry by that name" or "file does not exist" (seen with concurrent
+     * tag writes into one repository). Neither can be the outcome of the change itself, so the call
+     * is repeated, a few times with a short pause.
+     */
+    private static void retryingMfsRace(MfsChange change) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                change.run();
+                return;
+            } catch (IpfsException e) {
+                if (attempt == MFS_RACE_ATTEMPTS || !lostMfsRace(e)) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(5L << attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while repeating an MFS change");
+            }
+        }
+    }
+
+    static boolean lostMfsRace(IpfsException e) {
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        return e instanceof IpfsNotFoundException || message.contains("directory already has entry by that name");
     }
 
     @Override

@@ -29,6 +29,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import org.junit.jupiter.api.AfterAll;
@@ -181,6 +185,45 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
 
             assertEquals(IpfsException.Kind.TIMEOUT, e.kind(), e.toString());
         }
+    }
+
+    /**
+     * Regression: concurrent tag PUTs into one repository failed with 502 now and then, because Kubo's
+     * {@code files/write ... parents=true} is not atomic ("directory already has entry by that name",
+     * "file does not exist" when two calls create the same directory or file at once).
+     */
+    @Test
+    void filesWrite_concurrentIntoNewDirectories_allSucceed() throws Exception {
+        int threads = 6;
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> new Thread(r, "mfs-race-test"));
+        try {
+            for (int round = 0; round < 20; round++) {
+                String base = root + "/r" + round + "/_manifests";
+                List<Future<?>> writes = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int tag = t;
+                    writes.add(pool.submit(() -> {
+                        node.filesWrite(base + "/tags/t" + tag + "/current/link", bytes("sha256:" + tag));
+                        node.filesWrite(base + "/revisions/sha256/aa/link", bytes("sha256:aa"));
+                        return null;
+                    }));
+                }
+                for (Future<?> write : writes) {
+                    write.get(60, TimeUnit.SECONDS);
+                }
+                for (int t = 0; t < threads; t++) {
+                    try (InputStream in = node.filesRead(base + "/tags/t" + t + "/current/link", 0, -1)) {
+                        assertEquals("sha256:" + t, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** A node that stops taking an upload's bytes fails the add within the read timeout, never hangs the upload. */
