@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,24 +40,17 @@ import java.util.regex.Pattern;
  * stderr) is kept in {@code mirrorball.discoLogs} (target/disco-logs), named after the test class.
  */
 public final class Disco implements AutoCloseable {
-    private static final AtomicInteger STARTED = new AtomicInteger();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final Pattern CID_TAG = Pattern.compile("\"(baf[a-z2-7]{50,})\"");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private final Process process;
-    private final Thread stopAtExit;
+    private final Daemon daemon;
     private final int port;
-    private final Path log;
-    private boolean closed;
 
-    private Disco(Process process, int port, Path log) {
-        this.process = process;
+    private Disco(Daemon daemon, int port) {
+        this.daemon = daemon;
         this.port = port;
-        this.log = log;
-        this.stopAtExit = new Thread(this::stop, "disco-stop");
-        Runtime.getRuntime().addShutdownHook(stopAtExit);
     }
 
     /**
@@ -133,8 +125,6 @@ public final class Disco implements AutoCloseable {
         Path log = logFile(caller);
         ProcessBuilder pb = new ProcessBuilder(List.of(binary.toString()))
                 .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Map<String, String> env = pb.environment();
         // distribution reads REGISTRY_* variables as overrides of its config: none but ours
@@ -142,7 +132,8 @@ public final class Disco implements AutoCloseable {
         env.put("REGISTRY_CONFIGURATION_PATH", config.toString());
         env.put("DISCO_PORT", Integer.toString(proxyPort));
         env.put("HOME", dir.toString());
-        Disco disco = new Disco(pb.start(), proxyPort, log);
+        // SIGTERM: a Go program without signal handlers exits at once
+        Disco disco = new Disco(Daemon.start("disco", pb, log, STOP_TIMEOUT, () -> { }), proxyPort);
         try {
             disco.waitReady();
             return disco;
@@ -175,7 +166,7 @@ public final class Disco implements AutoCloseable {
 
     /** disco's log (kept after it stops). */
     public Path log() {
-        return log;
+        return daemon.log();
     }
 
     /**
@@ -209,9 +200,7 @@ public final class Disco implements AutoCloseable {
         long badGatewaySince = -1;
         HttpRequest request = HttpRequest.newBuilder(uri().resolve("/v2/")).timeout(Duration.ofSeconds(2)).build();
         while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IOException("disco exited with " + process.exitValue() + "; log " + log + ": " + tail(log));
-            }
+            daemon.checkAlive();
             int status;
             try {
                 status = HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
@@ -227,41 +216,16 @@ public final class Disco implements AutoCloseable {
                 badGatewaySince = System.nanoTime();
             } else if (System.nanoTime() - badGatewaySince > TimeUnit.SECONDS.toNanos(5)) {
                 // the proxy answers but the registry behind it does not: disco ignores a failed listen
-                throw new IOException("disco's registry port is taken (its proxy answers 502); log " + log);
+                throw new IOException("disco's registry port is taken (its proxy answers 502); log " + daemon.log());
             }
             Thread.sleep(100);
         }
-        throw new IOException("disco did not answer /v2/ within " + START_TIMEOUT.toSeconds() + " s; log " + log
-                + ": " + tail(log));
+        throw daemon.notReady(START_TIMEOUT);
     }
 
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        stop();
-        try {
-            Runtime.getRuntime().removeShutdownHook(stopAtExit);
-        } catch (IllegalStateException exiting) {
-            // the JVM is shutting down: the hook runs (or ran) stop() itself
-        }
-    }
-
-    /** SIGTERM (a Go program without signal handlers exits at once), SIGKILL after a grace period. */
-    private void stop() {
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        daemon.close();
     }
 
     /** A port free on every interface now (disco binds the wildcard address). */
@@ -274,28 +238,10 @@ public final class Disco implements AutoCloseable {
     }
 
     private static Path logFile(String name) throws IOException {
-        String configured = System.getProperty("mirrorball.discoLogs");
-        Path dir = configured != null && !configured.isEmpty() ? Path.of(configured)
-                : Path.of(System.getProperty("mirrorball.basedir", ".")).resolve("target/disco-logs");
-        Files.createDirectories(dir);
-        return dir.resolve(name + "-" + ProcessHandle.current().pid() + "-" + STARTED.incrementAndGet() + ".log");
+        return Daemon.logFile("mirrorball.discoLogs", "disco-logs", name);
     }
 
     private static String callerName() {
-        return StackWalker.getInstance().walk(frames -> frames
-                .map(StackWalker.StackFrame::getClassName)
-                .filter(c -> !c.equals(Disco.class.getName()))
-                .findFirst()
-                .map(c -> c.substring(c.lastIndexOf('.') + 1).replace('$', '-'))
-                .orElse("disco"));
-    }
-
-    private static String tail(Path log) {
-        try {
-            String text = Files.readString(log);
-            return text.length() <= 4000 ? text : "..." + text.substring(text.length() - 4000);
-        } catch (IOException e) {
-            return "(log unreadable: " + e.getMessage() + ")";
-        }
+        return Daemon.callerName(Disco.class, "disco");
     }
 }

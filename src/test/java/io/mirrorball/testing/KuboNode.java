@@ -17,7 +17,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -36,7 +35,6 @@ import java.util.stream.Stream;
  */
 public final class KuboNode implements AutoCloseable {
     private static final Object LOCK = new Object();
-    private static final AtomicInteger STARTED = new AtomicInteger();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
@@ -48,33 +46,30 @@ public final class KuboNode implements AutoCloseable {
 
     private final Path repo;
     private final Path log;
-    private final boolean deleteRepo;
-    private final Process process;
-    private final Thread stopAtExit;
+    private final Daemon daemon;
     private final int apiPort;
     private final int gatewayPort;
     private final String peerId;
     private final String swarmAddress;
     /** The Authorization header the fixture's own RPCs send, or null. */
     private final String authorization;
-    private boolean closed;
 
     private KuboNode(Path binary, Path repo, Path log, boolean deleteRepo, String authSecret)
             throws IOException, InterruptedException {
         this.repo = repo;
         this.log = log;
-        this.deleteRepo = deleteRepo;
         this.authorization = authorizationHeader(authSecret);
         if (!Files.exists(repo.resolve("config"))) {
             init(binary, repo, log);
         }
         authorize(repo, authSecret);
-        this.process = command(binary, repo, "daemon")
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
-        this.stopAtExit = new Thread(this::stop, "kubo-node-stop");
-        Runtime.getRuntime().addShutdownHook(stopAtExit);
+        // SIGTERM: Kubo shuts down cleanly; then the shared node's repository goes
+        this.daemon = Daemon.start("Kubo daemon", command(binary, repo, "daemon"), log, STOP_TIMEOUT,
+                () -> {
+                    if (deleteRepo) {
+                        deleteTree(repo.getParent());
+                    }
+                });
         try {
             String ready = waitReady();
             this.apiPort = port(API_LINE, ready);
@@ -316,13 +311,10 @@ public final class KuboNode implements AutoCloseable {
             if (text.contains("Daemon is ready")) {
                 return text;
             }
-            if (!process.isAlive()) {
-                throw new IOException("Kubo daemon exited with " + process.exitValue() + "; log " + log + ": " + tail(log));
-            }
+            daemon.checkAlive();
             Thread.sleep(100);
         }
-        throw new IOException("Kubo daemon did not start within " + START_TIMEOUT.toSeconds() + " s; log " + log
-                + ": " + tail(log));
+        throw daemon.notReady(START_TIMEOUT);
     }
 
     private int port(Pattern line, String text) throws IOException {
@@ -347,34 +339,7 @@ public final class KuboNode implements AutoCloseable {
 
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        stop();
-        try {
-            Runtime.getRuntime().removeShutdownHook(stopAtExit);
-        } catch (IllegalStateException exiting) {
-            // the JVM is shutting down: the hook runs (or ran) stop() itself
-        }
-    }
-
-    /** SIGTERM (Kubo shuts down cleanly), SIGKILL after a grace period; then the shared repo goes. */
-    private void stop() {
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
-        if (deleteRepo) {
-            deleteTree(repo.getParent());
-        }
+        daemon.close();
     }
 
     private static void deleteTree(Path dir) {
@@ -385,32 +350,16 @@ public final class KuboNode implements AutoCloseable {
         }
     }
 
-    /** A new log file in the logs folder: {@code <name>-<n>.log}. */
     private static Path logFile(String name) throws IOException {
-        String configured = System.getProperty("mirrorball.kuboLogs");
-        Path dir = configured != null && !configured.isEmpty() ? Path.of(configured)
-                : Path.of(System.getProperty("mirrorball.basedir", ".")).resolve("target/kubo-logs");
-        Files.createDirectories(dir);
-        String stamp = ProcessHandle.current().pid() + "-" + STARTED.incrementAndGet();
-        return dir.resolve(name + "-" + stamp + ".log");
+        return Daemon.logFile("mirrorball.kuboLogs", "kubo-logs", name);
     }
 
     /** The simple name of the class that asked for a node (the test class), for its log's name. */
     private static String callerName() {
-        return StackWalker.getInstance().walk(frames -> frames
-                .map(StackWalker.StackFrame::getClassName)
-                .filter(c -> !c.equals(KuboNode.class.getName()))
-                .findFirst()
-                .map(c -> c.substring(c.lastIndexOf('.') + 1).replace('$', '-'))
-                .orElse("node"));
+        return Daemon.callerName(KuboNode.class, "node");
     }
 
     private static String tail(Path log) {
-        try {
-            String text = Files.readString(log);
-            return text.length() <= 4000 ? text : "..." + text.substring(text.length() - 4000);
-        } catch (IOException e) {
-            return "(log unreadable: " + e.getMessage() + ")";
-        }
+        return Daemon.tail(log);
     }
 }
