@@ -47,6 +47,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
+# CPU seconds (user + system) a process has used so far; 0 when it is not ours to read
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+minus() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$1" "$2"; }
 elapsed() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -145,18 +148,27 @@ YAML
   REGISTRY_PID=$!
   wait_http "http://127.0.0.1:$REG_PORT/v2/" GET 30 || die "docker-registry did not start"
 
+  c0="$(cpu_of "$REGISTRY_PID")"
   t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://127.0.0.1:$REG_PORT/bench/app:v1"; t1=$(now)
+  c1="$(cpu_of "$REGISTRY_PID")"
   sk_copy "docker://127.0.0.1:$REG_PORT/bench/app:v1" "dir:$WORK/out-registry"; t2=$(now)
+  c2="$(cpu_of "$REGISTRY_PID")"
   REG_IN=$(elapsed "$t0" "$t1"); REG_OUT=$(elapsed "$t1" "$t2")
+  REG_CPU_IN=$(minus "$c1" "$c0"); REG_CPU_OUT=$(minus "$c2" "$c1")
   kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=""
   rm -rf "$WORK/out-registry" "$WORK/registry/storage"
 fi
 if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
   rm -rf "$WORK/gw/embedded"
   start_gateway
+  g0="$(cpu_of "$GATEWAY_PID")"; n0="$(cpu_of "${KUBO_PID:-0}")"
   t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://$GW/bench/app:v1"; t1=$(now)
+  g1="$(cpu_of "$GATEWAY_PID")"; n1="$(cpu_of "${KUBO_PID:-0}")"
   sk_copy "docker://$GW/bench/app:v1" "dir:$WORK/out-mirrorball"; t2=$(now)
+  g2="$(cpu_of "$GATEWAY_PID")"; n2="$(cpu_of "${KUBO_PID:-0}")"
   MBALL_IN=$(elapsed "$t0" "$t1"); MBALL_OUT=$(elapsed "$t1" "$t2")
+  GW_CPU_IN=$(minus "$g1" "$g0"); GW_CPU_OUT=$(minus "$g2" "$g1")
+  NODE_CPU_IN=$(minus "$n1" "$n0"); NODE_CPU_OUT=$(minus "$n2" "$n1")
   want="$(awk '/^manifest/ {print $2}' "$WORK/layout.txt")"
   got="sha256:$(sha256sum "$WORK/out-mirrorball/manifest.json" | cut -d' ' -f1)"
   [ "$want" = "$got" ] || die "manifest digest changed through mirrorball: $want -> $got"
@@ -185,6 +197,8 @@ if [[ "$PARTS" == *a* ]]; then
   row "a) skopeo copy out, docker-registry (filesystem)" "${REG_OUT} s"
   row "a) skopeo copy out, mirrorball (node: $NODE_LABEL)" "${MBALL_OUT} s"
   row "a) ratio out (mirrorball / docker-registry)" "$(ratio "$MBALL_OUT" "$REG_OUT")"
+  row "a) server CPU s in: docker-registry | gateway + node" "$REG_CPU_IN | $GW_CPU_IN + $NODE_CPU_IN"
+  row "a) server CPU s out: docker-registry | gateway + node" "$REG_CPU_OUT | $GW_CPU_OUT + $NODE_CPU_OUT"
 fi
 
 # ---- b) blob GET through mirrorball vs cat from the node ------------------------------------------
@@ -212,8 +226,6 @@ if [[ "$PARTS" == *b* ]]; then
     done <"$WORK/layers.txt"
     echo "$total"
   }
-  # CPU seconds (user + system) a process has used so far; 0 when it is not ours to read
-  cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
   NODE_PID="$KUBO_PID"
   round gateway >/dev/null; round node >/dev/null   # warm-up: JIT, caches
   gw_times=(); node_times=()
