@@ -7,6 +7,7 @@
 # the baseline of the same run. Results and the choice they led to: docs/storage-engine.md.
 # usage: tests/bench/storage-engine.sh [bytes] [work dir] [runs]
 # env:   MB_BUILD_DIR (/tmp/build-bench-storage)  MB_MVN_ARGS (e.g. -o)  BENCH_XMX (64m)
+#        BENCH_ENGINES (comma list, default all: embedded,files,pack,pack-p,pack-f,fs,fs-p,fs-f)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SIZE="${1:-1073741824}"
@@ -24,5 +25,5 @@ for run in $(seq 1 "$RUNS"); do
   # every run writes into its own directory, deleted only at the end (ext4 slows file creation down
   # right after many deletions)
   java -Xmx"${BENCH_XMX:-64m}" -cp "$BUILD/classes:$BUILD/test-classes:$(cat "$BUILD/bench-classpath.txt")" \
-    io.mirrorball.bench.StorageEngineBench "$SIZE" "$WORK/run-$run"
+    io.mirrorball.bench.StorageEngineBench "$SIZE" "$WORK/run-$run" ${BENCH_ENGINES:-}
 done

@@ -44,7 +44,9 @@ import java.util.zip.CRC32C;
  *     56-byte index records pointing into it, committed as the pack.</li>
  * </ol>
  * Every write includes the SHA-256 of each 256 KiB block (the CID); 2 and 3 also run pipelined (a
- * writer thread writes while the caller hashes the next block, as {@code BlockWriter} does). The read
+ * writer thread writes while the caller hashes the next block, as {@code BlockWriter} does), and
+ * pipelined with flush-behind (an fsync of the file started every 64 MiB on a third thread, so the
+ * device writes while the importer hashes and the commit has little left to force). The read
  * side opens the store (loading the index), reads every block back in order verifying its SHA-256,
  * and serves random blocks (lookup, read, verify). Memory stays bounded: a 4 MiB random base buffer
  * and a few 256 KiB blocks, so it runs with -Xmx64m. Run by tests/bench/storage-engine.sh.
@@ -55,18 +57,22 @@ public final class StorageEngineBench {
     private static final int BUFFERS = 4;
     private static final int RANDOM_READS = 1000;
     private static final HexFormat HEX = HexFormat.of();
+    /** Flush-behind: every this many bytes written, the writer starts an fsync of the file on another thread. */
+    private static final long FLUSH_EVERY = 64L * 1024 * 1024;
+    private static final String ENGINES = "embedded,files,pack,pack-p,pack-f,fs,fs-p,fs-f";
     private static final Block END = new Block(null, null, 0);
 
     private StorageEngineBench() {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: StorageEngineBench BYTES WORK_DIR");
+        if (args.length < 2 || args.length > 3) {
+            System.err.println("usage: StorageEngineBench BYTES WORK_DIR [ENGINES, default " + ENGINES + "]");
             System.exit(2);
         }
         long size = Long.parseLong(args[0]);
         Path work = Path.of(args[1]);
+        String engines = args.length > 2 ? args[2] : ENGINES;
         Files.createDirectories(work);
         Source source = new Source(size);
         ExecutorService threads = Executors.newCachedThreadPool(new Named());
@@ -78,12 +84,26 @@ public final class StorageEngineBench {
             System.out.printf("%-42s %7.2f s %6.0f MB/s  ratio 1.00%n", "(0) sha256 only", sha, size / sha / 1e6);
             // the many-file stores are deleted by the script after all runs: deleting 4096 files just
             // before creating new ones slows file creation on ext4 (see tests/bench/README.md)
-            embedded(source, work.resolve("embedded"), sha);
-            engine("(1) file per block", new FilePerBlock(work.resolve("files"), threads), source, sha, false, threads);
-            engine("(2) pack, one thread", new Pack(work.resolve("pack-1")), source, sha, false, threads);
-            engine("(2p) pack, pipelined", new Pack(work.resolve("pack-2")), source, sha, true, threads);
-            engine("(3) filestore, one thread", new FileStore(work.resolve("fs-1")), source, sha, false, threads);
-            engine("(3p) filestore, pipelined", new FileStore(work.resolve("fs-2")), source, sha, true, threads);
+            for (String name : engines.split(",")) {
+                switch (name) {
+                    case "embedded" -> embedded(source, work.resolve("embedded"), sha);
+                    case "files" -> engine("(1) file per block", new FilePerBlock(work.resolve("files"), threads), source,
+                            sha, false, threads);
+                    case "pack" -> engine("(2) pack, one thread", new Pack(work.resolve("pack-1"), null), source, sha,
+                            false, threads);
+                    case "pack-p" -> engine("(2p) pack, pipelined", new Pack(work.resolve("pack-2"), null), source, sha,
+                            true, threads);
+                    case "pack-f" -> engine("(2f) pack, pipelined, flush-behind", new Pack(work.resolve("pack-3"), threads),
+                            source, sha, true, threads);
+                    case "fs" -> engine("(3) filestore, one thread", new FileStore(work.resolve("fs-1"), null), source, sha,
+                            false, threads);
+                    case "fs-p" -> engine("(3p) filestore, pipelined", new FileStore(work.resolve("fs-2"), null), source,
+                            sha, true, threads);
+                    case "fs-f" -> engine("(3f) filestore, pipelined, flush-behind", new FileStore(work.resolve("fs-3"),
+                            threads), source, sha, true, threads);
+                    default -> throw new IllegalArgumentException("unknown engine " + name + ", known: " + ENGINES);
+                }
+            }
         } finally {
             threads.shutdownNow();
         }
@@ -448,13 +468,15 @@ public final class StorageEngineBench {
         private final Path dir;
         private final FileChannel pack;
         private final Index index;
+        private final FlushBehind flusher;
         private long end;
 
-        Pack(Path dir) throws IOException {
+        Pack(Path dir, ExecutorService flushThreads) throws IOException {
             this.dir = dir;
             Files.createDirectories(dir);
             this.pack = FileChannel.open(dir.resolve("0.pack"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             this.index = new Index(dir.resolve("index"));
+            this.flusher = new FlushBehind(pack, flushThreads);
             fsyncDirectory(dir);
         }
 
@@ -463,10 +485,12 @@ public final class StorageEngineBench {
             writeFully(pack, end, block, length);
             index.add(digest, 0, end, length);
             end += length;
+            flusher.written(end);
         }
 
         @Override
-        public void commit() throws IOException {
+        public void commit() throws Exception {
+            flusher.await();
             pack.force(false);
             index.commit();
         }
@@ -493,14 +517,16 @@ public final class StorageEngineBench {
         private final Path temp;
         private final FileChannel blob;
         private final Index index;
+        private final FlushBehind flusher;
         private long end;
 
-        FileStore(Path dir) throws IOException {
+        FileStore(Path dir, ExecutorService flushThreads) throws IOException {
             this.dir = dir;
             Files.createDirectories(dir.resolve("blobs"));
             this.temp = dir.resolve("blobs/.tmp-1");
             this.blob = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             this.index = new Index(dir.resolve("index"));
+            this.flusher = new FlushBehind(blob, flushThreads);
         }
 
         @Override
@@ -508,10 +534,12 @@ public final class StorageEngineBench {
             writeFully(blob, end, block, length);
             index.add(digest, 1, end, length);
             end += length;
+            flusher.written(end);
         }
 
         @Override
-        public void commit() throws IOException {
+        public void commit() throws Exception {
+            flusher.await();
             blob.force(false);
             Files.move(temp, dir.resolve("blobs/1"), StandardCopyOption.ATOMIC_MOVE);
             fsyncDirectory(dir.resolve("blobs"));
@@ -528,6 +556,38 @@ public final class StorageEngineBench {
             blob.close();
             index.close();
             delete(dir);
+        }
+    }
+
+    /**
+     * Starts an fsync of the file on another thread every {@link #FLUSH_EVERY} bytes, when the last one
+     * has finished: the device writes while the importer hashes, and the commit's fsync has little left.
+     */
+    private static final class FlushBehind {
+        private final FileChannel channel;
+        private final ExecutorService threads;
+        private long flushed;
+        private Future<?> running;
+
+        FlushBehind(FileChannel channel, ExecutorService threads) {
+            this.channel = channel;
+            this.threads = threads;
+        }
+
+        void written(long end) {
+            if (threads != null && end - flushed >= FLUSH_EVERY && (running == null || running.isDone())) {
+                flushed = end;
+                running = threads.submit(() -> {
+                    channel.force(false);
+                    return null;
+                });
+            }
+        }
+
+        void await() throws Exception {
+            if (running != null) {
+                running.get();
+            }
         }
     }
 
