@@ -89,17 +89,17 @@ public final class StorageEngineBench {
                     case "embedded" -> embedded(source, work.resolve("embedded"), sha);
                     case "files" -> engine("(1) file per block", new FilePerBlock(work.resolve("files"), threads), source,
                             sha, false, threads);
-                    case "pack" -> engine("(2) pack, one thread", new Pack(work.resolve("pack-1"), null), source, sha,
+                    case "pack" -> engine("(2) pack, 1 thread", new Pack(work.resolve("pack-1"), null), source, sha,
                             false, threads);
                     case "pack-p" -> engine("(2p) pack, pipelined", new Pack(work.resolve("pack-2"), null), source, sha,
                             true, threads);
-                    case "pack-f" -> engine("(2f) pack, pipelined, flush-behind", new Pack(work.resolve("pack-3"), threads),
+                    case "pack-f" -> engine("(2f) pack, flush-behind", new Pack(work.resolve("pack-3"), threads),
                             source, sha, true, threads);
-                    case "fs" -> engine("(3) filestore, one thread", new FileStore(work.resolve("fs-1"), null), source, sha,
+                    case "fs" -> engine("(3) filestore, 1 thread", new FileStore(work.resolve("fs-1"), null), source, sha,
                             false, threads);
                     case "fs-p" -> engine("(3p) filestore, pipelined", new FileStore(work.resolve("fs-2"), null), source,
                             sha, true, threads);
-                    case "fs-f" -> engine("(3f) filestore, pipelined, flush-behind", new FileStore(work.resolve("fs-3"),
+                    case "fs-f" -> engine("(3f) filestore, flush-behind", new FileStore(work.resolve("fs-3"),
                             threads), source, sha, true, threads);
                     default -> throw new IllegalArgumentException("unknown engine " + name + ", known: " + ENGINES);
                 }
@@ -144,7 +144,7 @@ public final class StorageEngineBench {
         byte[] block = new byte[CHUNK];
         verify(one, block, reader.read(one, block));
         long first = System.nanoTime();
-        System.out.printf("%-42s %7.2f ms (open: %.2f ms, of it loading the index)%n", name + " open + 1 random block",
+        System.out.printf("%-42s %7.2f ms (open: %.2f ms, of it loading the index)%n", name + " open + 1 block",
                 (first - open) / 1e6, (opened - open) / 1e6);
         long readStart = System.nanoTime();
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
@@ -156,7 +156,7 @@ public final class StorageEngineBench {
             }
         }
         double read = (System.nanoTime() - readStart) / 1e9;
-        System.out.printf("%-42s %7.2f s %6.0f MB/s  ratio %.2f   (page cache warm)%n", name + " read all, verified", read,
+        System.out.printf("%-42s %7.2f s %6.0f MB/s  ratio %.2f   (verified, page cache warm)%n", name + " read all", read,
                 size / read / 1e6, sha / read);
         long randomStart = System.nanoTime();
         for (int i = 0; i < RANDOM_READS; i++) {
@@ -237,7 +237,7 @@ public final class StorageEngineBench {
             if (read != size) {
                 throw new IllegalStateException("cat returned " + read + " bytes, not " + size);
             }
-            System.out.printf("%-42s %7.2f s %6.0f MB/s  ratio %.2f   (page cache warm)%n", "(1r) EmbeddedNode cat, verified",
+            System.out.printf("%-42s %7.2f s %6.0f MB/s  ratio %.2f   (verified, page cache warm)%n", "(1r) EmbeddedNode cat",
                     seconds, size / seconds / 1e6, sha / seconds);
             SplittableRandom random = new SplittableRandom(7);
             long nanos = 0;
