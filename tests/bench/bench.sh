@@ -22,6 +22,7 @@ IMAGE_MIB="${BENCH_IMAGE_MIB:-256}"
 LAYERS="${BENCH_LAYERS:-4}"
 BIG_MIB="${BENCH_BIG_MIB:-1024}"
 GET_REPEAT="${BENCH_GET_REPEAT:-5}"
+WARMUP_IMAGES="${BENCH_WARMUP_IMAGES:-2}"
 PARTS="${BENCH_PARTS:-abc}"
 # shellcheck disable=SC2206
 MVN_ARGS=(${MB_MVN_ARGS:-})
@@ -128,10 +129,13 @@ stop_gateway() {
 echo "bench: work dir $WORK, IPFS node $API"
 printf '%-58s %s\n' "measure" "value" | tee -a "$RESULTS"
 
-warm_up() { # registry host:port: one push and pull of the warm-up image
-  sk_copy "oci:$WORK/warmup:warmup" "docker://$1/warmup/app:v1"
-  sk_copy "docker://$1/warmup/app:v1" "dir:$WORK/out-warmup"
-  rm -rf "$WORK/out-warmup"
+warm_up() { # registry host:port: a push and a pull of each warm-up image
+  local i
+  for i in $(seq 1 "$WARMUP_IMAGES"); do
+    sk_copy "oci:$WORK/warmup$i:warmup" "docker://$1/warmup/app$i:v1"
+    sk_copy "docker://$1/warmup/app$i:v1" "dir:$WORK/out-warmup"
+    rm -rf "$WORK/out-warmup"
+  done
 }
 
 # ---- a) 256 MiB image: mirrorball vs docker-registry ----------------------------------------------
@@ -139,9 +143,13 @@ if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
   java -cp "$TEST_CP" io.mirrorball.bench.MakeLayout "$WORK/layout" bench "$LAYERS" $((IMAGE_MIB << 20)) \
     >"$WORK/layout.txt"
   IMAGE_BYTES="$(awk '/^total/ {print $2}' "$WORK/layout.txt")"
-  # a small image of other bytes, pushed and pulled once before measuring: a long-running gateway
-  # has its code compiled (JIT); without this the JVM's compiler work would count in the first push
-  java -cp "$TEST_CP" io.mirrorball.bench.MakeLayout "$WORK/warmup" warmup 2 $((32 << 20)) 7 >/dev/null
+  # images of other bytes, as large as the measured one, pushed and pulled before measuring: a
+  # gateway that has run for a while has its code compiled (JIT); without this the JVM's compiler
+  # work (1-2.5 CPU s per 256 MiB for the first few hundred MiB) would count in the measured push
+  for i in $(seq 1 "$WARMUP_IMAGES"); do
+    java -cp "$TEST_CP" io.mirrorball.bench.MakeLayout "$WORK/warmup$i" warmup "$LAYERS" $((IMAGE_MIB << 20)) \
+      $((100 + i)) >/dev/null
+  done
   cat "$WORK/layout"/blobs/sha256/* >/dev/null   # both sides read the source from the page cache
 fi
 if [[ "$PARTS" == *a* ]]; then
