@@ -29,11 +29,16 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Content-addressed block files: {@code blocks/<first 2 hex of sha-256>/<64 hex>}. Blocks are keyed by
- * their sha2-256 digest (as Kubo keys by multihash), so one file serves a raw and a dag-pb CID of the
- * same bytes. A block is written to a temp file and renamed into place, so a reader sees a whole
- * block or none. Files are not fsynced one by one: {@link #syncPending()} forces every block written
- * since the last call, and the MFS root and pin set are only published after it returned.
+ * The embedded node's blocks, in two tiers. Imports of more than one chunk keep their leaves in
+ * blob files ({@link BlobFiles}: one data file per import, the bytes written once, sequentially).
+ * Every other block (dag-pb nodes, directories, small files, {@code block/put}, blocks fetched from
+ * gateways, and every block a data directory of an older version holds) is a small-block file:
+ * {@code blocks/<first 2 hex of sha-256>/<64 hex>}. Lookups try the blob files first. Blocks are
+ * keyed by their sha2-256 digest (as Kubo keys by multihash), so one entry serves a raw and a dag-pb
+ * CID of the same bytes. A block file is written to a temp file and renamed into place, so a reader
+ * sees a whole block or none. Files are not fsynced one by one: {@link #syncPending()} forces every
+ * block (and blob file) written since the last call, and the MFS root and pin set are only
+ * published after it returned.
  */
 final class Blockstore {
     static final int MAX_BLOCK = 2 * 1024 * 1024;
@@ -46,28 +51,32 @@ final class Blockstore {
     private final Set<Path> pendingDirs = ConcurrentHashMap.newKeySet();
     private final AtomicLong tmpCounter = new AtomicLong();
     private final Set<Path> knownDirs = ConcurrentHashMap.newKeySet();
+    private final BlobFiles blobs;
     private final GatewayFetcher fetcher;
     /** Runs the fsyncs of {@link #syncPending} side by side; null: one after the other. */
     private final ExecutorService syncThreads;
 
-    private Blockstore(Path blocks, GatewayFetcher fetcher, ExecutorService syncThreads) {
+    private Blockstore(Path blocks, BlobFiles blobs, GatewayFetcher fetcher, ExecutorService syncThreads) {
         this.blocks = blocks;
+        this.blobs = blobs;
         this.tmp = blocks.resolve(".tmp");
         this.fetcher = fetcher;
         this.syncThreads = syncThreads;
     }
 
-    static Blockstore open(Path blocks) throws IOException {
-        return open(blocks, null, null);
+    /** The blockstore of the node in {@code dir}: small blocks in {@code dir/blocks}, blob files in {@code dir/blobs}. */
+    static Blockstore open(Path dir) throws IOException {
+        return open(dir, null, null);
     }
 
     /**
      * A blockstore that fetches missing blocks through {@code fetcher} (null for none) in {@link #get},
      * and fsyncs on {@code syncThreads} (null: on the caller's thread).
      */
-    static Blockstore open(Path blocks, GatewayFetcher fetcher, ExecutorService syncThreads) throws IOException {
+    static Blockstore open(Path dir, GatewayFetcher fetcher, ExecutorService syncThreads) throws IOException {
+        Path blocks = dir.resolve("blocks");
         Files.createDirectories(blocks.resolve(".tmp"));
-        Blockstore store = new Blockstore(blocks, fetcher, syncThreads);
+        Blockstore store = new Blockstore(blocks, BlobFiles.open(dir.resolve("blobs")), fetcher, syncThreads);
         // temp files of a process that was killed: never renamed into place, so never referenced
         try (DirectoryStream<Path> stale = Files.newDirectoryStream(store.tmp)) {
             for (Path file : stale) {
@@ -82,7 +91,21 @@ final class Blockstore {
      * fsynced by the next {@link #syncPending()}.
      */
     void put(byte[] digest, byte[] block, int length) throws IOException {
+        Optional<BlobFiles.Leaf> leaf = blobs.locate(digest);
+        if (leaf.isPresent() && verified(blobs.read(leaf.get()), digest).isPresent()) {
+            return; // a blob file holds it already
+        }
         write(digest, block, length, true);
+    }
+
+    /** Starts an import whose leaves go into a blob file of their own (see {@link BlobFileWriter}). */
+    BlobFileWriter newImport(ExecutorService threads) throws IOException {
+        return blobs.newImport(this, threads);
+    }
+
+    /** The blob files. */
+    BlobFiles blobs() {
+        return blobs;
     }
 
     /**
@@ -157,11 +180,26 @@ final class Blockstore {
     /** The block's bytes, unverified; empty when absent. */
     Optional<byte[]> read(Cid cid) throws IOException {
         requireSha256(cid);
+        Optional<BlobFiles.Leaf> leaf = blobs.locate(cid.sha256Digest());
+        if (leaf.isPresent()) {
+            Optional<byte[]> bytes = blobs.read(leaf.get());
+            if (bytes.isPresent()) {
+                return bytes;
+            }
+        }
+        return readFile(cid.sha256Digest());
+    }
+
+    private Optional<byte[]> readFile(byte[] digest) throws IOException {
         try {
-            return Optional.of(Files.readAllBytes(file(cid.sha256Digest())));
+            return Optional.of(Files.readAllBytes(file(digest)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
+    }
+
+    private static Optional<byte[]> verified(Optional<byte[]> block, byte[] digest) {
+        return block.filter(bytes -> MessageDigest.isEqual(UnixFs.sha256(bytes), digest));
     }
 
     /**
@@ -169,20 +207,35 @@ final class Blockstore {
      * from the gateways, when there are any, and stored.
      */
     byte[] get(Cid cid) throws IOException {
-        Optional<byte[]> local = read(cid);
-        boolean corrupt = local.isPresent() && !MessageDigest.isEqual(UnixFs.sha256(local.get()), cid.sha256Digest());
-        if ((local.isEmpty() || corrupt) && fetcher != null) {
+        requireSha256(cid);
+        byte[] digest = cid.sha256Digest();
+        boolean corrupt = false;
+        Optional<BlobFiles.Leaf> leaf = blobs.locate(digest);
+        if (leaf.isPresent()) {
+            Optional<byte[]> stored = blobs.read(leaf.get());
+            Optional<byte[]> good = verified(stored, digest);
+            if (good.isPresent()) {
+                return good.get();
+            }
+            corrupt = stored.isPresent();
+        }
+        Optional<byte[]> local = readFile(digest);
+        Optional<byte[]> good = verified(local, digest);
+        if (good.isPresent()) {
+            return good.get();
+        }
+        corrupt |= local.isPresent();
+        if (fetcher != null) {
             Optional<byte[]> fetched = fetcher.fetch(cid);
             if (fetched.isPresent()) {
-                put(fetched.get()); // replaces a corrupt file: it does not hold the block
+                write(digest, fetched.get(), fetched.get().length, true); // replaces a corrupt file
                 return fetched.get();
             }
         }
-        byte[] block = local.orElseThrow(() -> new IpfsNotFoundException("block " + cid + " not found"));
         if (corrupt) {
             throw new IpfsException(IpfsException.Kind.CORRUPT, "block " + cid + " is corrupt on disk");
         }
-        return block;
+        throw new IpfsNotFoundException("block " + cid + " not found");
     }
 
     /** Every block file's digest (temp files and anything not named like a block are skipped). */
@@ -226,9 +279,25 @@ final class Blockstore {
 
     /**
      * Deletes the block file with this digest if it does not hold the block (checked again here);
-     * returns true when it deleted it. A put of the block writes it again.
+     * returns true when it deleted it. A put of the block writes it again. A corrupt leaf of a blob
+     * file cannot be cut out of it: the blob file's good leaves are copied into block files, and the
+     * blob file is removed.
      */
     boolean removeCorrupt(byte[] digest) throws IOException {
+        Optional<BlobFiles.Leaf> leaf = blobs.locate(digest);
+        if (leaf.isPresent() && verified(blobs.read(leaf.get()), digest).isEmpty()) {
+            BlobFiles.DataFile file = leaf.get().file();
+            for (int i = 0; i < file.leafCount(); i++) {
+                byte[] other = file.leafDigest(i);
+                Optional<byte[]> good = verified(blobs.read(new BlobFiles.Leaf(file, i)), other);
+                if (good.isPresent()) {
+                    write(other, good.get(), good.get().length, true);
+                }
+            }
+            syncPending(); // the good leaves are safe in their new place before the blob file goes
+            blobs.remove(file);
+            return true;
+        }
         if (verify(digest).orElse(true)) {
             return false;
         }
@@ -239,6 +308,10 @@ final class Blockstore {
 
     Optional<Long> size(Cid cid) throws IOException {
         requireSha256(cid);
+        Optional<BlobFiles.Leaf> leaf = blobs.locate(cid.sha256Digest());
+        if (leaf.isPresent()) {
+            return Optional.of((long) leaf.get().length());
+        }
         try {
             return Optional.of(Files.size(file(cid.sha256Digest())));
         } catch (NoSuchFileException e) {
@@ -248,6 +321,7 @@ final class Blockstore {
 
     /** Forces every block written since the last call (files, then their directories) to disk. */
     void syncPending() throws IOException {
+        blobs.syncPending();
         List<Path> files = new ArrayList<>(pendingFiles);
         force(files, false);
         files.forEach(pendingFiles::remove);

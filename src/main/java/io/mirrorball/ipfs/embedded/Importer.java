@@ -19,8 +19,8 @@ import java.util.List;
  * grouped 174 at a time into parents, the parents 174 at a time into grandparents, and so on, until
  * one node is left; a file of one chunk (or of 0 bytes) is that raw leaf itself.
  *
- * <p>It streams: it holds the chunks its sink has not written yet (see {@link BlockWriter}: at most
- * three) and the unfinished link layers (at most 174 entries per level), and hashes every chunk
+ * <p>It streams: it holds the chunks its sink has not written yet (see {@link BlobFileWriter}: at most
+ * four) and the unfinished link layers (at most 174 entries per level), and hashes every chunk
  * once. A full group is reduced to its parent as soon as it is complete, which gives the same tree
  * as reducing level by level at the end.
  */
@@ -42,31 +42,19 @@ final class Importer {
         /** An array of {@link #CHUNK} bytes to read the next chunk into; it belongs to the importer until {@link #put}. */
         byte[] chunkBuffer() throws IOException;
 
-        /** Stores a block whose sha-256 digest is given; takes over the array (it is not touched afterwards). */
+        /**
+         * Stores a leaf (a raw block of file content, in file order) whose sha-256 digest is given;
+         * takes over the array (it is not touched afterwards).
+         */
         void put(byte[] digest, byte[] block, int length) throws IOException;
 
-        /** Returns once every block given to {@link #put} is stored. */
-        void finish() throws IOException;
-    }
+        /** Stores a dag-pb file node whose sha-256 digest is given. */
+        default void putNode(byte[] digest, byte[] block) throws IOException {
+            put(digest, block, block.length);
+        }
 
-    /** A sink that writes each block before {@code put} returns, reusing one chunk buffer. */
-    static BlockSink direct(Blockstore store) {
-        byte[] chunk = new byte[CHUNK];
-        return new BlockSink() {
-            @Override
-            public byte[] chunkBuffer() {
-                return chunk;
-            }
-
-            @Override
-            public void put(byte[] digest, byte[] block, int length) throws IOException {
-                store.put(digest, block, length);
-            }
-
-            @Override
-            public void finish() {
-            }
-        };
+        /** Returns once every block given to {@link #put} is stored; {@code root} is the import's root. */
+        void finish(Cid root, long size) throws IOException;
     }
 
     private Importer(BlockSink sink) {
@@ -128,7 +116,7 @@ final class Importer {
             emitChunk();
         }
         Cid root = finishTree();
-        sink.finish();
+        sink.finish(root, total);
         return new IpfsNode.Added(root, total);
     }
 
@@ -143,11 +131,47 @@ final class Importer {
         sha256.update(chunk, 0, filled);
         byte[] digest = sha256.digest();
         sink.put(digest, chunk, filled);
-        add(0, Cid.sha256(Cid.RAW, digest), filled, filled);
-        emitted = true;
-        total += filled;
+        leaf(digest, filled);
         chunk = null;
         filled = 0;
+    }
+
+    private void leaf(byte[] digest, int length) throws IOException {
+        add(0, Cid.sha256(Cid.RAW, digest), length, length);
+        emitted = true;
+        total += length;
+    }
+
+    /**
+     * The root CID of the file whose leaves have these sha-256 digests (32 bytes each, in order),
+     * every leaf a full chunk but the last: the root {@link #importFile} gives for that content,
+     * computed without the content. Used to check that a blob file's index belongs to its root.
+     */
+    static Cid rootOf(byte[] leafDigests, long size) throws IOException {
+        int leaves = leafDigests.length / 32;
+        if (leaves == 0 || leafDigests.length % 32 != 0 || size <= (long) (leaves - 1) * CHUNK
+                || size > (long) leaves * CHUNK) {
+            throw new IllegalArgumentException(leaves + " leaves cannot hold " + size + " bytes");
+        }
+        Importer importer = new Importer(new BlockSink() {
+            @Override
+            public byte[] chunkBuffer() {
+                throw new IllegalStateException("no content");
+            }
+
+            @Override
+            public void put(byte[] digest, byte[] block, int length) {
+            }
+
+            @Override
+            public void finish(Cid root, long total) {
+            }
+        });
+        for (int i = 0; i < leaves; i++) {
+            int length = i < leaves - 1 ? CHUNK : (int) (size - (long) (leaves - 1) * CHUNK);
+            importer.leaf(java.util.Arrays.copyOfRange(leafDigests, i * 32, i * 32 + 32), length);
+        }
+        return importer.finishTree();
     }
 
     private void add(int level, Cid cid, long tsize, long fileSize) throws IOException {
@@ -174,7 +198,7 @@ final class Importer {
         }
         byte[] block = DagPb.encodeNode(UnixFs.fileData(layer.fileSizes, layer.count), links);
         byte[] digest = sha256.digest(block);
-        sink.put(digest, block, block.length);
+        sink.putNode(digest, block);
         layer.clear();
         add(level + 1, Cid.sha256(Cid.DAG_PB, digest), tsize + block.length, fileSize);
     }

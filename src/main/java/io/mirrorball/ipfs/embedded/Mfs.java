@@ -480,7 +480,7 @@ final class Mfs {
             }
 
             @Override
-            public void finish() {
+            public void finish(Cid root, long size) {
             }
         };
     }

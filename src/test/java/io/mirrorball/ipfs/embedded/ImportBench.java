@@ -57,7 +57,7 @@ final class ImportBench {
         double writeSeconds = best(2, () -> {
             Path store = work.resolve("store-" + run[0]++);
             Files.createDirectories(store);
-            Blockstore blocks = Blockstore.open(store.resolve("blocks"));
+            Blockstore blocks = Blockstore.open(store);
             byte[] chunk = new byte[CHUNK];
             byte[] digest = new byte[32];
             long start = System.nanoTime();
