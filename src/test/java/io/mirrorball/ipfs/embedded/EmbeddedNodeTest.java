@@ -318,8 +318,7 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
     @Test
     void pinAdd_incompleteDag_failsAndPinsNothing() throws IOException {
         Cid cid = embedded().add(TestBytes.of(6, 2 * CHUNK + 1)).cid();
-        DagPb.Link leaf = DagPb.decode(embedded().blockGet(cid)).links().get(1);
-        Files.delete(blockFile(leaf.cid()));
+        truncate(blobData(cid), CHUNK); // leaves 1 and 2 are gone
 
         assertThrows(IpfsNotFoundException.class, () -> embedded().pinAdd(cid));
         assertEquals(List.of(), embedded().pins());
@@ -375,12 +374,12 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
         assertEquals(7, clean.blocksChecked());
 
         List<DagPb.Link> leaves = DagPb.decode(embedded().blockGet(a)).links();
-        Files.delete(blockFile(leaves.get(0).cid()));
-        Files.write(blockFile(leaves.get(2).cid()), new byte[] {1, 2, 3});
+        Files.delete(blockFile(a)); // the file's dag-pb node: its leaves are no longer reachable
+        flipLeaf(a, 2);
         FsckReport broken = embedded().fsck();
 
-        assertEquals(List.of(leaves.get(0).cid()), broken.missing());
-        assertEquals(List.of(leaves.get(2).cid()), broken.corrupt());
+        assertEquals(List.of(a), broken.missing());
+        assertEquals(List.of(leaves.get(2).cid()), broken.corrupt(), "found by the scan of the blob file");
         assertEquals(2, broken.problems());
     }
 
@@ -388,8 +387,7 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
     @Test
     void add_ofBlockCorruptedOnDiskWithSameLength_rewritesIt() throws IOException {
         Cid cid = embedded().add(TestBytes.of(12, 2 * CHUNK + 1)).cid();
-        Cid leaf = DagPb.decode(embedded().blockGet(cid)).links().get(1).cid();
-        flipOneByte(blockFile(leaf));
+        flipLeaf(cid, 1);
         IpfsException e = assertThrows(IpfsException.class, () -> {
             try (InputStream in = embedded().cat(cid.toString(), 0, -1)) {
                 in.transferTo(java.io.OutputStream.nullOutputStream());
@@ -410,18 +408,22 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
         embedded().filesCp("/ipfs/" + file, "/f/a");
         Cid leaf = DagPb.decode(embedded().blockGet(file)).links().get(0).cid();
         Cid orphan = embedded().blockPut("nobody links to me".getBytes(StandardCharsets.UTF_8), Cid.RAW);
-        flipOneByte(blockFile(leaf));
+        List<DagPb.Link> others = DagPb.decode(embedded().blockGet(file)).links().subList(1, 3);
+        flipLeaf(file, 0);
         flipOneByte(blockFile(orphan));
 
         FsckReport found = embedded().fsck(false);
         assertEquals(List.of(leaf, orphan), found.corrupt());
         assertEquals(List.of(), found.removed());
         assertTrue(found.blockFiles() >= 6, found.toString());
-        assertTrue(Files.exists(blockFile(leaf)), "a check without --repair changes nothing");
+        assertTrue(Files.exists(blobData(file)), "a check without --repair changes nothing");
 
         FsckReport repaired = embedded().fsck(true);
         assertEquals(List.of(leaf, orphan), repaired.removed());
-        assertFalse(Files.exists(blockFile(leaf)));
+        assertFalse(Files.exists(blobData(file)), "a blob file with a corrupt leaf is removed");
+        for (DagPb.Link good : others) {
+            assertTrue(Files.exists(blockFile(good.cid())), "its good leaves are kept as block files");
+        }
         assertFalse(Files.exists(blockFile(orphan)));
         FsckReport after = embedded().fsck(false);
         assertEquals(List.of(leaf), after.missing());
@@ -456,7 +458,7 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
         embedded().filesCp("/ipfs/" + cid, "/x");
         Cid leaf = DagPb.decode(embedded().blockGet(cid)).links().get(1).cid();
         embedded().close();
-        Files.write(blockFile(leaf), new byte[] {9});
+        flipLeaf(cid, 1);
         java.io.StringWriter out = new java.io.StringWriter();
         int code = new picocli.CommandLine(new io.mirrorball.cli.FsckCommand()).setOut(new java.io.PrintWriter(out))
                 .execute("--path", dir.resolve("node").toString());
@@ -542,6 +544,29 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
         List<DagPb.Link> links = Stream.iterate(0, i -> i + 1).limit(262_144 / (36 + 6) + 1)
                 .map(i -> new DagPb.Link(String.format("%06d", i), target, 1)).toList();
         assertThrows(IllegalArgumentException.class, () -> UnixFs.directoryBlock(links));
+    }
+
+    /** The blob file holding the leaves of the file with this root. */
+    private Path blobData(Cid root) {
+        return dir.resolve("node/blobs").resolve(HexFormat.of().formatHex(root.sha256Digest()) + ".data");
+    }
+
+    /** Flips the first byte of a leaf in the blob file of the file with this root. */
+    private void flipLeaf(Cid root, int leaf) throws IOException {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(blobData(root),
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            channel.read(one, (long) leaf * CHUNK);
+            one.put(0, (byte) (one.get(0) ^ 0x01)).rewind();
+            channel.write(one, (long) leaf * CHUNK);
+        }
+    }
+
+    private static void truncate(Path file, long length) throws IOException {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            channel.truncate(length);
+        }
     }
 
     private Path blockFile(Cid cid) {
