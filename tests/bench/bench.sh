@@ -2,13 +2,15 @@
 # mirrorball benchmarks of issue 2, in one run (see tests/bench/README.md):
 #   a) skopeo copy of a 256 MiB, 4-layer image into and out of mirrorball vs Debian's docker-registry
 #   b) blob GET throughput through mirrorball vs `POST /api/v0/cat` of the same CID on the node
-#   c) the gateway under -Xmx128m moves a 1 GiB layer in and out (curl); peak RSS (VmHWM)
+#   c) the gateway under -Xmx128m (BENCH_XMX) moves a 1 GiB layer in and out (curl); peak RSS (VmHWM);
+#      upload time and GET throughput of the same blob against docker-registry
 # Starts everything on loopback (a Kubo node, docker-registry, the gateway jar), stops it all and
 # removes its temp directory at exit, and prints a results table.
 #
 # usage: bash tests/bench/bench.sh
 # env:   BENCH_IMAGE_MIB (256)  BENCH_LAYERS (4)  BENCH_BIG_MIB (1024)  BENCH_GET_REPEAT (5)
 #        BENCH_PARTS (abc: which of a, b, c to run)  BENCH_KEEP=1 keeps the temp dir
+#        BENCH_XMX (128m: the gateway's heap in c)
 #        MB_BUILD_DIR (target/)  MB_MVN_ARGS (e.g. -o)  BENCH_REBUILD=1 rebuilds the jar
 #        BENCH_IPFS_API=http://127.0.0.1:5001 uses that Kubo RPC node instead of starting one
 #        BENCH_IPFS_API=embedded runs the gateway on its embedded node (b is then not measured)
@@ -24,6 +26,7 @@ BIG_MIB="${BENCH_BIG_MIB:-1024}"
 GET_REPEAT="${BENCH_GET_REPEAT:-5}"
 WARMUP_IMAGES="${BENCH_WARMUP_IMAGES:-2}"
 PARTS="${BENCH_PARTS:-abc}"
+XMX="${BENCH_XMX:-128m}"
 # shellcheck disable=SC2206
 MVN_ARGS=(${MB_MVN_ARGS:-})
 
@@ -67,6 +70,8 @@ wait_http() { # url method seconds
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 mibps() { python3 -c "import sys; print('%.1f' % (float(sys.argv[1]) / 1048576 / max(float(sys.argv[2]), 1e-9)))" "$1" "$2"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'; }
+all() { printf '%.2f ' "$@"; }
 
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
@@ -126,6 +131,27 @@ stop_gateway() {
   GATEWAY_PID=""
 }
 
+# ---- docker-registry (a and c) ---------------------------------------------------------------------
+start_registry() { # filesystem storage in the work dir; sets REG_PORT and REGISTRY_PID
+  REG_PORT="$(free_port)"
+  mkdir -p "$WORK/registry"
+  cat >"$WORK/registry/config.yml" <<YAML
+version: 0.1
+log: { level: warn, accesslog: { disabled: true } }
+storage: { filesystem: { rootdirectory: "$WORK/registry/storage" }, delete: { enabled: true } }
+http: { addr: "127.0.0.1:$REG_PORT", secret: bench }
+YAML
+  docker-registry serve "$WORK/registry/config.yml" >>"$WORK/registry.log" 2>&1 </dev/null &
+  REGISTRY_PID=$!
+  wait_http "http://127.0.0.1:$REG_PORT/v2/" GET 30 || die "docker-registry did not start: $(tail -5 "$WORK/registry.log")"
+}
+stop_registry() {
+  kill "$REGISTRY_PID" 2>/dev/null || true
+  wait "$REGISTRY_PID" 2>/dev/null || true
+  REGISTRY_PID=""
+  rm -rf "$WORK/registry/storage"
+}
+
 echo "bench: work dir $WORK, IPFS node $API"
 printf '%-58s %s\n' "measure" "value" | tee -a "$RESULTS"
 
@@ -153,18 +179,7 @@ if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
   cat "$WORK/layout"/blobs/sha256/* >/dev/null   # both sides read the source from the page cache
 fi
 if [[ "$PARTS" == *a* ]]; then
-  REG_PORT="$(free_port)"
-  mkdir -p "$WORK/registry"
-  cat >"$WORK/registry/config.yml" <<YAML
-version: 0.1
-log: { level: warn, accesslog: { disabled: true } }
-storage: { filesystem: { rootdirectory: "$WORK/registry/storage" }, delete: { enabled: true } }
-http: { addr: "127.0.0.1:$REG_PORT", secret: bench }
-YAML
-  docker-registry serve "$WORK/registry/config.yml" >"$WORK/registry.log" 2>&1 </dev/null &
-  REGISTRY_PID=$!
-  wait_http "http://127.0.0.1:$REG_PORT/v2/" GET 30 || die "docker-registry did not start"
-
+  start_registry
   warm_up "127.0.0.1:$REG_PORT"
   c0="$(cpu_of "$REGISTRY_PID")"
   t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://127.0.0.1:$REG_PORT/bench/app:v1"; t1=$(now)
@@ -173,8 +188,9 @@ YAML
   c2="$(cpu_of "$REGISTRY_PID")"
   REG_IN=$(elapsed "$t0" "$t1"); REG_OUT=$(elapsed "$t1" "$t2")
   REG_CPU_IN=$(minus "$c1" "$c0"); REG_CPU_OUT=$(minus "$c2" "$c1")
-  kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=""
-  rm -rf "$WORK/out-registry" "$WORK/registry/storage"
+  rm -rf "$WORK/out-registry"
+  # c) uploads its blob into this registry too; otherwise it is done
+  [[ "$PARTS" == *c* ]] || stop_registry
 fi
 if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
   rm -rf "$WORK/gw/embedded"
@@ -259,10 +275,8 @@ if [[ "$PARTS" == *b* ]]; then
     cpu_gw_gw="$(add "$cpu_gw_gw" "$g0" "$g1")"; cpu_node_gw="$(add "$cpu_node_gw" "$n0" "$n1")"
     cpu_node_node="$(add "$cpu_node_node" "$n1" "$n2")"
   done
-  median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'; }
   GW_T="$(median "${gw_times[@]}")"; NODE_T="$(median "${node_times[@]}")"
   GET_BYTES="$(awk '{s += $3} END {print s}' "$WORK/layers.txt")"
-  all() { printf '%.2f ' "$@"; }
   row "b) one round = GET of the $(wc -l <"$WORK/layers.txt") layers" "$GET_BYTES bytes"
   row "b) GET via mirrorball, median of $GET_REPEAT rounds" "${GW_T} s = $(mibps "$GET_BYTES" "$GW_T") MiB/s (all: $(all "${gw_times[@]}"))"
   row "b) cat from the node, median of $GET_REPEAT rounds" "${NODE_T} s = $(mibps "$GET_BYTES" "$NODE_T") MiB/s (all: $(all "${node_times[@]}"))"
@@ -287,36 +301,82 @@ fi
 [ -n "$GATEWAY_PID" ] && stop_gateway
 rm -rf "$WORK/layout"
 
-# ---- c) 1 GiB layer with -Xmx128m -----------------------------------------------------------------
+# ---- c) 1 GiB layer with -Xmx$XMX, against docker-registry ---------------------------------------
 if [[ "$PARTS" == *c* ]]; then
   BIG="$WORK/big.bin"
   head -c $((BIG_MIB << 20)) /dev/urandom >"$BIG"
   BIG_SIZE="$(stat -c %s "$BIG")"
   BIG_DIGEST="sha256:$(sha256sum "$BIG" | cut -d' ' -f1)"
+  [ -n "$REGISTRY_PID" ] || start_registry   # a)'s registry when a) ran
+  REG="127.0.0.1:$REG_PORT"
   rm -rf "$WORK/gw/embedded"
-  start_gateway -Xmx128m
+  start_gateway "-Xmx$XMX"
   location() { tr -d '\r' | awk 'tolower($1) == "location:" {print $2}' | tail -1; }
-  absolute() { case "$1" in http*) echo "$1";; *) echo "http://$GW$1";; esac; }
-  t0=$(now)
-  LOC="$(absolute "$(curl -sf -D - -o /dev/null -X POST "http://$GW/v2/bench/big/blobs/uploads/" | location)")"
-  LOC="$(absolute "$(curl -sf -D - -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
-        -T "$BIG" "$LOC" | location)")"
-  case "$LOC" in *\?*) SEP='&';; *) SEP='?';; esac
-  code="$(curl -s -o "$WORK/put.txt" -w '%{http_code}' -X PUT "$LOC${SEP}digest=$BIG_DIGEST")"
-  t1=$(now)
-  [ "$code" = 201 ] || die "PUT of the 1 GiB blob answered $code: $(head -c 500 "$WORK/put.txt")"
-  GOT="sha256:$(curl -sf "http://$GW/v2/bench/big/blobs/$BIG_DIGEST" | sha256sum | cut -d' ' -f1)"
-  t2=$(now)
-  [ "$GOT" = "$BIG_DIGEST" ] || die "1 GiB blob came back as $GOT, want $BIG_DIGEST"
+  absolute() { case "$2" in http*) echo "$2";; *) echo "http://$1$2";; esac; }
+  upload() { # host:port log -> seconds for POST, one PATCH streaming the blob, PUT ?digest=
+    local t0 t1 loc sep code
+    t0=$(now)
+    loc="$(absolute "$1" "$(curl -sf -D - -o /dev/null -X POST "http://$1/v2/bench/big/blobs/uploads/" | location)")"
+    loc="$(absolute "$1" "$(curl -sf -D - -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
+          -T "$BIG" "$loc" | location)")"
+    case "$loc" in *\?*) sep='&';; *) sep='?';; esac
+    code="$(curl -s -o "$WORK/put.txt" -w '%{http_code}' -X PUT "$loc${sep}digest=$BIG_DIGEST")"
+    t1=$(now)
+    [ "$code" = 201 ] || die "PUT of the $BIG_MIB MiB blob into $1 answered $code: $(head -c 500 "$WORK/put.txt")
+$(tail -5 "$2")"
+    elapsed "$t0" "$t1"
+  }
+  get_blob() { # host:port -> seconds for one GET of the blob into /dev/null (no digest check in the timing)
+    local t n
+    read -r t n < <(curl -sf -o /dev/null -w '%{time_total} %{size_download}\n' \
+      "http://$1/v2/bench/big/blobs/$BIG_DIGEST")
+    [ "${n:-}" = "$BIG_SIZE" ] || die "GET of the blob from $1 returned ${n:-nothing} bytes, want $BIG_SIZE"
+    echo "$t"
+  }
+  check_blob() { # host:port: the digest of what comes out, once, outside the timing
+    local got
+    got="sha256:$(curl -sf "http://$1/v2/bench/big/blobs/$BIG_DIGEST" | sha256sum | cut -d' ' -f1)"
+    [ "$got" = "$BIG_DIGEST" ] || die "the blob came back from $1 as $got, want $BIG_DIGEST"
+  }
+  r0="$(cpu_of "$REGISTRY_PID")"
+  REG_IN_T="$(upload "$REG" "$WORK/registry.log")"
+  r1="$(cpu_of "$REGISTRY_PID")"; g0="$(cpu_of "$GATEWAY_PID")"; n0="$(cpu_of "${KUBO_PID:-0}")"
+  IN_T="$(upload "$GW" "$WORK/gateway.log")"
+  g1="$(cpu_of "$GATEWAY_PID")"; n1="$(cpu_of "${KUBO_PID:-0}")"
+  # GETs alternating between the two servers, the median of each; the CPU of each side over its GETs
+  gw_times=(); reg_times=()
+  cpu_get_gw=0; cpu_get_node=0; cpu_get_reg=0
+  add() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv[3]) - float(sys.argv[2])))" "$@"; }
+  for _ in $(seq 1 "$GET_REPEAT"); do
+    g2="$(cpu_of "$GATEWAY_PID")"; n2="$(cpu_of "${KUBO_PID:-0}")"
+    gw_times+=("$(get_blob "$GW")")
+    g3="$(cpu_of "$GATEWAY_PID")"; n3="$(cpu_of "${KUBO_PID:-0}")"; r2="$(cpu_of "$REGISTRY_PID")"
+    reg_times+=("$(get_blob "$REG")")
+    r3="$(cpu_of "$REGISTRY_PID")"
+    cpu_get_gw="$(add "$cpu_get_gw" "$g2" "$g3")"; cpu_get_node="$(add "$cpu_get_node" "$n2" "$n3")"
+    cpu_get_reg="$(add "$cpu_get_reg" "$r2" "$r3")"
+  done
+  check_blob "$GW"
+  check_blob "$REG"
   HWM="$(awk '/^VmHWM/ {print $2, $3}' "/proc/$GATEWAY_PID/status")"
   RSS="$(awk '/^VmRSS/ {print $2, $3}' "/proc/$GATEWAY_PID/status")"
-  IN_T=$(elapsed "$t0" "$t1"); OUT_T=$(elapsed "$t1" "$t2")
   stop_gateway
+  stop_registry
+  GW_T="$(median "${gw_times[@]}")"; REG_T="$(median "${reg_times[@]}")"
+  per_gib() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) * 1073741824 / (float(sys.argv[2]) * float(sys.argv[3]))))" "$1" "$BIG_SIZE" "$2"; }
   row "c) blob (plain random bytes)" "$BIG_SIZE bytes $BIG_DIGEST"
-  row "c) upload POST+PATCH+PUT, gateway -Xmx128m" "${IN_T} s = $(mibps "$BIG_SIZE" "$IN_T") MiB/s"
-  row "c) download GET (digest checked by sha256sum)" "${OUT_T} s = $(mibps "$BIG_SIZE" "$OUT_T") MiB/s"
-  row "c) gateway peak RSS (VmHWM) / RSS at end" "$HWM / $RSS"
+  row "c) upload POST+PATCH+PUT, docker-registry" "${REG_IN_T} s = $(mibps "$BIG_SIZE" "$REG_IN_T") MiB/s"
+  row "c) upload POST+PATCH+PUT, mirrorball -Xmx$XMX, $NODE_LABEL" "${IN_T} s = $(mibps "$BIG_SIZE" "$IN_T") MiB/s"
+  row "c) ratio upload time (mirrorball / docker-registry)" "$(ratio "$IN_T" "$REG_IN_T")"
+  row "c) GET into /dev/null, docker-registry, median of $GET_REPEAT" "${REG_T} s = $(mibps "$BIG_SIZE" "$REG_T") MiB/s (all: $(all "${reg_times[@]}"))"
+  row "c) GET into /dev/null, mirrorball, median of $GET_REPEAT" "${GW_T} s = $(mibps "$BIG_SIZE" "$GW_T") MiB/s (all: $(all "${gw_times[@]}"))"
+  row "c) GET throughput mirrorball / registry (target >= 0.9)" "$(ratio "$REG_T" "$GW_T")"
+  row "c) one more GET from each, through sha256sum" "digest as uploaded"
+  row "c) server CPU s upload: docker-registry | gateway + node" "$(minus "$r1" "$r0") | $(minus "$g1" "$g0") + $(minus "$n1" "$n0")"
+  row "c) CPU s per GiB GET: docker-registry | gateway + node" "$(per_gib "$cpu_get_reg" "$GET_REPEAT") | $(per_gib "$cpu_get_gw" "$GET_REPEAT") + $(per_gib "$cpu_get_node" "$GET_REPEAT")"
+  row "c) gateway -Xmx$XMX peak RSS (VmHWM) / RSS at end" "$HWM / $RSS"
 fi
+[ -n "$REGISTRY_PID" ] && stop_registry
 
 echo
 echo "bench: done ($(nproc) cores, $(java -version 2>&1 | head -1))"
