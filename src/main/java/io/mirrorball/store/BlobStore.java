@@ -29,13 +29,14 @@ import org.slf4j.LoggerFactory;
  * against its digest while it streams, and is then placed at {@code blobs/sha256/<xx>/<hex>/data}
  * with {@code files/cp}. A repository sees a blob once it has a {@code _layers} link to it.
  */
-public final class BlobStore {
+public final class BlobStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BlobStore.class);
 
     private final IpfsNode node;
     private final MfsPaths paths;
     /** Blob digest to where it is: immutable while the blob exists, so cached without expiry. */
     private final Cache<Digest, BlobInfo> located = Caffeine.newBuilder().maximumSize(200_000).build();
+    private final OverlappedDigestCopy verifiedCopy = new OverlappedDigestCopy();
 
     BlobStore(IpfsNode node, MfsPaths paths) {
         this.node = node;
@@ -91,7 +92,7 @@ public final class BlobStore {
      */
     public void copyTo(BlobInfo blob, OutputStream out) throws IOException {
         try (InputStream in = node.catUnverified(blob.cid().toString(), 0, -1)) { // checked against the digest
-            StreamCopy.copyVerified(in, out, blob.digest(), blob.size(), "blob " + blob.digest());
+            verifiedCopy.copyVerified(in, out, blob.digest(), blob.size(), "blob " + blob.digest());
         } catch (IpfsException e) {
             discardIfCorrupt(blob, e);
             throw e;
@@ -304,5 +305,11 @@ public final class BlobStore {
         }
         located.put(digest, info);
         return info;
+    }
+
+    /** Stops the threads that verify blobs while they are sent. */
+    @Override
+    public void close() {
+        verifiedCopy.close();
     }
 }

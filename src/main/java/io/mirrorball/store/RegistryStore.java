@@ -97,5 +97,6 @@ public final class RegistryStore implements AutoCloseable {
         prefetchThreads.shutdownNow();
         cloneVerifyThreads.shutdownNow();
         uploads.close();
+        blobs.close();
     }
 }
