@@ -203,20 +203,23 @@ final class BlobFiles {
         return file;
     }
 
-    /** The leaf with this sha-256 digest, when a blob file holds it. */
+    /**
+     * The leaf with this sha-256 digest, when a blob file holds it. Holds byNumber, then the leaf
+     * index, as {@link #register} does: so a commit is seen whole (a replaced file's leaves are
+     * found in the new file, never in neither), and the two locks are never taken in opposite order.
+     */
     Optional<Leaf> locate(byte[] digest) {
         Leaf[] found = new Leaf[1];
-        leaves.find(digest, (number, leaf) -> {
-            DataFile file;
-            synchronized (byNumber) {
-                file = byNumber.get(number);
-            }
-            if (file != null && file.leafIs(leaf, digest)) {
-                found[0] = new Leaf(file, leaf);
-                return true;
-            }
-            return false;
-        });
+        synchronized (byNumber) {
+            leaves.find(digest, (number, leaf) -> {
+                DataFile file = byNumber.get(number);
+                if (file != null && file.leafIs(leaf, digest)) {
+                    found[0] = new Leaf(file, leaf);
+                    return true;
+                }
+                return false;
+            });
+        }
         return Optional.ofNullable(found[0]);
     }
 
@@ -256,7 +259,7 @@ final class BlobFiles {
      * checks them against a digest of its own.
      */
     InputStream open(DataFile file, long offset, long length, boolean verify) throws IOException {
-        long end = length < 0 ? file.length() : Math.min(file.length(), offset + length);
+        long end = length < 0 || length > file.length() - offset ? file.length() : offset + length; // no overflow
         return new BlobFileInputStream(file, Math.min(offset, end), end, verify);
     }
 
