@@ -144,7 +144,7 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
             smallBlocks.put(root.sha256Digest(), leaf, leaf.length);
             Files.deleteIfExists(temp);
         } else {
-            blobs.commit(root.sha256Digest(), temp, size, Arrays.copyOf(digests, 32 * leaves));
+            smallBlocks.commitBlob(root.sha256Digest(), temp, size, Arrays.copyOf(digests, 32 * leaves));
         }
         committed = true;
     }

@@ -101,6 +101,11 @@ final class Mfs {
         return root;
     }
 
+    /** Drops the decoded nodes kept in memory: after gc, a removed node must be read (and missed) again. */
+    void forgetCachedNodes() {
+        nodes.invalidateAll();
+    }
+
     // ---- reads (no lock) ----
 
     /** The entry at a path, or empty when nothing is there. */
