@@ -474,7 +474,8 @@ public final class EmbeddedNode implements IpfsNode {
      * than that takes (e.g. 10 minutes), offline callers may pass zero. MFS mutations and pin
      * additions wait while it runs; reads and adds do not. Blocks that the MFS commit log journals
      * are removed like any other when unreachable: replay at the next open only writes blocks and
-     * takes its root from the last record, whose blocks are reachable, so it never needs them.
+     * takes its root from the last record, whose blocks are reachable, so it never needs them; and
+     * gc ends with a checkpoint of the log, so that replay does not write them again.
      *
      * @throws IpfsException (CORRUPT) when a reachable dag-pb node is missing or corrupt, before
      *                       anything is removed: run fsck
@@ -487,9 +488,10 @@ public final class EmbeddedNode implements IpfsNode {
         java.time.Instant cutoff = java.time.Instant.now().minus(grace);
         collection.writeLock().lock();
         try {
-            return GarbageCollector.run(blocks, roots(), cutoff);
+            GcReport report = GarbageCollector.run(blocks, roots(), cutoff);
+            mfs.afterCollection();
+            return report;
         } finally {
-            mfs.forgetCachedNodes();
             collection.writeLock().unlock();
         }
     }

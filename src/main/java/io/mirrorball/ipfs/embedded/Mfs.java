@@ -101,9 +101,18 @@ final class Mfs {
         return root;
     }
 
-    /** Drops the decoded nodes kept in memory: after gc, a removed node must be read (and missed) again. */
-    void forgetCachedNodes() {
-        nodes.invalidateAll();
+    /**
+     * After gc: drops the decoded nodes kept in memory (a removed node must be read, and missed,
+     * again) and checkpoints the commit log, so that its replay does not bring back removed blocks.
+     */
+    void afterCollection() throws IOException {
+        writeLock.lock();
+        try {
+            nodes.invalidateAll();
+            log.checkpointNow();
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     // ---- reads (no lock) ----
