@@ -43,6 +43,8 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
     private volatile IOException failure;
     private boolean ended;
     private boolean committed;
+    /** The dag-pb nodes written so far: gc keeps them until the import ends (see {@link Blockstore#putImportNode}). */
+    private final java.util.List<byte[]> nodes = new java.util.ArrayList<>();
 
     private record Job(byte[] block, int length) {
     }
@@ -123,7 +125,8 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
 
     @Override
     public void putNode(byte[] digest, byte[] block) throws IOException {
-        smallBlocks.put(digest, block, block.length);
+        nodes.add(digest);
+        smallBlocks.putImportNode(digest, block);
     }
 
     @Override
@@ -139,6 +142,7 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
         }
         checkFailure();
         channel.close();
+        smallBlocks.refresh(nodes); // written over the whole import: all young for gc's grace from now on
         if (leaves == 1) {
             byte[] leaf = Files.readAllBytes(temp); // one chunk at most
             smallBlocks.put(root.sha256Digest(), leaf, leaf.length);
@@ -152,6 +156,8 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
     /** Stops the writer; an import that did not finish leaves no thread and no file behind. */
     @Override
     public void close() {
+        smallBlocks.importEnded(nodes);
+        nodes.clear(); // closed twice: released once
         try {
             end();
         } catch (IOException interrupted) {

@@ -63,6 +63,12 @@ final class Blockstore {
      * found its block stored (and refreshed the file's time) cannot have it removed under it.
      */
     private final ReentrantReadWriteLock removals = new ReentrantReadWriteLock();
+    /**
+     * Digests of the dag-pb nodes of imports in progress, with a count (two imports may write the
+     * same node): an import writes them over its whole length, so gc keeps them whatever their age.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<ByteBuffer, Integer> importing =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private Blockstore(Path blocks, BlobFiles blobs, GatewayFetcher fetcher, ExecutorService syncThreads) {
         this.blocks = blocks;
@@ -109,6 +115,31 @@ final class Blockstore {
             write(digest, block, length, true);
         } finally {
             removals.readLock().unlock();
+        }
+    }
+
+    /** Stores a dag-pb node of an import in progress: gc keeps it until {@link #importEnded}. */
+    void putImportNode(byte[] digest, byte[] block) throws IOException {
+        importing.merge(ByteBuffer.wrap(digest.clone()), 1, Integer::sum);
+        put(digest, block, block.length);
+    }
+
+    /** Gives these blocks' files the current time, so that gc's grace counts from now (missing files are skipped). */
+    void refresh(List<byte[]> digests) throws IOException {
+        removals.readLock().lock();
+        try {
+            for (byte[] digest : digests) {
+                touch(file(digest));
+            }
+        } finally {
+            removals.readLock().unlock();
+        }
+    }
+
+    /** The import that wrote these nodes ended (committed or not): gc judges them by their age again. */
+    void importEnded(List<byte[]> digests) {
+        for (byte[] digest : digests) {
+            importing.computeIfPresent(ByteBuffer.wrap(digest), (key, count) -> count == 1 ? null : count - 1);
         }
     }
 
@@ -345,6 +376,9 @@ final class Blockstore {
         Path file = file(digest);
         removals.writeLock().lock();
         try {
+            if (importing.containsKey(ByteBuffer.wrap(digest))) {
+                return -1;
+            }
             long size;
             try {
                 if (!Files.getLastModifiedTime(file).toInstant().isBefore(cutoff)) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.IpfsException;
+import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -147,6 +148,49 @@ final class EmbeddedNodeGcTest {
 
             assertTrue(Files.exists(file), report.toString());
             assertCat(node, small, 2, 500);
+        }
+    }
+
+    @Test
+    void gc_duringSlowImport_keepsTheNodesItWroteLongAgo() throws IOException {
+        Path store = dir.resolve("node");
+        try (EmbeddedNode node = EmbeddedNode.open(store)) {
+            java.util.Set<Path> before = blockFiles(store);
+            IpfsNode.StreamingAdd add = node.startAdd().orElseThrow();
+            long size = 175L * CHUNK + 9; // the first 174 leaves get their parent node before the end
+            byte[] buffer = new byte[CHUNK];
+            try (InputStream in = TestBytes.of(5, size)) {
+                for (int n; (n = in.readNBytes(buffer, 0, buffer.length)) > 0; ) {
+                    add.write(buffer, 0, n);
+                    if (n == 9) {
+                        break;
+                    }
+                }
+                java.util.Set<Path> written = blockFiles(store);
+                written.removeAll(before);
+                assertEquals(1, written.size(), "the first parent node: " + written);
+                for (Path file : written) {
+                    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(0)); // written long ago
+                }
+
+                node.gc(Duration.ofMinutes(10));
+
+                for (Path file : written) {
+                    assertTrue(Files.exists(file), "node of the import in progress removed: " + file);
+                }
+                Cid cid = add.finish().cid();
+                node.gc(Duration.ofMinutes(10)); // finished, not linked yet: every node is young again
+                node.filesCp("/ipfs/" + cid, "/slow");
+                assertCat(node, cid, 5, size);
+                assertTrue(node.fsck().clean());
+            }
+        }
+    }
+
+    private static java.util.Set<Path> blockFiles(Path store) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(store.resolve("blocks"))) {
+            return files.filter(Files::isRegularFile).filter(f -> !f.getParent().getFileName().toString().equals(".tmp"))
+                    .collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
         }
     }
 
