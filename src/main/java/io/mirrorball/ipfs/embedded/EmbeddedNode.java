@@ -440,10 +440,22 @@ public final class EmbeddedNode implements IpfsNode {
         return Car.export(blocks::get, root);
     }
 
-    /** Imports a CAR v1 stream and, as Kubo's {@code dag import} does by default, pins its roots. */
+    /**
+     * Imports a CAR v1 stream and, as Kubo's {@code dag import} does by default, pins its roots. gc
+     * waits until the roots are pinned, however long the stream takes.
+     */
     @Override
     public List<Cid> dagImport(InputStream car) throws IOException {
         ensureOpen();
+        collection.readLock().lock();
+        try {
+            return dagImportLocked(car);
+        } finally {
+            collection.readLock().unlock();
+        }
+    }
+
+    private List<Cid> dagImportLocked(InputStream car) throws IOException {
         List<Cid> roots = Car.importCar(new BufferedInputStream(car, 256 * 1024) {
             @Override
             public void close() {

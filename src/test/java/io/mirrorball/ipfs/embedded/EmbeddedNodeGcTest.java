@@ -252,6 +252,54 @@ final class EmbeddedNodeGcTest {
     }
 
     @Test
+    void gc_concurrentWithMfsWrites_losesNothingLinked() throws Exception {
+        Path store = dir.resolve("node");
+        int writes = 60;
+        try (EmbeddedNode node = EmbeddedNode.open(store)) {
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong removed = new java.util.concurrent.atomic.AtomicLong();
+            Thread collector = new Thread(() -> {
+                try {
+                    while (!done.get()) {
+                        removed.addAndGet(node.gc(Duration.ZERO).blockFilesRemoved());
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, "gc-test-collector");
+            List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            collector.setUncaughtExceptionHandler((thread, e) -> failures.add(e));
+            collector.start();
+            try {
+                for (int i = 0; i < writes; i++) {
+                    node.filesWrite("/d" + (i % 7) + "/f" + i, ("content " + i).getBytes(StandardCharsets.UTF_8));
+                    if (i % 3 == 2) {
+                        node.filesRm("/d" + ((i - 2) % 7) + "/f" + (i - 2));
+                    }
+                }
+            } finally {
+                done.set(true);
+                collector.join();
+            }
+            assertEquals(List.of(), failures);
+            assertTrue(removed.get() > 0, "gc removed nothing while MFS changed");
+            assertTrue(node.fsck().clean());
+        }
+        try (EmbeddedNode node = EmbeddedNode.open(store)) {
+            assertTrue(node.fsck().clean());
+            for (int i = 0; i < writes; i++) {
+                java.util.Optional<IpfsNode.FileStat> stat = node.filesStat("/d" + (i % 7) + "/f" + i);
+                assertEquals(i % 3 != 0, stat.isPresent(), "file " + i);
+                if (stat.isPresent()) {
+                    try (InputStream in = node.filesRead("/d" + (i % 7) + "/f" + i, 0, -1)) {
+                        assertEquals("content " + i, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void gc_withMissingReachableNode_removesNothing() throws IOException {
         Path store = dir.resolve("node");
         try (EmbeddedNode node = EmbeddedNode.open(store)) {
