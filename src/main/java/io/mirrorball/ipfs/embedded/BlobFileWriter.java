@@ -19,16 +19,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Writes one import into a blob file ({@link BlobFiles}): the leaves are appended to a temp data
- * file by a writer thread, so that hashing the next chunk overlaps writing the previous ones;
- * {@link #BUFFERS} chunk buffers circulate and the importer waits when all are in use
- * (backpressure), so an import holds at most that many chunks. The leaves' digests (32 bytes a
- * leaf) are kept for the index; dag-pb nodes go to the small-block store. A file of one chunk is
- * a single raw leaf with no node: it goes to the small-block store too. Used for one import.
+ * Writes one import into a blob file ({@link BlobFiles}) in a pipeline of three threads: the
+ * importer's caller copies the content into chunk buffers, a hasher thread computes each leaf's
+ * SHA-256, and a writer thread appends the leaf to a temp data file. On two cores the hashing (the
+ * import's real cost) then overlaps both the caller's reading (for an upload: receiving, spooling
+ * and the blob digest) and the writing. {@link #BUFFERS} chunk buffers circulate and the caller
+ * waits when all are in use (backpressure), so an import holds at most that many chunks. The
+ * leaves' digests (32 bytes a leaf) are kept for the index and the tree, which the importer builds
+ * at the end ({@link Importer.HashingSink}); dag-pb nodes go to the small-block store. A file of
+ * one chunk is a single raw leaf with no node: it goes to the small-block store too. Used for one
+ * import.
  */
-final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
-    /** One being filled and hashed, one queued, one being written, one spare: measured in docs/storage-engine.md (3p). */
-    static final int BUFFERS = 4;
+final class BlobFileWriter implements Importer.HashingSink, AutoCloseable {
+    /** One being filled, one being hashed, one being written, the rest queued between the stages. */
+    static final int BUFFERS = 6;
     private static final Job END = new Job(null, 0);
 
     private final BlobFiles blobs;
@@ -37,6 +41,8 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
     private final FileChannel channel;
     private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BUFFERS);
     private final BlockingQueue<Job> jobs = new ArrayBlockingQueue<>(BUFFERS + 1);
+    private final BlockingQueue<Job> hashed = new ArrayBlockingQueue<>(BUFFERS + 1);
+    private final Future<?> hasher;
     private final Future<?> task;
     private byte[] digests = new byte[32 * 64];
     private int leaves;
@@ -57,20 +63,49 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
         for (int i = 0; i < BUFFERS; i++) {
             free.add(new byte[Importer.CHUNK]);
         }
-        Future<?> started;
+        Future<?> hashing = null;
+        Future<?> writing;
         try {
-            started = threads.submit(this::writeLoop);
+            hashing = threads.submit(this::hashLoop);
+            writing = threads.submit(this::writeLoop);
         } catch (RuntimeException e) {
+            if (hashing != null) {
+                hashing.cancel(true);
+            }
             channel.close();
             Files.deleteIfExists(temp);
             throw new IpfsException(IpfsException.Kind.UNAVAILABLE, "embedded IPFS node is closing", e);
         }
-        this.task = started;
+        this.hasher = hashing;
+        this.task = writing;
+    }
+
+    /** Hashes each leaf in order and passes it on to the writer. */
+    private Void hashLoop() throws InterruptedException {
+        java.security.MessageDigest sha256 = BlobFiles.newSha256();
+        while (true) {
+            Job job = jobs.take();
+            if (job != END) {
+                sha256.update(job.block, 0, job.length);
+                byte[] digest = sha256.digest();
+                synchronized (this) {
+                    if (32 * (leaves + 1) > digests.length) {
+                        digests = Arrays.copyOf(digests, digests.length * 2);
+                    }
+                    System.arraycopy(digest, 0, digests, 32 * leaves, 32);
+                    leaves++;
+                }
+            }
+            hashed.put(job);
+            if (job == END) {
+                return null;
+            }
+        }
     }
 
     private Void writeLoop() throws InterruptedException {
         while (true) {
-            Job job = jobs.take();
+            Job job = hashed.take();
             if (job == END) {
                 return null;
             }
@@ -98,7 +133,7 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
                 if (buffer != null) {
                     return buffer;
                 }
-                if (task.isDone()) {
+                if (task.isDone() || hasher.isDone()) {
                     checkFailure();
                     throw new IpfsException(IpfsException.Kind.FAILED, "blob file writer stopped");
                 }
@@ -110,17 +145,36 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
     }
 
     @Override
-    public void put(byte[] digest, byte[] block, int length) throws IOException {
+    public void putUnhashed(byte[] block, int length) throws IOException {
         checkFailure();
         if (block.length != Importer.CHUNK) {
             throw new IllegalArgumentException("leaf not in a chunk buffer of this writer");
         }
-        if (32 * (leaves + 1) > digests.length) {
-            digests = Arrays.copyOf(digests, digests.length * 2);
-        }
-        System.arraycopy(digest, 0, digests, 32 * leaves, 32);
-        leaves++;
         enqueue(new Job(block, length));
+    }
+
+    /** Not used: the importer hands this sink its leaves unhashed ({@link #putUnhashed}). */
+    @Override
+    public void put(byte[] digest, byte[] block, int length) throws IOException {
+        putUnhashed(block, length);
+    }
+
+    @Override
+    public byte[] leafDigests() throws IOException {
+        end();
+        try {
+            hasher.get(10, TimeUnit.MINUTES);
+            task.get(10, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the blob file writer");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IpfsException(IpfsException.Kind.FAILED, "blob file writer failed: " + e, e);
+        }
+        checkFailure();
+        synchronized (this) {
+            return Arrays.copyOf(digests, 32 * leaves);
+        }
     }
 
     @Override
@@ -131,24 +185,15 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
 
     @Override
     public void finish(Cid root, long size) throws IOException {
-        end();
-        try {
-            task.get(10, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for the blob file writer");
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IpfsException(IpfsException.Kind.FAILED, "blob file writer failed: " + e, e);
-        }
-        checkFailure();
+        byte[] all = leafDigests();
         channel.close();
-        smallBlocks.refresh(nodes); // written over the whole import: all young for gc's grace from now on
-        if (leaves == 1) {
+        smallBlocks.refresh(nodes); // all young for gc's grace from now on, however long the import took
+        if (all.length == 32) {
             byte[] leaf = Files.readAllBytes(temp); // one chunk at most
             smallBlocks.put(root.sha256Digest(), leaf, leaf.length);
             Files.deleteIfExists(temp);
         } else {
-            smallBlocks.commitBlob(root.sha256Digest(), temp, size, Arrays.copyOf(digests, 32 * leaves));
+            smallBlocks.commitBlob(root.sha256Digest(), temp, size, all);
         }
         committed = true;
     }
@@ -165,6 +210,7 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
         }
         if (!committed) {
             try {
+                hasher.get(1, TimeUnit.MINUTES);
                 task.get(1, TimeUnit.MINUTES);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -192,6 +238,7 @@ final class BlobFileWriter implements Importer.BlockSink, AutoCloseable {
             jobs.put(job);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            hasher.cancel(true);
             task.cancel(true);
             throw new InterruptedIOException("interrupted while queueing a leaf");
         }

@@ -36,6 +36,9 @@ final class Importer {
     private int filled;
     private boolean emitted;
     private long total;
+    /** Leaves handed to a {@link HashingSink}, and the length of the last one. */
+    private int leaves;
+    private int lastLength;
 
     /** Where the importer's blocks go, and where its chunk buffers come from. */
     interface BlockSink {
@@ -55,6 +58,18 @@ final class Importer {
 
         /** Returns once every block given to {@link #put} is stored; {@code root} is the import's root. */
         void finish(Cid root, long size) throws IOException;
+    }
+
+    /**
+     * A sink that hashes the leaves itself, on threads of its own, so that the importer's caller
+     * only copies bytes: the importer then builds the tree at the end, from the digests.
+     */
+    interface HashingSink extends BlockSink {
+        /** Takes a leaf (file content, in order) to hash and store; takes over the array. */
+        void putUnhashed(byte[] block, int length) throws IOException;
+
+        /** Waits until every leaf is hashed and stored; returns their sha-256 digests in order (32 bytes each). */
+        byte[] leafDigests() throws IOException;
     }
 
     private Importer(BlockSink sink) {
@@ -115,6 +130,12 @@ final class Importer {
             takeChunk();
             emitChunk();
         }
+        if (sink instanceof HashingSink hashing) {
+            byte[] digests = hashing.leafDigests();
+            for (int i = 0; i < leaves; i++) {
+                leaf(java.util.Arrays.copyOfRange(digests, i * 32, i * 32 + 32), i < leaves - 1 ? CHUNK : lastLength);
+            }
+        }
         Cid root = finishTree();
         sink.finish(root, total);
         return new IpfsNode.Added(root, total);
@@ -128,6 +149,15 @@ final class Importer {
     }
 
     private void emitChunk() throws IOException {
+        if (sink instanceof HashingSink hashing) {
+            hashing.putUnhashed(chunk, filled);
+            emitted = true;
+            leaves++;
+            lastLength = filled;
+            chunk = null;
+            filled = 0;
+            return;
+        }
         sha256.update(chunk, 0, filled);
         byte[] digest = sha256.digest();
         sink.put(digest, chunk, filled);
