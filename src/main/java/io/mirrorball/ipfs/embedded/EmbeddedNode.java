@@ -602,7 +602,12 @@ public final class EmbeddedNode implements IpfsNode {
             return;
         }
         closed = true;
-        mfs.close();
+        collection.writeLock().lock(); // a gc or repack under way finishes first
+        try {
+            mfs.close();
+        } finally {
+            collection.writeLock().unlock();
+        }
         writers.shutdown();
         try {
             if (!writers.awaitTermination(30, TimeUnit.SECONDS)) {
