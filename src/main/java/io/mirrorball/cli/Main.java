@@ -38,6 +38,7 @@ public final class Main implements Runnable {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.addSubcommand("serve", new ServeCommand(env));
         commandLine.addSubcommand("fsck", new FsckCommand());
+        commandLine.addSubcommand("repack", new RepackCommand());
         commandLine.addSubcommand("cid", new CidCommand());
         commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
             if (e instanceof ConfigException) {

@@ -58,6 +58,8 @@ final class BlobFileWriter implements Importer.HashingSink, AutoCloseable {
     private volatile IOException failure;
     private boolean ended;
     private boolean committed;
+    /** The dag-pb nodes written so far: gc keeps them until the import ends (see {@link Blockstore#putImportNode}). */
+    private final java.util.List<byte[]> nodes = new java.util.ArrayList<>();
 
     private record Job(byte[] block, int length) {
     }
@@ -209,19 +211,21 @@ final class BlobFileWriter implements Importer.HashingSink, AutoCloseable {
 
     @Override
     public void putNode(byte[] digest, byte[] block) throws IOException {
-        smallBlocks.put(digest, block, block.length);
+        nodes.add(digest);
+        smallBlocks.putImportNode(digest, block);
     }
 
     @Override
     public void finish(Cid root, long size) throws IOException {
         byte[] all = leafDigests();
         channel.close();
+        smallBlocks.refresh(nodes); // all young for gc's grace from now on, however long the import took
         if (all.length == 32) {
             byte[] leaf = Files.readAllBytes(temp); // one chunk at most
             smallBlocks.put(root.sha256Digest(), leaf, leaf.length);
             Files.deleteIfExists(temp);
         } else {
-            blobs.commit(root.sha256Digest(), temp, size, all);
+            smallBlocks.commitBlob(root.sha256Digest(), temp, size, all);
         }
         committed = true;
     }
@@ -229,6 +233,8 @@ final class BlobFileWriter implements Importer.HashingSink, AutoCloseable {
     /** Stops the writer; an import that did not finish leaves no thread and no file behind. */
     @Override
     public void close() {
+        smallBlocks.importEnded(nodes);
+        nodes.clear(); // closed twice: released once
         try {
             end();
         } catch (IOException interrupted) {

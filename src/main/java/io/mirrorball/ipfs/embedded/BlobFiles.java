@@ -298,6 +298,7 @@ final class BlobFiles {
             }
         }
         Files.deleteIfExists(file.index());
+        Blockstore.fsyncDirectory(dir); // the index is gone for good before the data file goes
         Files.deleteIfExists(file.data());
         pendingFiles.remove(file.index());
         pendingFiles.remove(file.data());

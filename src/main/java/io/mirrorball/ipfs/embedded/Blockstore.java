@@ -16,7 +16,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -27,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The embedded node's blocks, in two tiers. Imports of more than one chunk keep their leaves in
@@ -55,6 +58,17 @@ final class Blockstore {
     private final GatewayFetcher fetcher;
     /** Runs the fsyncs of {@link #syncPending} side by side; null: one after the other. */
     private final ExecutorService syncThreads;
+    /**
+     * Puts hold the read lock, garbage collection's removal of one file the write lock: a put that
+     * found its block stored (and refreshed the file's time) cannot have it removed under it.
+     */
+    private final ReentrantReadWriteLock removals = new ReentrantReadWriteLock();
+    /**
+     * Digests of the dag-pb nodes of imports in progress, with a count (two imports may write the
+     * same node): an import writes them over its whole length, so gc keeps them whatever their age.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<ByteBuffer, Integer> importing =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private Blockstore(Path blocks, BlobFiles blobs, GatewayFetcher fetcher, ExecutorService syncThreads) {
         this.blocks = blocks;
@@ -91,11 +105,52 @@ final class Blockstore {
      * fsynced by the next {@link #syncPending()}.
      */
     void put(byte[] digest, byte[] block, int length) throws IOException {
-        Optional<BlobFiles.Leaf> leaf = blobs.locate(digest);
-        if (leaf.isPresent() && verified(blobs.read(leaf.get()), digest).isPresent()) {
-            return; // a blob file holds it already
+        removals.readLock().lock();
+        try {
+            Optional<BlobFiles.Leaf> leaf = blobs.locate(digest);
+            if (leaf.isPresent() && verified(blobs.read(leaf.get()), digest).isPresent()) {
+                touch(leaf.get().file().data()); // a blob file holds it already: young again for gc's grace
+                return;
+            }
+            write(digest, block, length, true);
+        } finally {
+            removals.readLock().unlock();
         }
-        write(digest, block, length, true);
+    }
+
+    /** Stores a dag-pb node of an import in progress: gc keeps it until {@link #importEnded}. */
+    void putImportNode(byte[] digest, byte[] block) throws IOException {
+        importing.merge(ByteBuffer.wrap(digest.clone()), 1, Integer::sum);
+        put(digest, block, block.length);
+    }
+
+    /** Gives these blocks' files the current time, so that gc's grace counts from now (missing files are skipped). */
+    void refresh(List<byte[]> digests) throws IOException {
+        removals.readLock().lock();
+        try {
+            for (byte[] digest : digests) {
+                touch(file(digest));
+            }
+        } finally {
+            removals.readLock().unlock();
+        }
+    }
+
+    /** The import that wrote these nodes ended (committed or not): gc judges them by their age again. */
+    void importEnded(List<byte[]> digests) {
+        for (byte[] digest : digests) {
+            importing.computeIfPresent(ByteBuffer.wrap(digest), (key, count) -> count == 1 ? null : count - 1);
+        }
+    }
+
+    /** Commits a finished import's blob file (see {@link BlobFiles#commit}), never while gc removes a file. */
+    BlobFiles.DataFile commitBlob(byte[] root, Path tempData, long length, byte[] digests) throws IOException {
+        removals.readLock().lock();
+        try {
+            return blobs.commit(root, tempData, length, digests);
+        } finally {
+            removals.readLock().unlock();
+        }
     }
 
     /** Starts an import whose leaves go into a blob file of their own (see {@link BlobFileWriter}). */
@@ -114,7 +169,12 @@ final class Blockstore {
      */
     byte[] putJournaled(byte[] block) throws IOException {
         byte[] digest = UnixFs.sha256(block);
-        write(digest, block, block.length, false);
+        removals.readLock().lock();
+        try {
+            write(digest, block, block.length, false);
+        } finally {
+            removals.readLock().unlock();
+        }
         return digest;
     }
 
@@ -126,6 +186,7 @@ final class Blockstore {
         Path file = file(digest);
         // java.io.File#length is 0 for a missing file, without the cost of an exception per new block
         if (file.toFile().length() == length && (length > 0 || Files.exists(file)) && holds(file, digest)) {
+            touch(file); // stored again: young again for gc's grace
             if (track) {
                 pendingFiles.add(file); // may have been written, not yet synced, by a process that died
             }
@@ -304,6 +365,98 @@ final class Blockstore {
         Files.deleteIfExists(file(digest));
         pendingDirs.add(file(digest).getParent());
         return true;
+    }
+
+    /**
+     * Garbage collection: deletes the block file with this digest unless it was modified at or after
+     * {@code cutoff} (a put stores or refreshes a file under the read lock, so a block put before
+     * this returns is never lost). Returns the bytes freed, or -1 when the file was kept or absent.
+     */
+    long removeFileIfOlder(byte[] digest, Instant cutoff) throws IOException {
+        Path file = file(digest);
+        removals.writeLock().lock();
+        try {
+            if (importing.containsKey(ByteBuffer.wrap(digest))) {
+                return -1;
+            }
+            long size;
+            try {
+                if (!Files.getLastModifiedTime(file).toInstant().isBefore(cutoff)) {
+                    return -1;
+                }
+                size = Files.size(file);
+            } catch (NoSuchFileException gone) {
+                return -1;
+            }
+            Files.deleteIfExists(file);
+            pendingFiles.remove(file);
+            pendingDirs.add(file.getParent());
+            return size;
+        } finally {
+            removals.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Garbage collection: removes a blob file (see {@link BlobFiles#remove}) unless it was replaced,
+     * or its data file modified (by a commit or a put that found a leaf in it), at or after
+     * {@code cutoff}. Returns the bytes freed, or -1 when it was kept.
+     */
+    long removeBlobIfOlder(BlobFiles.DataFile file, Instant cutoff) throws IOException {
+        removals.writeLock().lock();
+        try {
+            if (blobs.byRoot(file.root()).orElse(null) != file) {
+                return -1;
+            }
+            long size;
+            try {
+                if (!Files.getLastModifiedTime(file.data()).toInstant().isBefore(cutoff)
+                        || !Files.getLastModifiedTime(file.index()).toInstant().isBefore(cutoff)) {
+                    return -1;
+                }
+                size = Files.size(file.data()) + Files.size(file.index());
+            } catch (NoSuchFileException gone) {
+                size = 0;
+            }
+            blobs.remove(file);
+            return size;
+        } finally {
+            removals.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Repack: deletes the block file of a leaf that a blob file now holds (the caller verified it
+     * there and synced it). Returns the bytes freed, or -1 when no blob file holds it or there is no
+     * such block file.
+     */
+    long removeMovedLeaf(byte[] digest) throws IOException {
+        if (blobs.locate(digest).isEmpty()) {
+            return -1;
+        }
+        Path file = file(digest);
+        try {
+            long size = Files.size(file);
+            Files.delete(file);
+            pendingFiles.remove(file);
+            pendingDirs.add(file.getParent());
+            return size;
+        } catch (NoSuchFileException gone) {
+            return -1;
+        }
+    }
+
+    /** True when a block file with this digest exists. */
+    boolean hasFile(byte[] digest) {
+        return Files.exists(file(digest));
+    }
+
+    private static void touch(Path file) throws IOException {
+        try {
+            Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
+        } catch (NoSuchFileException removed) {
+            // removed as corrupt since it was read: the caller's put writes it again or fails later
+        }
     }
 
     Optional<Long> size(Cid cid) throws IOException {

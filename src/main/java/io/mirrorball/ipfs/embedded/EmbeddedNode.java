@@ -36,6 +36,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An IPFS node in a local directory, for running mirrorball with nothing else installed. Its CIDs
@@ -43,6 +46,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  * dir/blobs/&lt;root hex&gt;.data, .idx       an imported file's leaves, written once, and their digests (see BlobFiles)
+ * dir/blobs/.repacked-v1               present once no leaf of an older version's layout is left to repack
  * dir/blocks/&lt;2 hex&gt;/&lt;sha-256 hex&gt;   every other block, one file each (temp file + rename)
  * dir/mfs-log                          MFS commit log: root CID + new blocks per commit (see RootLog)
  * dir/pins                             recursively pinned roots, one CID per line (replaced atomically)
@@ -61,8 +65,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread safety: any number of threads may call any method. MFS mutations are serialised;
  * reads, {@code add} and block operations run concurrently. MFS reads and writes HAMT-sharded
  * directories, and shards a directory that a mutation grows past Kubo's threshold, as Kubo's MFS
- * does ({@link #DIRECTORIES}). Not supported: garbage collection, blocks hashed with anything but
- * sha2-256.
+ * does ({@link #DIRECTORIES}). {@link #gc} and {@link #repack} exclude MFS mutations and pin
+ * additions while they run. Not supported: blocks hashed with anything but sha2-256.
  */
 public final class EmbeddedNode implements IpfsNode {
     /** When MFS directories are HAMT-sharded: Kubo's defaults, as Kubo's MFS shards them. */
@@ -70,6 +74,9 @@ public final class EmbeddedNode implements IpfsNode {
     /** Kubo refuses to {@code block/put} blocks over 1 MiB. */
     static final int MAX_PUT_BLOCK = 1024 * 1024;
     private static final String VERSION = "mirrorball-embedded/0.1.0";
+    /** In {@code blobs/}: written once {@link #repack} found nothing left in the older layout (or the node started empty). */
+    static final String REPACKED_MARKER = ".repacked-v1";
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedNode.class);
 
     private final Path dir;
     private final FileChannel lockChannel;
@@ -80,6 +87,12 @@ public final class EmbeddedNode implements IpfsNode {
     private final String peerId;
     private final ExecutorService writers;
     private volatile boolean closed;
+    /**
+     * MFS mutations and pin additions hold the read lock; {@link #gc} and {@link #repack} the write
+     * lock, so no commit can link a block between gc's mark and its sweep. Fair: a waiting gc stops
+     * new mutations from starving it.
+     */
+    private final ReentrantReadWriteLock collection = new ReentrantReadWriteLock(true);
 
     private EmbeddedNode(Path dir, FileChannel lockChannel, FileLock lock, Blockstore blocks, Mfs mfs, Pins pins,
             String peerId, ExecutorService threads) {
@@ -153,16 +166,35 @@ public final class EmbeddedNode implements IpfsNode {
         }
         ExecutorService threads = Executors.newCachedThreadPool(new NamedThreads(dir.getFileName() + "-embedded-ipfs"));
         try {
+            boolean olderLayout = !Files.exists(dir.resolve("blobs").resolve(REPACKED_MARKER))
+                    && holdsBlockFiles(dir.resolve("blocks"));
             GatewayFetcher fetcher = gateways.isEmpty() ? null : new GatewayFetcher(gateways, timeout, threads);
             Blockstore blocks = Blockstore.open(dir, fetcher, threads);
             Mfs mfs = Mfs.open(blocks, dir, directories);
             Pins pins = Pins.open(dir.resolve("pins"));
+            if (olderLayout) {
+                LOG.warn("embedded IPFS node {}: may hold files in the older layout (one file per 256 KiB block);"
+                        + " they stay readable, but reads are faster after 'mirrorball repack --path {}' (run it with"
+                        + " the gateway stopped)", dir, dir);
+            } else if (!Files.exists(dir.resolve("blobs").resolve(REPACKED_MARKER))) {
+                Blockstore.writeAtomically(dir.resolve("blobs").resolve(REPACKED_MARKER), new byte[0]);
+            }
             return new EmbeddedNode(dir, channel, lock, blocks, mfs, pins, identity(dir.resolve("identity")), threads);
         } catch (IOException | RuntimeException e) {
             threads.shutdownNow();
             lock.release();
             channel.close();
             throw e;
+        }
+    }
+
+    /** True when {@code blocks} has a block subdirectory: a node that was used before. */
+    private static boolean holdsBlockFiles(Path blocks) throws IOException {
+        if (!Files.isDirectory(blocks)) {
+            return false;
+        }
+        try (java.util.stream.Stream<Path> entries = Files.list(blocks)) {
+            return entries.anyMatch(entry -> entry.getFileName().toString().length() == 2);
         }
     }
 
@@ -273,13 +305,23 @@ public final class EmbeddedNode implements IpfsNode {
     @Override
     public void filesMkdir(String path) throws IOException {
         ensureOpen();
-        mfs.mkdir(path);
+        collection.readLock().lock();
+        try {
+            mfs.mkdir(path);
+        } finally {
+            collection.readLock().unlock();
+        }
     }
 
     @Override
     public void filesWrite(String path, byte[] content) throws IOException {
         ensureOpen();
-        mfs.write(path, content);
+        collection.readLock().lock();
+        try {
+            mfs.write(path, content);
+        } finally {
+            collection.readLock().unlock();
+        }
     }
 
     @Override
@@ -313,19 +355,34 @@ public final class EmbeddedNode implements IpfsNode {
             source = mfs.resolve(from).orElseThrow(() -> new IpfsNotFoundException(
                     "files/cp " + from + ": file does not exist"));
         }
-        mfs.place(source, to, "files/cp");
+        collection.readLock().lock();
+        try {
+            mfs.place(source, to, "files/cp");
+        } finally {
+            collection.readLock().unlock();
+        }
     }
 
     @Override
     public void filesMv(String from, String to) throws IOException {
         ensureOpen();
-        mfs.move(from, to);
+        collection.readLock().lock();
+        try {
+            mfs.move(from, to);
+        } finally {
+            collection.readLock().unlock();
+        }
     }
 
     @Override
     public void filesRm(String path) throws IOException {
         ensureOpen();
-        mfs.remove(path);
+        collection.readLock().lock();
+        try {
+            mfs.remove(path);
+        } finally {
+            collection.readLock().unlock();
+        }
     }
 
     @Override
@@ -339,6 +396,15 @@ public final class EmbeddedNode implements IpfsNode {
     @Override
     public void pinAdd(Cid cid) throws IOException {
         ensureOpen();
+        collection.readLock().lock();
+        try {
+            pinAddLocked(cid);
+        } finally {
+            collection.readLock().unlock();
+        }
+    }
+
+    private void pinAddLocked(Cid cid) throws IOException {
         List<Cid> missing = new ArrayList<>();
         List<Cid> corrupt = new ArrayList<>();
         walk(cid, new HashSet<>(), true, (c, block) -> { }, missing::add, corrupt::add);
@@ -374,10 +440,22 @@ public final class EmbeddedNode implements IpfsNode {
         return Car.export(blocks::get, root);
     }
 
-    /** Imports a CAR v1 stream and, as Kubo's {@code dag import} does by default, pins its roots. */
+    /**
+     * Imports a CAR v1 stream and, as Kubo's {@code dag import} does by default, pins its roots. gc
+     * waits until the roots are pinned, however long the stream takes.
+     */
     @Override
     public List<Cid> dagImport(InputStream car) throws IOException {
         ensureOpen();
+        collection.readLock().lock();
+        try {
+            return dagImportLocked(car);
+        } finally {
+            collection.readLock().unlock();
+        }
+    }
+
+    private List<Cid> dagImportLocked(InputStream car) throws IOException {
         List<Cid> roots = Car.importCar(new BufferedInputStream(car, 256 * 1024) {
             @Override
             public void close() {
@@ -399,6 +477,61 @@ public final class EmbeddedNode implements IpfsNode {
     @Override
     public String version() {
         return VERSION;
+    }
+
+    /**
+     * Garbage collection: removes every blob file and block file that neither the MFS root nor a pin
+     * reaches, unless it was written (or stored again) within {@code grace}. An {@code add} is
+     * unreferenced until its result is linked into MFS or pinned: online callers pass a grace longer
+     * than that takes (e.g. 10 minutes), offline callers may pass zero. MFS mutations and pin
+     * additions wait while it runs; reads and adds do not. Blocks that the MFS commit log journals
+     * are removed like any other when unreachable: replay at the next open only writes blocks and
+     * takes its root from the last record, whose blocks are reachable, so it never needs them; and
+     * gc ends with a checkpoint of the log, so that replay does not write them again.
+     *
+     * @throws IpfsException (CORRUPT) when a reachable dag-pb node is missing or corrupt, before
+     *                       anything is removed: run fsck
+     */
+    public GcReport gc(Duration grace) throws IOException {
+        ensureOpen();
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("gc: negative grace " + grace);
+        }
+        java.time.Instant cutoff = java.time.Instant.now().minus(grace);
+        collection.writeLock().lock();
+        try {
+            GcReport report = GarbageCollector.run(blocks, roots(), cutoff);
+            mfs.afterCollection();
+            return report;
+        } finally {
+            collection.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Migrates files of the older layout (every leaf a block file) to blob files, then marks the
+     * store as migrated ({@code blobs/.repacked-v1}). See {@link Repacker}: kill -9 at any point
+     * loses nothing, and running it again finishes what a cut-short run left. MFS mutations and pin
+     * additions wait while it runs.
+     */
+    public RepackReport repack() throws IOException {
+        ensureOpen();
+        collection.writeLock().lock();
+        try {
+            RepackReport report = Repacker.run(blocks, roots(), writers);
+            Blockstore.writeAtomically(dir.resolve("blobs").resolve(REPACKED_MARKER), new byte[0]);
+            return report;
+        } finally {
+            collection.writeLock().unlock();
+        }
+    }
+
+    /** The MFS root, then every pinned root. */
+    private List<Cid> roots() {
+        List<Cid> roots = new ArrayList<>();
+        roots.add(mfs.root());
+        roots.addAll(pins.roots());
+        return roots;
     }
 
     /** {@link #fsck(boolean)} without repairing. */
@@ -469,7 +602,12 @@ public final class EmbeddedNode implements IpfsNode {
             return;
         }
         closed = true;
-        mfs.close();
+        collection.writeLock().lock(); // a gc or repack under way finishes first
+        try {
+            mfs.close();
+        } finally {
+            collection.writeLock().unlock();
+        }
         writers.shutdown();
         try {
             if (!writers.awaitTermination(30, TimeUnit.SECONDS)) {

@@ -101,6 +101,20 @@ final class Mfs {
         return root;
     }
 
+    /**
+     * After gc: drops the decoded nodes kept in memory (a removed node must be read, and missed,
+     * again) and checkpoints the commit log, so that its replay does not bring back removed blocks.
+     */
+    void afterCollection() throws IOException {
+        writeLock.lock();
+        try {
+            nodes.invalidateAll();
+            log.checkpointNow();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     // ---- reads (no lock) ----
 
     /** The entry at a path, or empty when nothing is there. */

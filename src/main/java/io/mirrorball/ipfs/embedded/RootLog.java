@@ -101,6 +101,14 @@ final class RootLog implements AutoCloseable {
         }
     }
 
+    /**
+     * Checkpoints now (see {@link #checkpoint}): after gc, so that replay at the next open does not
+     * write again the journaled blocks that gc removed.
+     */
+    synchronized void checkpointNow() throws IOException {
+        checkpoint();
+    }
+
     /** Makes every journaled block file durable, then replaces the log by one record of the root. */
     private void checkpoint() throws IOException {
         blocks.syncBlocks(journaled);
