@@ -307,17 +307,25 @@ final class BlobFiles {
 
     /** Forces every blob file committed since the last call, then the directory, to disk. */
     void syncPending() throws IOException {
+        boolean directory = directoryPending;
+        directoryPending = false;
         List<Path> files = new ArrayList<>(pendingFiles);
         for (Path file : files) {
+            // taken off before the fsync: a commit of the same name from now on is tracked again
+            if (!pendingFiles.remove(file)) {
+                continue;
+            }
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
                 channel.force(true);
             } catch (NoSuchFileException removed) {
-                // replaced or removed since: the newer state is tracked on its own
+                // removed since: nothing to keep
+            } catch (IOException e) {
+                pendingFiles.add(file);
+                directoryPending = true;
+                throw e;
             }
         }
-        files.forEach(pendingFiles::remove);
-        if (directoryPending || !files.isEmpty()) {
-            directoryPending = false;
+        if (directory || !files.isEmpty()) {
             Blockstore.fsyncDirectory(dir);
         }
     }

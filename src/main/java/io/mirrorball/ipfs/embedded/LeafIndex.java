@@ -5,7 +5,7 @@ package io.mirrorball.ipfs.embedded;
  * (blob file number, leaf number), in two parallel arrays with open addressing, 16 bytes a leaf
  * (32 at the load factor kept here) instead of the ~80 a {@code HashMap} entry costs. Several
  * leaves may share a prefix: {@link #find} offers every candidate and the caller compares the whole
- * digest. Entries of a file that was removed stay until the next {@link #rebuild}; the caller skips
+ * digest. Entries of a file that was removed stay until the caller {@link #clear}s and refills the index; it skips
  * them. Thread-safe.
  */
 final class LeafIndex {

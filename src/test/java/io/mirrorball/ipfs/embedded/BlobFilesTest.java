@@ -513,7 +513,8 @@ final class BlobFilesTest {
 
     private Set<Path> listBlobs() throws IOException {
         try (Stream<Path> files = Files.list(blobsDir())) {
-            return new HashSet<>(files.filter(Files::isRegularFile).toList());
+            return new HashSet<>(files.filter(Files::isRegularFile) // not the repack marker
+                    .filter(f -> !f.getFileName().toString().startsWith(".")).toList());
         }
     }
 

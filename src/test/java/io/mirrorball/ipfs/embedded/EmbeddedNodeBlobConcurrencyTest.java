@@ -221,6 +221,7 @@ final class EmbeddedNodeBlobConcurrencyTest {
     private static Set<String> names(Path directory) throws IOException {
         try (Stream<Path> files = Files.list(directory)) {
             return files.filter(Files::isRegularFile).map(f -> f.getFileName().toString())
+                    .filter(name -> !name.startsWith(".")) // not the repack marker
                     .collect(java.util.stream.Collectors.toCollection(TreeSet::new));
         }
     }
