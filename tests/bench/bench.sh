@@ -347,6 +347,8 @@ $(tail -5 "$2")"
   gw_times=(); reg_times=()
   cpu_get_gw=0; cpu_get_node=0; cpu_get_reg=0
   add() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv[3]) - float(sys.argv[2])))" "$@"; }
+  # one untimed GET from each first: the gateway's JIT compiles its read path, both warm the page cache
+  get_blob "$GW" >/dev/null; get_blob "$REG" >/dev/null
   for _ in $(seq 1 "$GET_REPEAT"); do
     g2="$(cpu_of "$GATEWAY_PID")"; n2="$(cpu_of "${KUBO_PID:-0}")"
     gw_times+=("$(get_blob "$GW")")
