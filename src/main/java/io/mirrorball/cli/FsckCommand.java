@@ -69,6 +69,9 @@ public final class FsckCommand implements Callable<Integer> {
                     path, blocks.root(), blocks.blockFiles(), blocks.blocksChecked(), blocks.bytesChecked(),
                     blocks.missing().size(), blocks.corrupt().size(),
                     repair ? ", " + blocks.removed().size() + " corrupt block files removed" : "");
+            for (String damaged : blocks.damagedBlobFiles()) {
+                out.println("damaged blob file " + damaged + (repair ? " (whole chunks kept as block files, removed)" : ""));
+            }
             for (Cid cid : blocks.missing()) {
                 out.println("missing " + cid);
             }

@@ -62,7 +62,8 @@ final class BlobFiles {
     private final Set<Path> pendingFiles = ConcurrentHashMap.newKeySet();
     private volatile boolean directoryPending;
     private final AtomicLong tmpCounter = new AtomicLong();
-    private final List<String> unreadable;
+    /** Roots (hex) whose index could not be loaded at open, with the reason; until repaired or replaced. */
+    private final Map<String, String> unreadable;
 
     /** One committed blob file. */
     record DataFile(int number, byte[] root, Path data, Path index, long length, byte[] digests) {
@@ -98,7 +99,7 @@ final class BlobFiles {
         }
     }
 
-    private BlobFiles(Path dir, List<String> unreadable) {
+    private BlobFiles(Path dir, Map<String, String> unreadable) {
         this.dir = dir;
         this.tmp = dir.resolve(".tmp");
         this.unreadable = unreadable;
@@ -111,7 +112,7 @@ final class BlobFiles {
      */
     static BlobFiles open(Path dir) throws IOException {
         Files.createDirectories(dir.resolve(".tmp"));
-        BlobFiles files = new BlobFiles(dir, new ArrayList<>());
+        BlobFiles files = new BlobFiles(dir, new ConcurrentHashMap<>());
         try (DirectoryStream<Path> stale = Files.newDirectoryStream(files.tmp)) {
             for (Path file : stale) {
                 Files.deleteIfExists(file);
@@ -141,7 +142,7 @@ final class BlobFiles {
             try {
                 files.register(HEX.parseHex(hex), dir.resolve(hex + ".data"), index, Sidecar.read(index));
             } catch (IOException | RuntimeException e) {
-                files.unreadable.add(hex + ": " + e.getMessage());
+                files.unreadable.put(hex, String.valueOf(e.getMessage()));
             }
         }
         return files;
@@ -149,7 +150,21 @@ final class BlobFiles {
 
     /** Index files that could not be loaded at open, with the reason (for fsck). */
     List<String> unreadable() {
-        return List.copyOf(unreadable);
+        return new java.util.TreeMap<>(unreadable).entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).toList();
+    }
+
+    /** The data file of a blob whose index could not be loaded (it may be gone too). */
+    Optional<Path> unreadableData(String hex) {
+        return unreadable.containsKey(hex) ? Optional.of(dir.resolve(hex + ".data")) : Optional.empty();
+    }
+
+    /** Deletes the files of a blob whose index could not be loaded, once its leaves were saved elsewhere. */
+    void removeUnreadable(String hex) throws IOException {
+        Files.deleteIfExists(dir.resolve(hex + ".idx"));
+        Blockstore.fsyncDirectory(dir);
+        Files.deleteIfExists(dir.resolve(hex + ".data"));
+        unreadable.remove(hex);
+        directoryPending = true;
     }
 
     /** Starts an import into a new blob file; the caller finishes or closes it. */
@@ -173,6 +188,7 @@ final class BlobFiles {
         pendingFiles.add(data);
         pendingFiles.add(index);
         directoryPending = true;
+        unreadable.remove(hex); // replaced by a good pair
         return register(root, data, index, new Sidecar(length, digests));
     }
 

@@ -459,6 +459,36 @@ final class Blockstore {
         }
     }
 
+    /**
+     * Saves what can be saved of every blob file whose index could not be loaded: the data file is
+     * cut at chunk boundaries (where its leaves are), each piece hashed and kept as a block file
+     * (content-addressed, so a damaged piece is merely unreferenced), made durable, and then the blob
+     * file is deleted. Returns the roots (hex) so treated.
+     */
+    List<String> salvageUnreadable() throws IOException {
+        List<String> salvaged = new ArrayList<>();
+        for (String entry : blobs.unreadable()) {
+            String hex = entry.substring(0, entry.indexOf(':'));
+            Optional<Path> data = blobs.unreadableData(hex);
+            if (data.isEmpty()) {
+                continue;
+            }
+            try (java.io.InputStream in = Files.newInputStream(data.get())) {
+                byte[] chunk = new byte[BlobFiles.CHUNK];
+                int n;
+                while ((n = in.readNBytes(chunk, 0, chunk.length)) > 0) {
+                    write(UnixFs.sha256(java.util.Arrays.copyOf(chunk, n)), chunk, n, true);
+                }
+            } catch (NoSuchFileException gone) {
+                // only the index was left: nothing to save
+            }
+            syncPending();
+            blobs.removeUnreadable(hex);
+            salvaged.add(hex);
+        }
+        return salvaged;
+    }
+
     Optional<Long> size(Cid cid) throws IOException {
         requireSha256(cid);
         Optional<BlobFiles.Leaf> leaf = blobs.locate(cid.sha256Digest());

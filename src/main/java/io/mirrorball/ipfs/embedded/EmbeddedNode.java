@@ -558,6 +558,10 @@ public final class EmbeddedNode implements IpfsNode {
                 corruptFiles.add(java.util.HexFormat.of().formatHex(digest));
             }
         });
+        List<String> damaged = blocks.blobs().unreadable();
+        if (repair) {
+            blocks.salvageUnreadable(); // before the walk: the leaves it saves are then found
+        }
         for (BlobFiles.DataFile file : blocks.blobs().all()) {
             files[0] += file.leafCount();
             blocks.blobs().verifyLeaves(file, digest -> corruptFiles.add(java.util.HexFormat.of().formatHex(digest)));
@@ -593,7 +597,7 @@ public final class EmbeddedNode implements IpfsNode {
             }
             blocks.syncPending();
         }
-        return new FsckReport(root, totals[0], totals[1], missing, corrupt, files[0], removed);
+        return new FsckReport(root, totals[0], totals[1], missing, corrupt, files[0], removed, damaged);
     }
 
     @Override

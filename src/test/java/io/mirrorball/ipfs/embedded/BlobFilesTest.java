@@ -155,6 +155,11 @@ final class BlobFilesTest {
         assertTrue(Files.exists(badIndex) && Files.exists(badData), "an unreadable blob is left on disk for fsck");
 
         try (EmbeddedNode node = EmbeddedNode.open(nodeDir)) {
+            FsckReport found = node.fsck(false);
+            assertEquals(blobs.unreadable(), found.damagedBlobFiles());
+            assertFalse(found.clean());
+        }
+        try (EmbeddedNode node = EmbeddedNode.open(nodeDir)) {
             assertArrayEquals(TestBytes.of(10, size).readAllBytes(), readAll(node.cat(good.toString(), 0, -1)));
             assertThrows(IOException.class, () -> readAll(node.cat(bad.toString(), 0, -1)),
                     "the blob whose index was not loaded has no leaves");

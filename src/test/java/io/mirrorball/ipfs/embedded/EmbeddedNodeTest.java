@@ -433,6 +433,29 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
         assertTrue(embedded().fsck(false).clean());
     }
 
+    @Test
+    void fsckRepair_blobFileWithDamagedIndex_keepsItsLeavesAsBlockFiles() throws IOException {
+        Cid cid = embedded().add(TestBytes.of(14, 3 * CHUNK + 5)).cid();
+        embedded().filesCp("/ipfs/" + cid, "/f/a");
+        embedded().close();
+        Path index = dir.resolve("node/blobs").resolve(HexFormat.of().formatHex(cid.sha256Digest()) + ".idx");
+        flipOneByte(index);
+        node = EmbeddedNode.open(dir.resolve("node"));
+
+        FsckReport found = embedded().fsck(false);
+        assertEquals(1, found.damagedBlobFiles().size(), found.toString());
+        assertEquals(4, found.missing().size(), "its leaves: " + found);
+        FsckReport repaired = embedded().fsck(true);
+        assertEquals(found.damagedBlobFiles(), repaired.damagedBlobFiles());
+        assertEquals(List.of(), repaired.missing(), "the leaves were saved as block files");
+        assertFalse(Files.exists(index));
+        assertFalse(Files.exists(blobData(cid)));
+        assertTrue(embedded().fsck(false).clean());
+        try (InputStream in = embedded().cat(cid.toString(), 0, -1); InputStream want = TestBytes.of(14, 3 * CHUNK + 5)) {
+            assertArrayEquals(want.readAllBytes(), in.readAllBytes());
+        }
+    }
+
     private static void flipOneByte(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length / 2] ^= 0x01;
