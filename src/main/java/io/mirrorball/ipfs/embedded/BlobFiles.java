@@ -455,6 +455,18 @@ final class BlobFiles {
             if (len == 0) {
                 return 0;
             }
+            if (!verify) { // straight into the caller's array: no copy through a buffer of ours
+                if (position >= end) {
+                    return -1;
+                }
+                int n = channel.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - position)), position);
+                if (n < 0) {
+                    throw new IpfsException(IpfsException.Kind.CORRUPT, "blob file of " + file.rootCid()
+                            + " is shorter than its index says");
+                }
+                position += n;
+                return n;
+            }
             if (!buffer.hasRemaining() && !fill()) {
                 return -1;
             }
