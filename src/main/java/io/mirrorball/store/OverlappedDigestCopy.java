@@ -27,6 +27,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class OverlappedDigestCopy implements AutoCloseable {
     static final int BUFFERS = 4;
+    /** Bytes per buffer: larger than {@link StreamCopy#BUFFER}, fewer writes and hand-overs per GiB. */
+    static final int BUFFER = 512 * 1024;
     static final int MAX_THREADS = 32;
     /** Below this, a second thread costs more than it saves. */
     static final long MIN_SIZE = 4L * 1024 * 1024;
@@ -49,7 +51,7 @@ final class OverlappedDigestCopy implements AutoCloseable {
         }
         BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BUFFERS);
         for (int i = 0; i < BUFFERS; i++) {
-            free.add(new byte[StreamCopy.BUFFER]);
+            free.add(new byte[BUFFER]);
         }
         BlockingQueue<Piece> filled = new ArrayBlockingQueue<>(BUFFERS + 1);
         Future<?> reader;

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /** The verified copy that hashes on a second thread: same guarantees as the copy on one thread. */
 final class OverlappedDigestCopyTest {
     private final OverlappedDigestCopy copy = new OverlappedDigestCopy();
-    private final byte[] blob = new byte[(int) OverlappedDigestCopy.MIN_SIZE + 3 * StreamCopy.BUFFER + 17];
+    private final byte[] blob = new byte[(int) OverlappedDigestCopy.MIN_SIZE + 3 * OverlappedDigestCopy.BUFFER + 17];
 
     {
         new Random(7).nextBytes(blob);
@@ -65,7 +65,7 @@ final class OverlappedDigestCopyTest {
     @Test
     void copyVerified_readFails_reportsTheReadersFailure() {
         InputStream failing = new InputStream() {
-            private int left = 2 * StreamCopy.BUFFER;
+            private int left = 2 * OverlappedDigestCopy.BUFFER;
 
             @Override
             public int read() throws IOException {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.DagPb;
-import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.UnixFs;
 import java.io.IOException;
 import java.io.InputStream;
@@ -80,17 +79,7 @@ final class EmbeddedNodeBlobConcurrencyTest {
                         together.await(60, TimeUnit.SECONDS); // the same content goes in at the same moment
                         Cid cid;
                         try (InputStream in = TestBytes.of(seed, size(seed))) {
-                            if ((thread + j) % 2 == 0) {
-                                cid = node.add(in).cid();
-                            } else {
-                                try (IpfsNode.StreamingAdd add = node.startAdd().orElseThrow()) {
-                                    int n;
-                                    while ((n = in.readNBytes(piece, 0, piece.length)) > 0) {
-                                        add.write(piece, 0, n);
-                                    }
-                                    cid = add.finish().cid();
-                                }
-                            }
+                            cid = TestBytes.add(node, in, (thread + j) % 2 != 0, piece);
                         }
                         cids.computeIfAbsent(seed, s -> ConcurrentHashMap.newKeySet()).add(cid);
                         added.add(Map.entry(seed, cid));

@@ -1,7 +1,6 @@
 package io.mirrorball.ipfs.embedded;
 
 import io.mirrorball.ipfs.Cid;
-import io.mirrorball.ipfs.IpfsNode;
 import java.io.InputStream;
 import java.nio.file.Path;
 
@@ -42,17 +41,7 @@ final class LargeAddCrashWriter {
                 System.out.flush();
                 Cid cid;
                 try (InputStream in = TestBytes.of(seed(i), size(i))) {
-                    if (i % 2 == 0) {
-                        cid = node.add(in).cid();
-                    } else {
-                        try (IpfsNode.StreamingAdd add = node.startAdd().orElseThrow()) {
-                            int n;
-                            while ((n = in.readNBytes(piece, 0, piece.length)) > 0) {
-                                add.write(piece, 0, n);
-                            }
-                            cid = add.finish().cid();
-                        }
-                    }
+                    cid = TestBytes.add(node, in, i % 2 != 0, piece);
                 }
                 System.out.println("added " + i + " " + cid);
                 System.out.flush();

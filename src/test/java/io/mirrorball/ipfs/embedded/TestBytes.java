@@ -19,6 +19,24 @@ final class TestBytes extends InputStream {
         return new TestBytes(seed, length);
     }
 
+    /**
+     * Adds the stream's content with {@code add} or, when {@code streaming}, with {@code startAdd}
+     * fed in pieces of {@code piece.length} bytes; returns the CID.
+     */
+    static io.mirrorball.ipfs.Cid add(io.mirrorball.ipfs.IpfsNode node, InputStream in, boolean streaming, byte[] piece)
+            throws java.io.IOException {
+        if (!streaming) {
+            return node.add(in).cid();
+        }
+        try (io.mirrorball.ipfs.IpfsNode.StreamingAdd add = node.startAdd().orElseThrow()) {
+            int n;
+            while ((n = in.readNBytes(piece, 0, piece.length)) > 0) {
+                add.write(piece, 0, n);
+            }
+            return add.finish().cid();
+        }
+    }
+
     private long next() {
         state ^= state << 13;
         state ^= state >>> 7;
