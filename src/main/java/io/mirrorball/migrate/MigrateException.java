@@ -9,6 +9,8 @@ public final class MigrateException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final FailureKind kind;
+    /** How long the other side asked us to wait before trying again (a 429's or 503's Retry-After). */
+    private java.time.Duration retryAfter;
 
     public MigrateException(FailureKind kind, String message) {
         super(message);
@@ -22,5 +24,15 @@ public final class MigrateException extends RuntimeException {
 
     public FailureKind kind() {
         return kind;
+    }
+
+    /** Notes the wait the other side asked for; returns this exception. */
+    public MigrateException withRetryAfter(java.time.Duration wait) {
+        this.retryAfter = wait;
+        return this;
+    }
+
+    public java.util.Optional<java.time.Duration> retryAfter() {
+        return java.util.Optional.ofNullable(retryAfter);
     }
 }
