@@ -13,7 +13,7 @@ import java.util.UUID;
  * A real gateway for one test: embedded Jetty on 127.0.0.1:0, the shared Kubo test node, a fresh MFS
  * root {@code /t-<uuid>} and an uploads directory under the test's temp dir. Close it in @AfterEach.
  */
-final class TestGateway implements AutoCloseable {
+public final class TestGateway implements AutoCloseable {
     private final GatewayServer server;
     private final RegistryClient client;
     private final Map<String, String> env;
@@ -25,12 +25,12 @@ final class TestGateway implements AutoCloseable {
     }
 
     /** A gateway on the shared Kubo test node, with a fresh MFS root. */
-    static TestGateway start(Path tmp) throws Exception {
+    public static TestGateway start(Path tmp) throws Exception {
         return start(tmp, Map.of());
     }
 
     /** As {@link #start(Path)}, with more MIRRORBALL_* settings. */
-    static TestGateway start(Path tmp, Map<String, String> extraEnv) throws Exception {
+    public static TestGateway start(Path tmp, Map<String, String> extraEnv) throws Exception {
         String node = Boolean.getBoolean("mirrorball.apitest.embedded")
                 ? "embedded"  // the pom runs the API tests a second time with -Dmirrorball.apitest.embedded=true
                 : KuboNode.shared().apiUrl().toString();
@@ -38,7 +38,8 @@ final class TestGateway implements AutoCloseable {
     }
 
     /** A gateway on the given node URL and MFS root, with uploads (and an unused embedded dir) under {@code tmp}. */
-    static TestGateway start(String nodeUrl, String mfsRoot, Path tmp, Map<String, String> extraEnv) throws Exception {
+    public static TestGateway start(String nodeUrl, String mfsRoot, Path tmp, Map<String, String> extraEnv)
+            throws Exception {
         Map<String, String> env = new HashMap<>(extraEnv);
         env.put("MIRRORBALL_HTTP_ADDR", "127.0.0.1:0");
         env.put("MIRRORBALL_STORAGE_IPFS_NODE", nodeUrl);
@@ -54,20 +55,30 @@ final class TestGateway implements AutoCloseable {
     }
 
     /** Stops this gateway and starts a new one with the same settings and storage (cold caches). */
-    TestGateway restart() throws Exception {
+    public TestGateway restart() throws Exception {
         close();
         return start(env);
+    }
+
+    /** The gateway's base URI, {@code http://127.0.0.1:<port>}. */
+    public java.net.URI uri() {
+        return server.uri();
+    }
+
+    /** The settings it runs with (MIRRORBALL_* names), e.g. for a command that opens its store. */
+    public Map<String, String> env() {
+        return env;
     }
 
     RegistryClient client() {
         return client;
     }
 
-    String mfsRoot() {
+    public String mfsRoot() {
         return env.get("MIRRORBALL_STORAGE_IPFS_MFS_ROOT");
     }
 
-    Path uploads() {
+    public Path uploads() {
         return Path.of(env.get("MIRRORBALL_STORAGE_UPLOADS_PATH"));
     }
 
