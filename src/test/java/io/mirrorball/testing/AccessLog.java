@@ -38,7 +38,10 @@ public final class AccessLog {
         this.log = log;
     }
 
-    /** Requests with this method whose path starts with {@code pathPrefix} (e.g. {@code /v2/app/manifests/}). */
+    /**
+     * Requests with this method whose path starts with {@code pathPrefix} (e.g. {@code /v2/app/manifests/});
+     * end the prefix with a space to match one whole path.
+     */
     public long count(String method, String pathPrefix) {
         return entries().stream().filter(e -> matches(e, method, pathPrefix)).count();
     }
@@ -57,7 +60,11 @@ public final class AccessLog {
         return last;
     }
 
-    /** The sum of the size field of requests with this method whose path starts with {@code pathPrefix}. */
+    /**
+     * The sum of the size field of requests with this method whose path starts with {@code pathPrefix}
+     * (as in {@link #count}). Meaningful for GET only: the registry logs a HEAD with the size of the
+     * body it did not send.
+     */
     public long bytesServed(String method, String pathPrefix) {
         return entries().stream().filter(e -> matches(e, method, pathPrefix)).mapToLong(Entry::bytes).sum();
     }
@@ -109,7 +116,8 @@ public final class AccessLog {
     }
 
     private static boolean matches(Entry entry, String method, String pathPrefix) {
-        return entry.method().equals(method) && entry.path().startsWith(pathPrefix);
+        // the path followed by the space before the protocol, so that a prefix ending in " " pins the whole path
+        return entry.method().equals(method) && (entry.path() + " ").startsWith(pathPrefix);
     }
 
     private static String pathOnly(String path) {
