@@ -76,7 +76,7 @@ final class SourceRegistryFixtureTest {
     }
 
     @Test
-    void accessLog_oneBlobGet_countsItsBytesPerDigest() throws Exception {
+    void accessLog_blobGetAndRangeGet_countsTheirBytesPerDigest() throws Exception {
         try (SourceRegistryFixture source = SourceRegistryFixture.builder(tmp.resolve("source"))
                 .bigLayer(1 << 20).start()) {
             Digest big = source.bigLayerDigest().orElseThrow();
@@ -101,6 +101,18 @@ final class SourceRegistryFixtureTest {
             assertEquals(before + size, log.blobBytesServed().get(big));
             assertEquals(beforePrefix + size, log.bytesServed("GET", "/v2/big/blobs/"));
             assertEquals(0, log.bytesServed("GET", "/v2/nothing-here/"));
+
+            // a resumed download: a Range GET is logged as 206 with the bytes from the offset on
+            HttpResponse<InputStream> ranged = client.send(HttpRequest.newBuilder(
+                    source.uri().resolve("/v2/big/blobs/" + big)).header("Range", "bytes=1000-")
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(206, ranged.statusCode());
+            try (InputStream body = ranged.body()) {
+                assertEquals(size - 1000, body.transferTo(java.io.OutputStream.nullOutputStream()));
+            }
+            assertEquals(before + size + size - 1000, log.blobBytesServed().get(big));
+            AccessLog.Entry last = log.entries().get(log.entries().size() - 1);
+            assertEquals(new AccessLog.Entry("GET", "/v2/big/blobs/" + big, 206, size - 1000), last);
         }
     }
 
