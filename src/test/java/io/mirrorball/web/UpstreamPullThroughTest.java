@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mirrorball.oci.Digest;
+import io.mirrorball.testing.AccessLog;
 import io.mirrorball.testing.DockerRegistry;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.Skopeo;
