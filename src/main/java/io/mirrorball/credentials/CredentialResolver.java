@@ -23,9 +23,11 @@ import java.util.function.Supplier;
  * </ol>
  * The first file with an entry wins. Within a file, {@code credHelpers[host]} comes before {@code auths},
  * and {@code auths} before {@code credsStore}. Nothing is read before the first lookup, each file is read
- * once, and each (registry, repository) is looked up once; {@link #supplier} defers even that to the
- * first call, so no helper runs for a registry that never asks for credentials. The environment and
- * home directory are given, never read from the process.
+ * once, and a successful lookup per (registry, repository) is remembered (two concurrent first calls may
+ * both look up; a failure is not remembered); {@link #supplier} defers even that to the first call, so
+ * no helper runs for a registry that never asks for credentials. Explicit credentials apply to every
+ * registry, so a command makes one resolver per side (source, destination). The environment and home
+ * directory are given, never read from the process.
  */
 public final class CredentialResolver {
     private final Credentials explicit;
