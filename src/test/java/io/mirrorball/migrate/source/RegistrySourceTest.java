@@ -13,6 +13,7 @@ import io.mirrorball.testing.DockerRegistry;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.Skopeo;
 import io.mirrorball.upstream.SourceClient;
+import java.net.URI;
 import java.time.Duration;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,6 +82,27 @@ final class RegistrySourceTest {
             SourceRef elsewhere = new SourceRef.RegistryRepository("docker://other.example/app", "other.example",
                     "app", tag -> true);
             assertThrows(IllegalArgumentException.class, () -> RegistrySource.over(elsewhere, client, 2));
+        }
+    }
+
+    @Test
+    void images_dockerHubOfficialImage_destinationWithoutLibrary() {
+        // no request is made: naming the images needs no network
+        try (SourceClient hub = SourceClient.open(URI.create("https://index.docker.io"),
+                repository -> () -> Credentials.ANONYMOUS, SETTINGS)) {
+            assertEquals("docker.io", hub.registry());
+            assertTrue(hub.dockerHub());
+            SourceRef ref = new SourceRef.RegistryImage("alpine:3.20",
+                    new ImageName(ImageName.DOCKER_HUB, "library/alpine", Reference.ofTag("3.20")));
+            try (RegistrySource source = RegistrySource.over(ref, hub, 10)) {
+                assertEquals(List.of("alpine:3.20 library/alpine 3.20 alpine"), drain(source.images()));
+            }
+            SourceRef user = new SourceRef.RegistryImage("docker.io/someone/library:1",
+                    new ImageName(ImageName.DOCKER_HUB, "someone/library", Reference.ofTag("1")));
+            try (RegistrySource source = RegistrySource.over(user, hub, 10)) {
+                assertEquals(List.of("docker.io/someone/library:1 someone/library 1 someone/library"),
+                        drain(source.images()));
+            }
         }
     }
 
