@@ -76,8 +76,12 @@ final class SourceClientTest {
     @Test
     void manifestAndBlob_anonymousRegistry_bytesAsPushedAndRangeFromOffset() throws Exception {
         OciLayoutBuilder.Image image = image("layout", 1);
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
         try (DockerRegistry registry = DockerRegistry.start(tmp.resolve("registry"));
-             SourceClient client = SourceClient.open(registry.uri(), as(Credentials.ANONYMOUS), SETTINGS)) {
+             SourceClient client = SourceClient.open(registry.uri(), repository -> () -> {
+                 lookups.incrementAndGet();
+                 return Credentials.ANONYMOUS;
+             }, SETTINGS)) {
             Skopeo.in(tmp.resolve("skopeo")).copy(image.skopeoRef(), "docker://" + registry.hostPort() + "/org/app:v1");
             assertEquals(registry.hostPort(), client.registry());
 
@@ -104,6 +108,7 @@ final class SourceClientTest {
                 assertEquals(expected[0], (byte) abandoned.in().read(), "closing early drops the connection only");
             }
             assertEquals(image.manifestDigest(), client.manifest("org/app", Reference.ofTag("v1")).digest());
+            assertEquals(0, lookups.get(), "credentials are looked up only when the registry asks for them");
         }
     }
 
