@@ -3,9 +3,9 @@ package io.mirrorball.migrate;
 /**
  * One image (or a whole source) cannot be copied, for a reason of kind {@link #kind()}. The message
  * is for the operator: it names the image or file, never a stack trace, a secret, a class name or an
- * internal path.
+ * internal path. A 429 is the subclass {@link RateLimitedException}, which carries the wait.
  */
-public final class MigrateException extends RuntimeException {
+public class MigrateException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final FailureKind kind;

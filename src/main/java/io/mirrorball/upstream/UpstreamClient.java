@@ -6,6 +6,7 @@ import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.mirrorball.credentials.Credentials;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +27,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
@@ -34,10 +36,12 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.NoHttpResponseException;
+import org.apache.hc.core5.http.io.entity.StringEntity;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.Timeout;
 import org.slf4j.Logger;
@@ -84,8 +88,8 @@ final class UpstreamClient implements AutoCloseable {
     enum Kind { DOCUMENT, BLOB }
 
     private final UpstreamEndpoint endpoint;
-    private final String username;
-    private final String password;
+    /** Who mirrorball is at the upstream; asked for only when the upstream wants credentials. */
+    private final Supplier<Credentials> credentials;
     private final TokenCache tokens;
     private final Settings settings;
     private final PoolingHttpClientConnectionManager pool;
@@ -100,11 +104,15 @@ final class UpstreamClient implements AutoCloseable {
     /** The upstream asked for Basic: later requests send the credentials up front. */
     private volatile boolean basic;
 
-    UpstreamClient(UpstreamEndpoint endpoint, String username, String password, TokenCache tokens, Settings settings,
+    /**
+     * @param credentials who mirrorball is at the upstream by default ({@link #send(String, String, URI, String,
+     *                    Map, Kind, Supplier)} may name others per request); called only when the upstream
+     *                    asks for credentials, so a lazy lookup runs only then
+     */
+    UpstreamClient(UpstreamEndpoint endpoint, Supplier<Credentials> credentials, TokenCache tokens, Settings settings,
                    AddressPolicy addresses) {
         this.endpoint = endpoint;
-        this.username = username == null ? "" : username;
-        this.password = password == null ? "" : password;
+        this.credentials = credentials;
         this.tokens = tokens;
         this.settings = settings;
         this.pool = PoolingHttpClientConnectionManagerBuilder.create()
@@ -327,9 +335,15 @@ final class UpstreamClient implements AutoCloseable {
      * @param scope  the token scope, e.g. {@code repository:library/alpine:pull}
      */
     Exchange send(String action, String method, URI uri, String scope, Map<String, String> headers, Kind kind) {
+        return send(action, method, uri, scope, headers, kind, credentials);
+    }
+
+    /** As {@link #send(String, String, URI, String, Map, Kind)}, as {@code who} rather than the default credentials. */
+    Exchange send(String action, String method, URI uri, String scope, Map<String, String> headers, Kind kind,
+                  Supplier<Credentials> who) {
         Deadline deadline = new Deadline(timers, settings.documentDeadline());
         try {
-            return send(action, method, uri, scope, headers, kind, deadline);
+            return send(action, method, uri, scope, headers, kind, deadline, who);
         } catch (RuntimeException e) {
             deadline.disarm();
             throw e;
@@ -337,7 +351,7 @@ final class UpstreamClient implements AutoCloseable {
     }
 
     private Exchange send(String action, String method, URI uri, String scope, Map<String, String> headers, Kind kind,
-                          Deadline deadline) {
+                          Deadline deadline, Supplier<Credentials> who) {
         URI target = uri;
         boolean credentialsAllowed = true;
         boolean authRetried = false;
@@ -348,7 +362,7 @@ final class UpstreamClient implements AutoCloseable {
             HttpUriRequestBase request = new HttpUriRequestBase(method, target);
             headers.forEach(request::setHeader);
             if (credentialsAllowed) {
-                String authorization = authorization(scope, deadline, action);
+                String authorization = authorization(scope, deadline, action, who);
                 if (authorization != null) {
                     request.setHeader("Authorization", authorization);
                 }
@@ -373,7 +387,7 @@ final class UpstreamClient implements AutoCloseable {
                 List<AuthChallenge> offered = AuthChallenge.parse(firstHeader(response, "WWW-Authenticate"));
                 boolean retry;
                 try {
-                    retry = learn(offered, scope, deadline, action);
+                    retry = learn(offered, scope, deadline, action, who);
                 } catch (RuntimeException e) {
                     discard(request, response);
                     throw e;
@@ -485,18 +499,24 @@ final class UpstreamClient implements AutoCloseable {
     }
 
     /** The Authorization value for a request of this scope, or null to send none. */
-    private String authorization(String scope, Deadline deadline, String action) {
+    private String authorization(String scope, Deadline deadline, String action, Supplier<Credentials> who) {
         AuthChallenge challenge = challenges.getIfPresent(scopeKey(scope));
         if (challenge != null) {
             try {
-                return "Bearer " + token(challenge, wanted(challenge, scope), false, deadline, action);
+                if (who.get() instanceof Credentials.RegistryToken registryToken) {
+                    return "Bearer " + registryToken.token();
+                }
+                return "Bearer " + token(challenge, wanted(challenge, scope), false, deadline, action, who);
             } catch (RuntimeException e) {
                 // a token service failing now: this request fails, the next one starts from the challenge again
                 challenges.invalidate(scopeKey(scope));
                 throw e;
             }
         }
-        return basic ? basicCredentials() : null;
+        if (basic && who.get() instanceof Credentials.Basic user) {
+            return basicCredentials(user);
+        }
+        return null;
     }
 
     private static String wanted(AuthChallenge challenge, String scope) {
@@ -507,18 +527,27 @@ final class UpstreamClient implements AutoCloseable {
      * Takes in a 401's challenges; true when a retry can now succeed. A Bearer challenge is remembered
      * for its scope only once a token was obtained with it; a bad challenge fails this request only.
      */
-    private boolean learn(List<AuthChallenge> offered, String scope, Deadline deadline, String action) {
+    private boolean learn(List<AuthChallenge> offered, String scope, Deadline deadline, String action,
+                          Supplier<Credentials> who) {
         for (AuthChallenge challenge : offered) {
             if (challenge.isBearer() && challenge.param("realm") != null) {
+                if (who.get() instanceof Credentials.RegistryToken) {
+                    // a ready token: sent as it is, no token service; a second 401 is the answer
+                    if (challenges.getIfPresent(scopeKey(scope)) != null) {
+                        return false;
+                    }
+                    challenges.put(scopeKey(scope), challenge);
+                    return true;
+                }
                 String wanted = wanted(challenge, scope);
                 tokens.invalidate(key(challenge, wanted));
-                token(challenge, wanted, true, deadline, action);
+                token(challenge, wanted, true, deadline, action, who);
                 challenges.put(scopeKey(scope), challenge);
                 return true;
             }
         }
         for (AuthChallenge challenge : offered) {
-            if (challenge.isBasic() && !username.isEmpty() && !basic) {
+            if (challenge.isBasic() && !basic && who.get() instanceof Credentials.Basic) {
                 basic = true;
                 return true;
             }
@@ -526,9 +555,23 @@ final class UpstreamClient implements AutoCloseable {
         return false;
     }
 
-    private String basicCredentials() {
-        return "Basic " + Base64.getEncoder().encodeToString((username + ":" + password)
+    private static String basicCredentials(Credentials.Basic user) {
+        return "Basic " + Base64.getEncoder().encodeToString((user.user() + ":" + user.password())
                 .getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Who a refusal names: never a secret. */
+    static String describe(Credentials credentials) {
+        if (credentials instanceof Credentials.Basic b) {
+            return "the credentials of " + b.user();
+        }
+        if (credentials instanceof Credentials.IdentityToken) {
+            return "the identity token";
+        }
+        if (credentials instanceof Credentials.RegistryToken) {
+            return "the registry token";
+        }
+        return "anonymous access";
     }
 
     private static TokenCache.Key key(AuthChallenge challenge, String scope) {
@@ -555,7 +598,8 @@ final class UpstreamClient implements AutoCloseable {
     }
 
     /** A token for the scope, from the cache or the token service, within the exchange's deadline. */
-    private String token(AuthChallenge challenge, String scope, boolean fresh, Deadline deadline, String action) {
+    private String token(AuthChallenge challenge, String scope, boolean fresh, Deadline deadline, String action,
+                         Supplier<Credentials> who) {
         TokenCache.Key key = key(challenge, scope);
         if (!fresh) {
             Optional<String> cached = tokens.get(key);
@@ -572,13 +616,32 @@ final class UpstreamClient implements AutoCloseable {
             query.append(query.isEmpty() ? "" : "&").append("scope=")
                     .append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
         }
-        String text = realm.toString();
-        URI uri = URI.create(text + (query.isEmpty() ? "" : (realm.getRawQuery() != null ? "&" : "?") + query));
-        HttpUriRequestBase request = new HttpUriRequestBase("GET", uri);
-        request.setHeader("Accept", "application/json");
-        if (!username.isEmpty()) {
-            request.setHeader("Authorization", basicCredentials());
+        Credentials credentials = who.get();
+        HttpUriRequestBase request;
+        URI uri;
+        if (credentials instanceof Credentials.IdentityToken identity) {
+            // OAuth2: the refresh token is exchanged at the realm, in a form body (never in the URL)
+            uri = realm;
+            request = new HttpUriRequestBase("POST", uri);
+            StringBuilder form = new StringBuilder("grant_type=refresh_token");
+            if (challenge.param("service") != null) {
+                form.append("&service=").append(URLEncoder.encode(challenge.param("service"), StandardCharsets.UTF_8));
+            }
+            if (scope != null) {
+                form.append("&scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
+            }
+            form.append("&client_id=mirrorball&refresh_token=")
+                    .append(URLEncoder.encode(identity.token(), StandardCharsets.UTF_8));
+            request.setEntity(new StringEntity(form.toString(), ContentType.APPLICATION_FORM_URLENCODED));
+        } else {
+            String text = realm.toString();
+            uri = URI.create(text + (query.isEmpty() ? "" : (realm.getRawQuery() != null ? "&" : "?") + query));
+            request = new HttpUriRequestBase("GET", uri);
+            if (credentials instanceof Credentials.Basic user) {
+                request.setHeader("Authorization", basicCredentials(user));
+            }
         }
+        request.setHeader("Accept", "application/json");
         String what = action + ": get a token";
         deadline.watch(request);
         try {
@@ -594,7 +657,7 @@ final class UpstreamClient implements AutoCloseable {
                 if (status == 401 || status == 403) {
                     request.cancel();
                     throw new OciException(OciErrorCode.DENIED, what + ": the token service refused "
-                            + (username.isEmpty() ? "anonymous access" : "the credentials of " + username));
+                            + describe(credentials));
                 }
                 HttpEntity entity = response.getEntity();
                 if (status != 200 || entity == null || entity.getContentLength() > TOKEN_CAP) {

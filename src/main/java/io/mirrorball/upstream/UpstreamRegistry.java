@@ -7,6 +7,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.mirrorball.config.MirrorballConfig;
+import io.mirrorball.credentials.Credentials;
 import io.mirrorball.oci.Descriptor;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.Manifest;
@@ -98,7 +99,9 @@ public final class UpstreamRegistry implements AutoCloseable {
         this.spool = spool;
         this.blobs = blobs;
         UpstreamEndpoint endpoint = UpstreamEndpoint.parse(config.url());
-        this.client = new UpstreamClient(endpoint, config.username(), config.password(),
+        Credentials credentials = config.username() == null || config.username().isEmpty() ? Credentials.ANONYMOUS
+                : new Credentials.Basic(config.username(), config.password() == null ? "" : config.password());
+        this.client = new UpstreamClient(endpoint, () -> credentials,
                 new TokenCache(settings.ticker()), settings.http(),
                 AddressPolicy.of(endpoint.base().getHost(), config.redirectAllow()));
         this.tags = new TagCache(config.tagTtl(), settings.ticker());

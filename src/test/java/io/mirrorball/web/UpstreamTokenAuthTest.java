@@ -7,6 +7,7 @@ import io.mirrorball.oci.Digest;
 import io.mirrorball.testing.DockerRegistry;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.Skopeo;
+import io.mirrorball.testing.TestTokenIssuer;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
