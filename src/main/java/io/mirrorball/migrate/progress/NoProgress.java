@@ -41,7 +41,7 @@ public final class NoProgress implements Progress {
     public void blobDone(Digest digest, long size, boolean skipped) {
     }
 
-    /** Not printed: the image's failure, which is, carries the reason. */
+    /** Not printed: the image's failure, printed too, carries the reason. */
     @Override
     public void blobFailed(Digest digest, String reason) {
     }
