@@ -1,6 +1,7 @@
 package io.mirrorball.migrate.progress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.migrate.FailureKind;
@@ -116,5 +117,31 @@ final class PlainProgressTest {
                 "planned app:1.2 (3 blobs, 12.0 MiB)",
                 "planned app:1.3 (2 blobs, 4.0 MiB)",
                 "planning done: 2 images, 5 blobs, 16.0 MiB"), lines());
+    }
+
+    @Test
+    void blobDone_fromManyThreads_writesWholeLines() throws InterruptedException {
+        List<Thread> workers = new java.util.ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int worker = t;
+            Thread thread = new Thread(() -> {
+                for (int i = 0; i < 250; i++) {
+                    Digest digest = Digest.sha256(String.format("%064x", worker * 1000 + i));
+                    progress.blobStarted("app:" + worker, digest, MIB, 0);
+                    progress.blobDone(digest, MIB, false);
+                }
+            }, "test-worker-" + t);
+            workers.add(thread);
+            thread.start();
+        }
+        for (Thread thread : workers) {
+            thread.join();
+        }
+
+        List<String> lines = lines();
+        assertEquals(1000, lines.size());
+        for (String line : lines) {
+            assertTrue(line.matches("copied sha256:[0-9a-f]{12}… \\(1\\.0 MiB, [^)]+\\) for app:[0-3]"), line);
+        }
     }
 }

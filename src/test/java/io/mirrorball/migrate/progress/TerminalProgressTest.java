@@ -239,4 +239,27 @@ final class TerminalProgressTest {
         assertTrue(screen.contains("warning: kept after close"), screen);
         assertEquals(List.of(), progress.render());
     }
+
+    @Test
+    void blobBytes_fromManyThreads_countsEveryByte() throws IOException, InterruptedException {
+        open(100, 24);
+        progress.blobStarted("app:1.2", BLOB, 64 * MIB, 0);
+        List<Thread> senders = new java.util.ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread sender = new Thread(() -> {
+                for (int i = 0; i < 4096; i++) {
+                    progress.blobBytes(BLOB, 1024);
+                }
+            }, "test-sender-" + t);
+            senders.add(sender);
+            sender.start();
+        }
+        for (Thread sender : senders) {
+            sender.join();
+        }
+
+        String blob = text(progress.render()).get(0);
+
+        assertTrue(blob.contains("16.0 MiB/64.0 MiB"), blob);
+    }
 }
