@@ -239,8 +239,9 @@ public final class TerminalProgress implements Progress {
         Size size = terminal.getSize();
         int columns = size.getColumns() > 0 ? size.getColumns() : DEFAULT_COLUMNS;
         int rows = size.getRows() > 0 ? size.getRows() : DEFAULT_ROWS;
-        display.resize(rows, columns);
-        return new Size(columns, rows);
+        Size fitted = Size.of(columns, rows);
+        display.resize(fitted);
+        return fitted;
     }
 
     private void printMessages() {

@@ -63,7 +63,7 @@ final class ProgressesTest {
         Progresses.TerminalOpener xterm = () -> {
             ExternalTerminal terminal = new ExternalTerminal("test", "xterm-256color",
                     new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream(), StandardCharsets.UTF_8);
-            terminal.setSize(new Size(80, 24));
+            terminal.setSize(Size.of(80, 24));
             return terminal;
         };
         try (Progress progress = Progresses.forMode("auto", err, true, "xterm-256color", xterm)) {

@@ -37,7 +37,7 @@ final class TerminalProgressTest {
         // written through synchronously (no pty and no pump thread), so the output is complete after render()
         terminal = new ExternalTerminal("test", "xterm-256color", new ByteArrayInputStream(new byte[0]), output,
                 StandardCharsets.UTF_8);
-        terminal.setSize(new Size(columns, rows));
+        terminal.setSize(Size.of(columns, rows));
         progress = TerminalProgress.create(terminal, nanos::get);
         return progress;
     }
@@ -178,7 +178,7 @@ final class TerminalProgressTest {
         progress.blobBytes(BLOB, 20 * MIB);
         String wide = text(progress.render()).get(0);
 
-        terminal.setSize(new Size(60, 24));
+        terminal.setSize(Size.of(60, 24));
         String narrow = text(progress.render()).get(0);
 
         assertTrue(wide.length() > 60, wide);
