@@ -262,4 +262,21 @@ final class TerminalProgressTest {
 
         assertTrue(blob.contains("16.0 MiB/64.0 MiB"), blob);
     }
+
+    @Test
+    void render_rateAfterAPause_decaysOverAboutFiveSeconds() throws IOException {
+        open(120, 24);
+        progress.blobStarted("app:1.2", BLOB, 100 * MIB, 0);
+        progress.render();
+        progress.blobBytes(BLOB, 10 * MIB);
+        nanos.addAndGet(5 * SECOND);
+        String busy = text(progress.render()).get(1);
+        nanos.addAndGet(5 * SECOND);
+
+        String paused = text(progress.render()).get(1);
+
+        assertTrue(busy.endsWith("2.0 MiB/s"), busy);
+        // nothing sent for 5 s: the average keeps e^-1 of what it was, 2.0 MiB/s × 0.368
+        assertTrue(paused.endsWith("753.4 KiB/s"), paused);
+    }
 }
