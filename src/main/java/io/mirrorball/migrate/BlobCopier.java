@@ -96,6 +96,7 @@ final class BlobCopier {
                 }
                 progress.warning("blob " + job.blob().digest() + " of " + job.image() + " was cut off ("
                         + Failures.describe(e) + "): continuing where it stopped");
+                retry.pauseBeforeResuming(attempt);
             }
         }
     }

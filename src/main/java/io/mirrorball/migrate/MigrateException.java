@@ -10,7 +10,7 @@ public class MigrateException extends RuntimeException {
 
     private final FailureKind kind;
     /** How long the other side asked us to wait before trying again (a 429's or 503's Retry-After). */
-    private java.time.Duration retryAfter;
+    private java.time.Duration retryAfter;  // set once, by the thread that creates the exception
 
     public MigrateException(FailureKind kind, String message) {
         super(message);

@@ -9,7 +9,7 @@ import java.util.Objects;
 
 /**
  * The source answered 429: a {@link FailureKind#RATE_LIMITED} failure that says how long to wait
- * ({@link #retryAfter()}) before asking again. The copy engine waits that long (closing the host's gate)
+ * ({@link #retryAfter()}, always present here) before asking again. The copy engine waits that long (closing the host's gate)
  * and fails the image only when the wait is over {@code --max-retry-wait}.
  */
 public final class RateLimitedException extends MigrateException {
@@ -17,16 +17,9 @@ public final class RateLimitedException extends MigrateException {
     /** The wait when a 429 names none (or nonsense). */
     public static final Duration DEFAULT_WAIT = Duration.ofSeconds(60);
 
-    private final Duration retryAfter;
-
     public RateLimitedException(String message, Duration retryAfter) {
         super(FailureKind.RATE_LIMITED, message);
-        this.retryAfter = Objects.requireNonNull(retryAfter, "retryAfter");
-    }
-
-    /** How long the source asked to wait; never negative. */
-    public Duration retryAfter() {
-        return retryAfter;
+        withRetryAfter(Objects.requireNonNull(retryAfter, "retryAfter"));
     }
 
     /**

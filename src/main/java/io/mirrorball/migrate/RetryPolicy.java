@@ -75,6 +75,14 @@ public final class RetryPolicy {
         }
     }
 
+    /**
+     * Waits before continuing a blob that was cut off: {@code attempt} seconds, so that the
+     * destination has noticed the broken request and released the upload before it is asked again.
+     */
+    void pauseBeforeResuming(int attempt) throws IOException {
+        sleep(Duration.ofSeconds(attempt));
+    }
+
     private static Duration jittered(Duration base) {
         double factor = 0.8 + ThreadLocalRandom.current().nextDouble() * 0.4;
         return Duration.ofMillis((long) (base.toMillis() * factor));

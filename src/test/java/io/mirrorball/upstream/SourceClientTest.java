@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -336,7 +337,7 @@ final class SourceClientTest {
                 RateLimitedException limited = assertThrows(RateLimitedException.class,
                         () -> client.manifest("app", Reference.ofTag("busy")));
                 assertEquals(FailureKind.RATE_LIMITED, limited.kind());
-                assertEquals(Duration.ofSeconds(7), limited.retryAfter());
+                assertEquals(Optional.of(Duration.ofSeconds(7)), limited.retryAfter());
 
                 assertEquals(digest, client.manifest("app", Reference.ofTag("v1")).digest());
                 RateLimitInfo info = client.rateLimit().orElseThrow();

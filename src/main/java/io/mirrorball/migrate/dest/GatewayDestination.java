@@ -137,7 +137,7 @@ public final class GatewayDestination implements Destination {
             if (exchange.status() != 202) {
                 throw exchange.refusal("start the upload of " + blob.digest() + " to " + repository);
             }
-            return new BlobPlan.Upload(location(exchange, repository), offset(exchange.header("Range")));
+            return new BlobPlan.Upload(location(exchange, repository), 0);
         }
     }
 
@@ -263,12 +263,21 @@ public final class GatewayDestination implements Destination {
         return session(base.resolve(location).toString(), repository).toString();
     }
 
+    /**
+     * The bytes an upload holds, from its {@code Range: 0-<last>}. Registries (distribution, and
+     * mirrorball) answer {@code 0-0} for an empty session too, so {@code 0-0} is read as empty: a
+     * session killed after exactly one byte then fails its digest check and is started again.
+     */
     private static long offset(String range) {
         if (range == null) {
             return 0;
         }
         Matcher m = RANGE.matcher(range.trim());
-        return m.matches() ? Long.parseLong(m.group(1)) + 1 : 0;
+        if (!m.matches()) {
+            return 0;
+        }
+        long last = Long.parseLong(m.group(1));
+        return last == 0 ? 0 : last + 1;
     }
 
     private static Optional<Cid> cid(Exchange exchange) {
@@ -306,7 +315,7 @@ public final class GatewayDestination implements Destination {
      */
     private Exchange send(HttpUriRequestBase request, boolean streaming) throws IOException {
         try {
-            return new Exchange(http.executeOpen(null, request, null), request.getMethod() + " " + host());
+            return new Exchange(http.executeOpen(null, request, null));
         } catch (IOException e) {
             if (streaming) {
                 throw e;
@@ -319,11 +328,9 @@ public final class GatewayDestination implements Destination {
     /** One response; closing it releases the connection. */
     private static final class Exchange implements AutoCloseable {
         private final ClassicHttpResponse response;
-        private final String what;
 
-        Exchange(ClassicHttpResponse response, String what) {
+        Exchange(ClassicHttpResponse response) {
             this.response = response;
-            this.what = what;
         }
 
         int status() {

@@ -57,7 +57,7 @@ final class GatewayDestinationTest {
     @Test
     void ensureBlob_thenUpload_thenAnotherRepository_isLinkedByMount() throws Exception {
         byte[] bytes = random(300_000, 1);
-        Descriptor blob = Descriptor.of(MediaTypes.OCI_LAYER_GZIP, Digest.ofBytes(bytes), bytes.length);
+        Descriptor blob = Descriptor.of(MediaTypes.OCI_LAYER_TAR_GZIP, Digest.ofBytes(bytes), bytes.length);
 
         BlobPlan plan = destination.ensureBlob(APP, blob);
         BlobPlan.Upload upload = assertInstanceOf(BlobPlan.Upload.class, plan);
@@ -75,11 +75,12 @@ final class GatewayDestinationTest {
     @Test
     void upload_cutOffMidBlob_resumeGivesTheOffsetAndTheRestCompletes() throws Exception {
         byte[] bytes = random(3 << 20, 2);
-        Descriptor blob = Descriptor.of(MediaTypes.OCI_LAYER_GZIP, Digest.ofBytes(bytes), bytes.length);
+        Descriptor blob = Descriptor.of(MediaTypes.OCI_LAYER_TAR_GZIP, Digest.ofBytes(bytes), bytes.length);
         BlobPlan.Upload upload = (BlobPlan.Upload) destination.ensureBlob(APP, blob);
         int cut = 1 << 20;
 
         assertThrows(IOException.class, () -> destination.upload(APP, upload, blob, failingAfter(bytes, cut)));
+        Thread.sleep(500); // the gateway notices the closed connection and ends that request's write
 
         BlobPlan.Upload resumed = destination.resume(APP, upload.token()).orElseThrow();
         assertTrue(resumed.offset() > 0 && resumed.offset() <= cut, "kept " + resumed.offset());
@@ -92,7 +93,7 @@ final class GatewayDestinationTest {
     @Test
     void upload_wrongBytes_isRefusedWithTheGatewaysCode() throws Exception {
         byte[] bytes = random(1000, 3);
-        Descriptor blob = Descriptor.of(MediaTypes.OCI_LAYER_GZIP, Digest.ofBytes(bytes), bytes.length);
+        Descriptor blob = Descriptor.of(MediaTypes.OCI_LAYER_TAR_GZIP, Digest.ofBytes(bytes), bytes.length);
         BlobPlan.Upload upload = (BlobPlan.Upload) destination.ensureBlob(APP, blob);
         byte[] other = bytes.clone();
         other[10] ^= 1;
@@ -158,13 +159,18 @@ final class GatewayDestinationTest {
     void connect_gatewayWantsCredentials_isDeniedWithoutThem() throws Exception {
         Path htpasswd = tmp.resolve("htpasswd");
         // bob:hunter2, bcrypt
-        java.nio.file.Files.writeString(htpasswd, "bob:" + org.mindrot.jbcrypt.BCrypt.hashpw("hunter2",
-                org.mindrot.jbcrypt.BCrypt.gensalt(4)) + "\n");
+        java.nio.file.Files.writeString(htpasswd, "bob:" + at.favre.lib.crypto.bcrypt.BCrypt.withDefaults()
+                .hashToString(4, "hunter2".toCharArray()) + "\n");
         try (TestGateway secured = TestGateway.start(tmp.resolve("secured"), Map.of(
-                "MIRRORBALL_AUTH_HTPASSWD_PATH", htpasswd.toString()))) {
+                "MIRRORBALL_AUTH_HTPASSWD_PATH", htpasswd.toString(), "MIRRORBALL_AUTH_ANONYMOUS_PULL", "false"))) {
             MigrateException e = assertThrows(MigrateException.class,
                     () -> GatewayDestination.connect(secured.uri().toString(), Optional.empty(), 1));
             assertEquals(FailureKind.DENIED, e.kind());
+            assertTrue(e.getMessage().contains("--dest-creds"), e.getMessage());
+            MigrateException wrong = assertThrows(MigrateException.class,
+                    () -> GatewayDestination.connect(secured.uri().toString(), Optional.of("bob:wrong"), 1));
+            assertEquals(FailureKind.DENIED, wrong.kind());
+            assertTrue(!wrong.getMessage().contains("wrong"), "never the password: " + wrong.getMessage());
 
             GatewayDestination.connect(secured.uri().toString(), Optional.of("bob:hunter2"), 1).close();
         }
