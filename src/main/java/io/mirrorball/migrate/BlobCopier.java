@@ -37,6 +37,7 @@ final class BlobCopier {
     static final int MID_BLOB_ATTEMPTS = 4;
 
     private final Destination destination;
+    private final TestHalt halt;
     private final ResumeJournal journal;
     private final RetryPolicy retry;
     private final Progress progress;
@@ -45,7 +46,8 @@ final class BlobCopier {
     private final Map<Digest, CompletableFuture<Outcome>> firstCopies = new ConcurrentHashMap<>();
 
     BlobCopier(Destination destination, String destinationHost, ResumeJournal journal, RetryPolicy retry,
-               Progress progress, ExecutorService pool) {
+               Progress progress, ExecutorService pool, TestHalt halt) {
+        this.halt = halt;
         this.destination = destination;
         this.destinationHost = destinationHost;
         this.journal = journal;
@@ -119,6 +121,7 @@ final class BlobCopier {
         journal.record(new ResumeJournal.Entry(blob.digest(), job.destination().value(), upload.token()));
         long copied = send(job, upload);
         journal.remove(blob.digest());
+        halt.afterBlob();
         progress.blobDone(blob.digest(), blob.size(), false);
         return new Outcome(blob.digest(), copied, false);
     }

@@ -169,7 +169,6 @@ final class ImageCopier {
         for (CompletableFuture<BlobCopier.Outcome> future : futures.values()) {
             try {
                 outcomes.add(future.get());
-                halt.afterBlob();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new MigrateException(FailureKind.INTERRUPTED, task.source() + ": interrupted");

@@ -48,7 +48,7 @@ public final class Migration {
         RetryPolicy retry = new RetryPolicy(options.maxRetryWait(), options.retryScale(), progress);
         ExecutorService blobPool = Executors.newFixedThreadPool(options.jobs(), named("mirrorball-migrate-blob-"));
         ExecutorService imagePool = Executors.newFixedThreadPool(options.jobs(), named("mirrorball-migrate-image-"));
-        BlobCopier blobs = new BlobCopier(destination, destinationHost, journal, retry, progress, blobPool);
+        BlobCopier blobs = new BlobCopier(destination, destinationHost, journal, retry, progress, blobPool, halt);
         ImageCopier images = new ImageCopier(destination, destinationHost, blobs, retry, progress, options, halt);
         Map<Integer, Object> outcomes = new ConcurrentSkipListMap<>();
         Semaphore waiting = new Semaphore(4 * options.jobs());

@@ -22,6 +22,13 @@ public record MigrationReport(List<ImageResult> results, List<ImageFailure> fail
         failures = List.copyOf(failures);
     }
 
+    /** This report with more failures (sources that could not be opened) before its own. */
+    public MigrationReport withFailures(List<ImageFailure> more) {
+        List<ImageFailure> all = new ArrayList<>(more);
+        all.addAll(failures);
+        return new MigrationReport(results, all, dryRun);
+    }
+
     public boolean failed() {
         return !failures.isEmpty();
     }

@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Fault injection for the resume tests only (the hidden {@code --test-halt-at} option): stops the
  * process as a kill -9 would ({@link Runtime#halt}, no shutdown hooks, nothing flushed) at the Nth
- * blob done, the Nth manifest about to be put, or the Nth image published.
+ * blob copied (on the copying thread, right after the upload completed and left the journal), the
+ * Nth manifest about to be put, or the Nth image published.
  */
 final class TestHalt {
     static final TestHalt NEVER = new TestHalt(null, 0);
