@@ -61,8 +61,11 @@ public final class OciLayoutSource implements Source {
         this.entries = entries;
     }
 
-    /** Opens the layout that {@code oci:DIR[:TAG]} names; a missing or corrupt index.json is INVALID_SOURCE. */
+    /** Opens the layout that {@code oci:DIR[:TAG]} names: NOT_FOUND without the directory, INVALID_SOURCE when its index.json is missing or corrupt. */
     public static OciLayoutSource open(SourceRef.OciLayout ref) throws IOException {
+        if (!java.nio.file.Files.isDirectory(ref.directory())) {
+            throw new MigrateException(FailureKind.NOT_FOUND, "no directory " + ref.directory());
+        }
         return open(LayoutFiles.directory(ref.directory()), ref.text(), ref.tag(),
                 destinationName(ref.directory()), false);
     }

@@ -2,8 +2,11 @@ package io.mirrorball.migrate.source;
 
 import io.mirrorball.migrate.FailureKind;
 import io.mirrorball.migrate.MigrateException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -17,18 +20,19 @@ import org.apache.commons.compress.archivers.tar.TarFile;
 /**
  * The files of an uncompressed tar, read in place: one pass over the headers (PAX and GNU long names
  * included) gives each name its entry, then each file is read at its offset. Symbolic and hard links
- * are followed ({@code docker save} links a repeated {@code layer.tar}). Safe for concurrent reads.
+ * are followed ({@code docker save} links a repeated {@code layer.tar}). Safe for concurrent reads:
+ * each file is read through its own channel ({@code TarFile}'s streams share one channel's position).
  */
 final class TarEntries implements LayoutFiles {
     private static final int MAX_LINK_HOPS = 16;
 
+    private final Path file;
     private final String describe;
-    private final TarFile tar;
     private final Map<String, TarArchiveEntry> entries;
 
-    private TarEntries(String describe, TarFile tar, Map<String, TarArchiveEntry> entries) {
+    private TarEntries(Path file, String describe, Map<String, TarArchiveEntry> entries) {
+        this.file = file;
         this.describe = describe;
-        this.tar = tar;
         this.entries = entries;
     }
 
@@ -46,14 +50,7 @@ final class TarEntries implements LayoutFiles {
             }
         }
         long length = Files.size(file);
-        TarFile tar;
-        try {
-            tar = new TarFile(file);
-        } catch (IOException | RuntimeException e) {
-            throw new MigrateException(FailureKind.INVALID_SOURCE, describe + " is not a readable tar archive"
-                    + " (truncated or corrupt)", e);
-        }
-        try {
+        try (TarFile tar = new TarFile(file)) {
             Map<String, TarArchiveEntry> entries = new HashMap<>();
             for (TarArchiveEntry entry : tar.getEntries()) {
                 if (entry.isFile() && entry.getDataOffset() + entry.getSize() > length) {
@@ -62,10 +59,10 @@ final class TarEntries implements LayoutFiles {
                 }
                 entries.put(normalize(entry.getName()), entry);
             }
-            return new TarEntries(describe, tar, Map.copyOf(entries));
-        } catch (RuntimeException e) {
-            tar.close();
-            throw e;
+            return new TarEntries(file, describe, Map.copyOf(entries));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new MigrateException(FailureKind.INVALID_SOURCE, describe + " is not a readable tar archive"
+                    + " (truncated or corrupt)", e);
         }
     }
 
@@ -85,7 +82,63 @@ final class TarEntries implements LayoutFiles {
 
     @Override
     public InputStream open(String path) throws IOException {
-        return tar.getInputStream(resolve(path));
+        TarArchiveEntry entry = resolve(path);
+        if (entry.isSparse()) {
+            throw new MigrateException(FailureKind.INVALID_SOURCE, path + " in " + describe + " is a sparse file");
+        }
+        SeekableByteChannel channel = Files.newByteChannel(file);
+        try {
+            channel.position(entry.getDataOffset());
+            return new Bounded(Channels.newInputStream(channel), entry.getSize());
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** At most {@code left} bytes of the wrapped stream; closing it closes the wrapped stream. */
+    private static final class Bounded extends FilterInputStream {
+        private long left;
+
+        Bounded(InputStream in, long left) {
+            super(in);
+            this.left = left;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int n = in.read(b, off, (int) Math.min(len, left));
+            if (n > 0) {
+                left -= n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = in.skip(Math.min(n, left));
+            left -= skipped;
+            return skipped;
+        }
+
+        @Override
+        public int available() throws IOException {
+            return (int) Math.min(in.available(), left);
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
     }
 
     private TarArchiveEntry resolve(String path) throws IOException {
@@ -127,7 +180,7 @@ final class TarEntries implements LayoutFiles {
     }
 
     @Override
-    public void close() throws IOException {
-        tar.close();
+    public void close() {
+        // every stream has its own channel
     }
 }

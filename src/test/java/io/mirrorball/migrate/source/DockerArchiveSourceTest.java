@@ -244,6 +244,25 @@ final class DockerArchiveSourceTest {
     }
 
     @Test
+    void blob_interleavedStreams_eachReadsItsOwnEntry() throws IOException {
+        OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("layout")).layer(300_000, false)
+                .layer(200_000, false).build("v1");
+        Path tar = legacyArchive(image, "[\"app:1\"]", tmp.resolve("save.tar"));
+        try (Source source = open(tar)) {
+            List<Descriptor> layers = source.manifest("app", Reference.ofTag("1")).parse().layers();
+            MessageDigest md = Digest.newSha256();
+            try (BlobStream a = source.blob("app", layers.get(0), 0)) {
+                md.update(a.in().readNBytes(100_000));
+                try (BlobStream b = source.blob("app", layers.get(1), 0)) {
+                    assertEquals(layers.get(1).digest().hex(), drain(b.in()));
+                }
+                md.update(a.in().readAllBytes());
+            }
+            assertEquals(layers.get(0).digest().hex(), HexFormat.of().formatHex(md.digest()));
+        }
+    }
+
+    @Test
     void open_skopeoDockerArchive_layersAreTheSourceDiffIds() throws IOException {
         OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("layout")).layer(40_000, false)
                 .layer(20_000, true).build("v1");

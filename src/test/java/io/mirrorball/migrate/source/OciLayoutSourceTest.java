@@ -203,6 +203,8 @@ final class OciLayoutSourceTest {
 
     @Test
     void open_missingOrCorruptIndex_isInvalidSourceNamingTheFile() throws IOException {
+        assertEquals(FailureKind.NOT_FOUND, assertThrows(MigrateException.class,
+                () -> OciLayoutSource.open(layout(), Optional.empty())).kind());
         Files.createDirectories(layout());
         MigrateException missing = assertThrows(MigrateException.class, () -> OciLayoutSource.open(layout(), Optional.empty()));
         assertEquals(FailureKind.INVALID_SOURCE, missing.kind());
