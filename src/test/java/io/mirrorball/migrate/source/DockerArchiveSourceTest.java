@@ -186,6 +186,29 @@ final class DockerArchiveSourceTest {
     }
 
     @Test
+    void open_docker25Archive_containerdImageNameGivesRepositoryAndTag() throws IOException {
+        Path dir = tmp.resolve("layout");
+        OciLayoutBuilder.Image image = OciLayoutBuilder.at(dir).layer(2_000, false).build("3.19");
+        Path indexFile = dir.resolve("index.json");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode index =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(indexFile.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) index.get("manifests").get(0).get("annotations"))
+                .put("io.containerd.image.name", "docker.io/library/alpine:3.19");
+        Files.write(indexFile, json.writeValueAsBytes(index));
+        Path tar = tmp.resolve("alpine.tar");
+        writeTar(tar, List.of(Entry.file("index.json", indexFile), Entry.file("oci-layout", dir.resolve("oci-layout")),
+                Entry.file("blobs/sha256/" + image.manifestDigest().hex(), blobFile(dir, image.manifestDigest())),
+                Entry.bytes("manifest.json", "[]")));
+        try (Source source = open(tar)) {
+            ImageTask task = source.images().next();
+            assertEquals(new ImageTask("docker-archive:" + tar + ":3.19", "alpine", Reference.ofTag("3.19"), "alpine"),
+                    task);
+            assertEquals(image.manifestDigest(), source.manifest("alpine", Reference.ofTag("3.19")).digest());
+        }
+    }
+
+    @Test
     void open_gzipFile_isInvalidSourceAskingToGunzip() throws IOException {
         OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("layout")).layer(1_000, false)
                 .layer(1_000, false).build("v1");

@@ -191,6 +191,22 @@ final class OciLayoutSourceTest {
     }
 
     @Test
+    void blob_empty_isCheckedToo() throws IOException {
+        OciLayoutBuilder.at(layout()).layer(100, true).build("v1");
+        Digest emptyDigest = Digest.ofBytes(new byte[0]);
+        Files.write(blobFile(layout(), emptyDigest), new byte[0]);
+        try (OciLayoutSource source = OciLayoutSource.open(layout(), Optional.empty())) {
+            try (BlobStream blob = source.blob("my_layout", Descriptor.of("x/y", emptyDigest, 0), 0)) {
+                assertEquals(-1, blob.in().read());
+            }
+            Files.write(blobFile(layout(), emptyDigest), new byte[] {1});
+            MigrateException e = assertThrows(MigrateException.class,
+                    () -> source.blob("my_layout", Descriptor.of("x/y", emptyDigest, 0), 0).in().read());
+            assertEquals(FailureKind.INVALID_SOURCE, e.kind());
+        }
+    }
+
+    @Test
     void manifest_tampered_isInvalidSource() throws IOException {
         OciLayoutBuilder.Image image = OciLayoutBuilder.at(layout()).layer(100, true).build("v1");
         flipByte(blobFile(layout(), image.manifestDigest()), 20);
