@@ -40,6 +40,7 @@ public final class Main implements Runnable {
         commandLine.addSubcommand("fsck", new FsckCommand());
         commandLine.addSubcommand("repack", new RepackCommand());
         commandLine.addSubcommand("cid", new CidCommand());
+        commandLine.addSubcommand("migrate", new MigrateCommand(env));
         commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
             if (e instanceof ConfigException) {
                 failed.getErr().println("mirrorball: invalid configuration: " + e.getMessage());
