@@ -245,7 +245,10 @@ public final class VerifyingCarReader extends FilterInputStream {
         }
     }
 
-    /** A minimal varint length of at most {@link #MAX_SECTION}; -1 at a clean end of stream. */
+    /**
+     * A minimal varint length of at most {@link #MAX_SECTION}; -1 at a clean end of stream. At most 3
+     * bytes are read, so the value cannot overflow into a negative length that would pass for the end.
+     */
     private long readLength(String what) throws IOException {
         long start = offset;
         long value = 0;
@@ -258,6 +261,10 @@ public final class VerifyingCarReader extends FilterInputStream {
                 throw refused(IpfsException.Kind.FAILED, "the CAR ends inside the length of " + what);
             }
             offset++;
+            if (i == 3) { // MAX_SECTION fits in 3 bytes: a 4th means a larger value, or one not minimal
+                throw refused(IpfsException.Kind.FAILED, "the length of " + what + " (varint at byte offset "
+                        + start + ") is longer than 3 bytes: over the limit of " + MAX_SECTION + " bytes");
+            }
             if (b == 0 && i > 0) {
                 throw refused(IpfsException.Kind.FAILED, "the length of " + what + " is not a minimal varint");
             }

@@ -187,6 +187,33 @@ final class VerifyingCarReaderTest {
                 e.getMessage());
     }
 
+    /**
+     * Found by VerifyingCarReaderFuzzTest (the input is its seed length-varint-past-64-bits): a length
+     * varint of many 0x80 bytes shifted past 64 bits into a negative length, taken as the end of the
+     * CAR, so the rest of the stream passed on unchecked.
+     */
+    @Test
+    void read_lengthVarintPast64Bits_refusedNotTakenAsEndOfCar() throws IOException {
+        ByteArrayOutputStream car = new ByteArrayOutputStream();
+        car.writeBytes(Car.header(List.of(ONE_CID)));
+        long start = car.size();
+        car.write(0x9d);
+        for (int i = 0; i < 8; i++) {
+            car.write(0x80);
+        }
+        car.write(0x8d);
+        car.write(0x01);
+        car.writeBytes(new byte[64]);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        IpfsException e = assertThrows(IpfsException.class,
+                () -> VerifyingCarReader.of(new ByteArrayInputStream(car.toByteArray())).transferTo(out));
+
+        assertEquals("the length of section 1 (byte offset " + start + ") (varint at byte offset " + start
+                + ") is longer than 3 bytes: over the limit of 1048704 bytes", e.getMessage());
+        assertEquals(start, out.size(), "only the header was passed on");
+    }
+
     @Test
     void read_nonMinimalVarint_refused() throws IOException {
         ByteArrayOutputStream car = new ByteArrayOutputStream();
