@@ -1,17 +1,13 @@
 package io.mirrorball.cli;
 
-import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.web.GatewayServer;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 /**
@@ -26,11 +22,8 @@ import picocli.CommandLine.Spec;
             "Configuration: --config FILE, else $MIRRORBALL_CONFIG, else conf/mirrorball.yml if present, else built-in defaults;",
             "every key can be overridden as MIRRORBALL_<PATH>, e.g. MIRRORBALL_HTTP_ADDR=:5000."})
 final class ServeCommand implements Callable<Integer> {
-    static final Path DEFAULT_CONFIG = Path.of("conf", "mirrorball.yml");
-
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "YAML configuration file. Default: conf/mirrorball.yml if it exists, else built-in defaults.")
-    Path config;
+    @Mixin
+    ConfigOption config = new ConfigOption();
 
     @Spec
     CommandSpec spec;
@@ -43,11 +36,7 @@ final class ServeCommand implements Callable<Integer> {
 
     /** The configuration this command would run with; throws ConfigException when it is invalid. */
     MirrorballConfig loadConfig() {
-        String named = env.get(ConfigLoader.CONFIG_FILE_ENV);
-        Optional<Path> file = config != null ? Optional.of(config)
-                : named != null && !named.isEmpty() ? Optional.of(Path.of(named))
-                : Files.isRegularFile(DEFAULT_CONFIG) ? Optional.of(DEFAULT_CONFIG) : Optional.empty();
-        return ConfigLoader.load(file, env);
+        return config.load(env);
     }
 
     @Override

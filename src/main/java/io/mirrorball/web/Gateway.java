@@ -3,6 +3,7 @@ package io.mirrorball.web;
 import com.codahale.metrics.MetricRegistry;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.IpfsNodes;
 import io.mirrorball.store.RegistryStore;
 import jakarta.servlet.ServletContext;
 import java.io.IOException;

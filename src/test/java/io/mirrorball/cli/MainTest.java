@@ -130,7 +130,7 @@ final class MainTest {
         ServeCommand serve = commandLine.getSubcommands().get("serve").getCommand();
         MirrorballConfig loaded = serve.loadConfig();
         // the tests run in the project directory, which ships conf/mirrorball.yml (= the defaults)
-        assertTrue(Files.isRegularFile(ServeCommand.DEFAULT_CONFIG));
+        assertTrue(Files.isRegularFile(ConfigOption.DEFAULT_CONFIG));
         assertEquals(ConfigLoader.load(Optional.empty(), Map.of("MIRRORBALL_UPSTREAM_TAG_TTL", "7s")), loaded);
         assertEquals(Duration.ofSeconds(7), loaded.upstream().tagTtl());
     }

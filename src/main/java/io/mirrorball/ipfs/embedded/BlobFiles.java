@@ -59,6 +59,8 @@ final class BlobFiles {
     /** Files by number; null once removed or replaced. Guarded by itself. */
     private final List<DataFile> byNumber = new ArrayList<>();
     private final LeafIndex leaves = new LeafIndex();
+    /** Leaves of the files in {@link #byRoot}: a commit need not count them. Guarded by byNumber. */
+    private long liveLeaves;
     private final Set<Path> pendingFiles = ConcurrentHashMap.newKeySet();
     private volatile boolean directoryPending;
     private final AtomicLong tmpCounter = new AtomicLong();
@@ -208,8 +210,10 @@ final class BlobFiles {
             file = new DataFile(byNumber.size(), root, data, index, sidecar.length(), sidecar.digests());
             byNumber.add(file);
             DataFile replaced = byRoot.put(HEX.formatHex(root), file);
+            liveLeaves += file.leafCount();
             if (replaced != null) {
                 byNumber.set(replaced.number(), null);
+                liveLeaves -= replaced.leafCount();
             }
             for (int leaf = 0; leaf < file.leafCount(); leaf++) {
                 leaves.add(file.leafDigest(leaf), file.number(), leaf);
@@ -311,6 +315,7 @@ final class BlobFiles {
         synchronized (byNumber) {
             if (byRoot.remove(HEX.formatHex(file.root()), file)) {
                 byNumber.set(file.number(), null);
+                liveLeaves -= file.leafCount();
             }
         }
         Files.deleteIfExists(file.index());
@@ -348,11 +353,7 @@ final class BlobFiles {
 
     /** Rebuilds the leaf index when most of its entries belong to removed files. Holds byNumber. */
     private void compactIndexIfStale() {
-        int live = 0;
-        for (DataFile file : byRoot.values()) {
-            live += file.leafCount();
-        }
-        if (leaves.size() > 1024 && leaves.size() > 2 * live) {
+        if (leaves.size() > 1024 && leaves.size() > 2L * liveLeaves) {
             leaves.clear();
             for (DataFile file : byRoot.values()) {
                 for (int leaf = 0; leaf < file.leafCount(); leaf++) {

@@ -376,9 +376,11 @@ public final class KuboRpcNode implements IpfsNode {
     /**
      * Runs an idempotent MFS change again when it lost a race inside Kubo. Kubo's MFS does not make
      * {@code parents=true} atomic: two calls that create the same directory or file at once can fail
-     * with "directory already has entry by that name" or "file does not exist" (seen with concurrent
-     * tag writes into one repository). Neither can be the outcome of the change itself, so the call
-     * is repeated, a few times with a short pause.
+     * with "directory already has entry by that name", "file does not exist", or "file already
+     * exists" (Go's {@code os.ErrExist}: boxo's {@code mfs.Mkdir} looks a parent up, finds nothing,
+     * and another call creates it before this one does). All were seen with concurrent tag writes
+     * into one repository. None can be the outcome of the change itself, so the call is repeated,
+     * a few times with a short pause.
      */
     private static void retryingMfsRace(MfsChange change) throws IOException {
         for (int attempt = 1; ; attempt++) {
@@ -401,7 +403,9 @@ public final class KuboRpcNode implements IpfsNode {
 
     static boolean lostMfsRace(IpfsException e) {
         String message = e.getMessage() == null ? "" : e.getMessage();
-        return e instanceof IpfsNotFoundException || message.contains("directory already has entry by that name");
+        return e instanceof IpfsNotFoundException
+                || message.contains("directory already has entry by that name")
+                || message.endsWith(": file already exists");
     }
 
     @Override

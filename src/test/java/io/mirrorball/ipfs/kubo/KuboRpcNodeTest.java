@@ -305,6 +305,35 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
         }
     }
 
+    /**
+     * Regression (CI, stop 19): boxo's {@code mfs.Mkdir} looks a parent up, finds nothing, and fails
+     * with Go's {@code os.ErrExist} ("file already exists") when another call created it meanwhile.
+     */
+    @Test
+    void filesWrite_parentCreatedMeanwhile_isRepeated() throws IOException {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        FakeServer server = closeLater(new FakeServer(request -> calls.incrementAndGet() == 1
+                ? json(500, "{\"Message\":\"file already exists\",\"Code\":0,\"Type\":\"error\"}")
+                : json(200, "")));
+        try (KuboRpcNode rpc = KuboRpcNode.connect(server.uri(), Duration.ofSeconds(2), Duration.ofSeconds(5))) {
+            rpc.filesWrite("/r/_manifests/tags/t0/current/link", bytes("sha256:0"));
+
+            assertEquals(2, server.requests().size(), server.requests().toString());
+        }
+    }
+
+    /** Only a lost race is repeated: a real failure comes back after one call. */
+    @Test
+    void filesWrite_otherFailure_isNotRepeated() throws IOException {
+        FakeServer server = closeLater(new FakeServer(request -> json(500,
+                "{\"Message\":\"failed to flush: disk full\",\"Code\":0,\"Type\":\"error\"}")));
+        try (KuboRpcNode rpc = KuboRpcNode.connect(server.uri(), Duration.ofSeconds(2), Duration.ofSeconds(5))) {
+            assertThrows(IpfsException.class, () -> rpc.filesWrite("/r/link", bytes("x")));
+
+            assertEquals(1, server.requests().size(), server.requests().toString());
+        }
+    }
+
     @Test
     void filesMkdir_kuboErrorJson_namesRpcAndPath() throws IOException {
         FakeServer server = closeLater(new FakeServer(request -> json(500,
