@@ -161,7 +161,7 @@ public final class EmbeddedNode implements IpfsNode {
         }
         if (lock == null) {
             channel.close();
-            throw new IpfsException(IpfsException.Kind.UNAVAILABLE, "embedded IPFS node " + dir
+            throw new io.mirrorball.ipfs.IpfsNodeInUseException("embedded IPFS node " + dir
                     + " is already open (repo.lock is held)");
         }
         ExecutorService threads = Executors.newCachedThreadPool(new NamedThreads(dir.getFileName() + "-embedded-ipfs"));

@@ -314,9 +314,10 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
     }
 
     @Test
-    void open_sameDirectoryTwice_fails() {
+    void open_sameDirectoryTwice_failsAsInUse() {
         embedded();
-        IpfsException e = assertThrows(IpfsException.class, () -> EmbeddedNode.open(dir.resolve("node")));
+        IpfsException e = assertThrows(io.mirrorball.ipfs.IpfsNodeInUseException.class,
+                () -> EmbeddedNode.open(dir.resolve("node")));
         assertTrue(e.getMessage().contains("already open"), e.getMessage());
     }
 
