@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code mirrorball} command line. Exit codes: 0 success, 1 failure, 2 invalid command line or
- * invalid configuration (the message names the offending key; no stack trace).
+ * invalid configuration (the message names the offending key; no stack trace), 3 the store cannot
+ * be opened because a running gateway holds it ({@code export}, {@code import}).
  */
 @Command(name = "mirrorball", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "OCI registry gateway that stores images in IPFS.",
@@ -40,6 +41,8 @@ public final class Main implements Runnable {
         commandLine.addSubcommand("fsck", new FsckCommand());
         commandLine.addSubcommand("repack", new RepackCommand());
         commandLine.addSubcommand("cid", new CidCommand());
+        commandLine.addSubcommand("export", new ExportCommand(env));
+        commandLine.addSubcommand("import", new ImportCommand(env));
         commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
             if (e instanceof ConfigException) {
                 failed.getErr().println("mirrorball: invalid configuration: " + e.getMessage());
