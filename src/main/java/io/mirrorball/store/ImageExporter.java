@@ -87,6 +87,23 @@ public final class ImageExporter {
      * as it was.
      */
     public List<Cid> export(List<Cid> roots, Path target) throws IOException {
+        return write(roots, target, node::dagExport);
+    }
+
+    /** Where the CAR of one root comes from: a node's {@code dagExport}, or a gateway's {@code ?format=car}. */
+    @FunctionalInterface
+    public interface CarSource {
+        /** A CAR v1 of the DAG under {@code root}; the caller closes it. */
+        InputStream open(Cid root) throws IOException;
+    }
+
+    /**
+     * Writes one CAR of the DAGs under {@code roots} (duplicates dropped, order kept), each copied
+     * from {@code source} and re-hashed by {@link CarWriter}, to {@code FILE.tmp} beside
+     * {@code target}, renamed to {@code target} when complete; returns the roots written. A failure
+     * removes the temporary file and leaves the target as it was.
+     */
+    public static List<Cid> write(List<Cid> roots, Path target, CarSource source) throws IOException {
         Set<Cid> distinct = new LinkedHashSet<>(roots);
         if (distinct.isEmpty()) {
             throw new IllegalArgumentException("nothing to export");
@@ -100,7 +117,7 @@ public final class ImageExporter {
                             BUFFER)) {
                 CarWriter car = CarWriter.start(out, written);
                 for (Cid root : written) {
-                    try (InputStream in = node.dagExport(root)) {
+                    try (InputStream in = source.open(root)) {
                         car.copyCar(in);
                     }
                 }

@@ -144,6 +144,16 @@ final class ExportImportTest {
             assertEquals(new Run(0, cid, ""), export);
             assertEquals(new Run(0, cid, ""), mirrorball("export", cid, "ei/app@" + image.manifestDigest(),
                     "-o", byCid.toString(), "--store", "-c", kuboStore.toString()));
+            // --from: the X-Ipfs-Path of a manifest HEAD, then the gateway's /ipfs/<cid>?format=car
+            Path fromGateway = tmp.resolve("from-gateway.car");
+            assertEquals(new Run(0, cid, ""), mirrorball("export", "ei/app:v1", "-o", fromGateway.toString(),
+                    "--from", kubo.uri().toString()));
+            assertArrayEquals(Files.readAllBytes(byTag), Files.readAllBytes(fromGateway), "--from writes the same CAR");
+            Run unknown = mirrorball("export", "ei/app:nope", "-o", fromGateway + "2", "--from", kubo.uri().toString());
+            assertEquals(1, unknown.code(), unknown.toString());
+            assertTrue(unknown.err().contains("ei/app:nope") && unknown.err().contains("404"), unknown.err());
+            assertEquals(2, mirrorball("export", cid, "-o", fromGateway + "3", "--from", kubo.uri().toString(),
+                    "--store").code());
         }
         assertArrayEquals(Files.readAllBytes(byTag), Files.readAllBytes(byCid), "one image, one CAR");
         assertFalse(Files.exists(tmp.resolve("by-tag.car.tmp")));
