@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
 public final class Main implements Runnable {
     /** Exit code of an invalid command line or configuration. */
     public static final int EXIT_USAGE = 2;
+    /** slf4j-simple's level, read when the first logger is made (before that, in {@link #main}). */
+    private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
     @Spec
     CommandSpec spec;
@@ -31,6 +33,11 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && (args[0].equals("export") || args[0].equals("import"))
+                && System.getProperty(LOG_LEVEL) == null) {
+            // their stdout is CIDs and their stderr one line per failure: the store's logs stay quiet
+            System.setProperty(LOG_LEVEL, "error");
+        }
         System.exit(commandLine(System.getenv()).execute(args));
     }
 
