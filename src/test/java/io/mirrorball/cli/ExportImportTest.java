@@ -242,6 +242,40 @@ final class ExportImportTest {
     }
 
     @Test
+    void import_intoStoreOnKubo_badCarPinsNothing_goodCarPullableByCid() throws Exception {
+        OciLayoutBuilder.Image image = image();
+        Path source = store("source", KuboNode.shared().apiUrl().toString());
+        Path car = tmp.resolve("image.car");
+        String cid;
+        try (GatewayServer gateway = gateway(source)) {
+            cid = push(gateway, image);
+        }
+        assertEquals(0, mirrorball("export", cid, "-o", car.toString(), "-c", source.toString()).code());
+        byte[] good = Files.readAllBytes(car);
+        List<Integer> sections = sectionStarts(good);
+        byte[] flipped = good.clone();
+        flipped[sections.get(sections.size() - 1) - 10] ^= 0x01;
+
+        try (KuboNode other = KuboNode.start(tmp.resolve("other-kubo"))) {
+            Path target = store("target", other.apiUrl().toString());
+            Run bad = mirrorball("import", Files.write(tmp.resolve("flipped.car"), flipped).toString(),
+                    "-c", target.toString());
+            assertEquals(1, bad.code(), bad.toString());
+            assertEquals(1, bad.err().lines().count(), bad.err());
+            assertFalse(other.rpc("pin/ls?type=recursive").contains(cid), "nothing pinned after a bad CAR");
+
+            assertEquals(new Run(0, cid, ""), mirrorball("import", car.toString(), "-c", target.toString()));
+            // regression: the clone's background pins, cut off when the store closed, left Kubo without the root's pin
+            String pins = other.rpc("pin/ls?type=recursive");
+            assertTrue(pins.contains(cid), "the import pins the image: " + pins);
+            assertEquals(new Run(0, cid, ""), mirrorball("import", car.toString(), "-c", target.toString()));
+            try (GatewayServer gateway = gateway(target)) {
+                assertPullByCid(gateway, cid, image);
+            }
+        }
+    }
+
+    @Test
     void import_missingFile_exit1OneLine() throws Exception {
         Run run = mirrorball("import", tmp.resolve("absent.car").toString(), "-c", store("t", "embedded").toString());
 
