@@ -30,18 +30,6 @@ record LocalStore(IpfsNode node, RegistryStore store) implements AutoCloseable {
         }
     }
 
-    /**
-     * Why the store could not be opened, for one line on stderr: a store that a running gateway holds
-     * (the embedded node's {@code repo.lock}) says so and what to do instead.
-     */
-    static String describe(IOException e) {
-        String message = e.getMessage() == null ? "" : e.getMessage();
-        if (message.contains("repo.lock is held")) {
-            return "the store is in use by a running gateway: stop it, or give that gateway's URL with --to";
-        }
-        return message.isEmpty() ? "I/O error" : message;
-    }
-
     @Override
     public void close() throws IOException {
         try {

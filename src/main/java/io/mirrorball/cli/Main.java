@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code mirrorball} command line. Exit codes: 0 success, 1 failure, 2 invalid command line or
- * invalid configuration (the message names the offending key; no stack trace).
+ * invalid configuration (the message names the offending key; no stack trace), 3 the store cannot
+ * be opened because a running gateway holds it ({@code export}, {@code import}).
  */
 @Command(name = "mirrorball", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "OCI registry gateway that stores images in IPFS.",
@@ -22,6 +23,8 @@ import picocli.CommandLine.Spec;
 public final class Main implements Runnable {
     /** Exit code of an invalid command line or configuration. */
     public static final int EXIT_USAGE = 2;
+    /** slf4j-simple's level, read when the first logger is made (before that, in {@link #main}). */
+    private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
     @Spec
     CommandSpec spec;
@@ -30,6 +33,11 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && (args[0].equals("export") || args[0].equals("import"))
+                && System.getProperty(LOG_LEVEL) == null) {
+            // their stdout is CIDs and their stderr one line per failure: the store's logs stay quiet
+            System.setProperty(LOG_LEVEL, "error");
+        }
         System.exit(commandLine(System.getenv()).execute(args));
     }
 
@@ -41,6 +49,8 @@ public final class Main implements Runnable {
         commandLine.addSubcommand("repack", new RepackCommand());
         commandLine.addSubcommand("cid", new CidCommand());
         commandLine.addSubcommand("migrate", new MigrateCommand(env));
+        commandLine.addSubcommand("export", new ExportCommand(env));
+        commandLine.addSubcommand("import", new ImportCommand(env));
         commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
             if (e instanceof ConfigException) {
                 failed.getErr().println("mirrorball: invalid configuration: " + e.getMessage());

@@ -49,8 +49,8 @@ import picocli.CommandLine.Spec;
             "docker://HOST (every repository), NAME[:TAG] (Docker Hub: alpine, library/alpine),",
             "oci:DIR[:TAG] (an OCI image layout), docker-archive:FILE (a docker save tar)."})
 final class MigrateCommand implements Callable<Integer> {
-    /** The destination cannot be used: nothing was attempted. */
-    static final int EXIT_DESTINATION = 3;
+    /** The destination cannot be used (unreachable, refuses the credentials, store held): nothing was attempted. */
+    static final int EXIT_DESTINATION = StoreCommands.EXIT_STORE_UNUSABLE;
 
     @Spec
     CommandSpec spec;
@@ -250,8 +250,7 @@ final class MigrateCommand implements Callable<Integer> {
         try {
             store = LocalStore.open(loaded);
         } catch (IOException e) {
-            err.println("mirrorball migrate: cannot open the store: " + LocalStore.describe(e));
-            err.flush();
+            StoreCommands.fail(err, "migrate", e);
             return null;
         }
         String key = loaded.storage().ipfs().nodeForDisplay() + " " + loaded.storage().ipfs().mfsRoot();

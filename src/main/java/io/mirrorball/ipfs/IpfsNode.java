@@ -110,7 +110,12 @@ public interface IpfsNode extends AutoCloseable {
     /** CAR v1 of the DAG under a root. The caller closes the stream. */
     InputStream dagExport(Cid root) throws IOException;
 
-    /** Imports a CAR v1 stream (not closed) and returns its roots. */
+    /**
+     * Imports a CAR v1 stream (not closed) and returns its roots. Never pins: the roots stay
+     * unpinned (Kubo's {@code pin-roots=false}), because nothing has yet checked that the DAG under
+     * them is complete. A caller that wants to keep them pins them with {@link #pinAdd} afterwards,
+     * which fails when a block is missing. A failed import leaves only unpinned, unreferenced blocks.
+     */
     List<Cid> dagImport(InputStream car) throws IOException;
 
     /** The node's identity. */

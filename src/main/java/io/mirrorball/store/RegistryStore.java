@@ -90,10 +90,22 @@ public final class RegistryStore implements AutoCloseable {
         return cloner;
     }
 
+    /**
+     * Longest wait at close for the pins a clone started in the background. They only record blocks
+     * that are local, so they finish quickly; cutting one off can leave Kubo without the image's pin.
+     */
+    private static final Duration PREFETCH_DRAIN = Duration.ofSeconds(30);
+
     @Override
     public void close() {
         cloneThreads.shutdownNow();
         publishThreads.shutdownNow();
+        prefetchThreads.shutdown();
+        try {
+            prefetchThreads.awaitTermination(PREFETCH_DRAIN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         prefetchThreads.shutdownNow();
         cloneVerifyThreads.shutdownNow();
         uploads.close();

@@ -59,6 +59,8 @@ final class MainTest {
         assertTrue(out.toString().startsWith("Usage: mirrorball"), out.toString());
         assertTrue(out.toString().contains("serve"), out.toString());
         assertTrue(out.toString().contains("fsck"), out.toString());
+        assertTrue(out.toString().contains("export"), out.toString());
+        assertTrue(out.toString().contains("import"), out.toString());
         assertEquals("", err.toString());
     }
 

@@ -50,6 +50,9 @@ public abstract class IpfsNodeContract {
     /** The node under test (shared between tests; not closed by the contract). */
     protected abstract IpfsNode node();
 
+    /** Whether the node under test holds a recursive pin of {@code cid} (asked outside the interface). */
+    protected abstract boolean pinnedRecursively(Cid cid) throws IOException;
+
     protected String root;
 
     @BeforeEach
@@ -533,6 +536,20 @@ public abstract class IpfsNodeContract {
         try (InputStream in = node().cat(cid.toString(), 0, -1)) {
             assertArrayEquals(data, in.readAllBytes());
         }
+    }
+
+    @Test
+    void dagImport_leavesRootsUnpinned_thenPinAddPinsThem() throws IOException {
+        byte[] data = ("unpinned import " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+        Cid cid = Cid.sha256(Cid.RAW, sha256(data));
+
+        assertEquals(List.of(cid), node().dagImport(new ByteArrayInputStream(CarFile.of(cid, data))));
+
+        assertFalse(pinnedRecursively(cid), "dagImport must not pin its roots");
+        node().pinAdd(cid);
+        assertTrue(pinnedRecursively(cid));
+        node().pinRm(cid);
+        assertFalse(pinnedRecursively(cid));
     }
 
     @Test

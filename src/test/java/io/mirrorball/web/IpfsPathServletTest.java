@@ -135,11 +135,12 @@ final class IpfsPathServletTest {
         assertTrue(r.body().length > block.length && r.body().length < block.length + 200,
                 "header and one section: " + r.body().length + " bytes for a root block of " + block.length);
         try (EmbeddedNode node = EmbeddedNode.open(tmp.resolve("scope-block"))) {
-            // the import stores the block, then cannot pin the root: its children did not come with it
-            IpfsNotFoundException notPinned = assertThrows(IpfsNotFoundException.class,
-                    () -> node.dagImport(new java.io.ByteArrayInputStream(r.body())));
-            assertTrue(notPinned.getMessage().contains(cid.toString()), notPinned.getMessage());
+            // the import stores the block and pins nothing; pinning the root fails: its children did not come with it
+            assertEquals(List.of(cid), node.dagImport(new java.io.ByteArrayInputStream(r.body())));
             assertArrayEquals(block, node.blockGet(cid), "the root block came in the CAR");
+            IpfsNotFoundException notPinned = assertThrows(IpfsNotFoundException.class, () -> node.pinAdd(cid));
+            assertTrue(notPinned.getMessage().contains(cid.toString()), notPinned.getMessage());
+            assertEquals(List.of(), node.pins());
         }
     }
 

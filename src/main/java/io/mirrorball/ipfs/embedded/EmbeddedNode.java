@@ -161,7 +161,7 @@ public final class EmbeddedNode implements IpfsNode {
         }
         if (lock == null) {
             channel.close();
-            throw new IpfsException(IpfsException.Kind.UNAVAILABLE, "embedded IPFS node " + dir
+            throw new io.mirrorball.ipfs.IpfsNodeInUseException("embedded IPFS node " + dir
                     + " is already open (repo.lock is held)");
         }
         ExecutorService threads = Executors.newCachedThreadPool(new NamedThreads(dir.getFileName() + "-embedded-ipfs"));
@@ -441,8 +441,9 @@ public final class EmbeddedNode implements IpfsNode {
     }
 
     /**
-     * Imports a CAR v1 stream and, as Kubo's {@code dag import} does by default, pins its roots. gc
-     * waits until the roots are pinned, however long the stream takes.
+     * Imports a CAR v1 stream without pinning its roots (the {@link IpfsNode#dagImport} contract):
+     * its blocks are unreferenced until the caller pins or links them, so gc with a grace longer than
+     * that keeps them. gc waits while the stream is read.
      */
     @Override
     public List<Cid> dagImport(InputStream car) throws IOException {
@@ -462,9 +463,6 @@ public final class EmbeddedNode implements IpfsNode {
                 // the caller owns the stream
             }
         }, Blockstore.MAX_BLOCK, blocks::put);
-        for (Cid root : roots) {
-            pinAdd(root);
-        }
         return roots;
     }
 

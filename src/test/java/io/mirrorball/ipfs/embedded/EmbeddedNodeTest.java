@@ -50,6 +50,11 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
         return embedded();
     }
 
+    @Override
+    protected boolean pinnedRecursively(Cid cid) {
+        return embedded().pins().contains(cid);
+    }
+
     private EmbeddedNode embedded() {
         if (node == null) {
             try {
@@ -309,9 +314,10 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
     }
 
     @Test
-    void open_sameDirectoryTwice_fails() {
+    void open_sameDirectoryTwice_failsAsInUse() {
         embedded();
-        IpfsException e = assertThrows(IpfsException.class, () -> EmbeddedNode.open(dir.resolve("node")));
+        IpfsException e = assertThrows(io.mirrorball.ipfs.IpfsNodeInUseException.class,
+                () -> EmbeddedNode.open(dir.resolve("node")));
         assertTrue(e.getMessage().contains("already open"), e.getMessage());
     }
 
@@ -325,7 +331,7 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
     }
 
     @Test
-    void dagExport_thenImportIntoAnotherNode_sameDagAndPinnedRoot() throws IOException {
+    void dagExport_thenImportIntoAnotherNode_sameDagAndUnpinnedRoot() throws IOException {
         Cid cid = embedded().add(TestBytes.of(8, 3 * CHUNK + 10)).cid();
         embedded().filesCp("/ipfs/" + cid, "/dir/file");
         Cid d = embedded().filesFlush("/dir");
@@ -336,6 +342,8 @@ final class EmbeddedNodeTest extends IpfsNodeContract {
         try (EmbeddedNode other = EmbeddedNode.open(dir.resolve("other"));
                 InputStream in = Files.newInputStream(car)) {
             assertEquals(List.of(d), other.dagImport(in));
+            assertEquals(List.of(), other.pins());
+            other.pinAdd(d);
             assertEquals(List.of(d), other.pins());
             try (InputStream read = other.cat(d + "/file", 0, -1); InputStream want = TestBytes.of(8, 3 * CHUNK + 10)) {
                 assertArrayEquals(want.readAllBytes(), read.readAllBytes());

@@ -66,6 +66,11 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
         return node;
     }
 
+    @Override
+    protected boolean pinnedRecursively(Cid cid) {
+        return KuboNode.shared().rpc("pin/ls?type=recursive").contains("\"" + cid + "\"");
+    }
+
     @AfterEach
     void closeResources() throws Exception {
         for (AutoCloseable resource : resources) {

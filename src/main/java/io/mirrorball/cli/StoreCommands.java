@@ -1,0 +1,40 @@
+package io.mirrorball.cli;
+
+import io.mirrorball.config.ConfigException;
+import io.mirrorball.ipfs.IpfsNodeInUseException;
+import io.mirrorball.oci.OciException;
+import java.io.PrintWriter;
+
+/**
+ * Exit codes and one-line failure messages of the commands that open the store directly
+ * ({@code export}, {@code import}): 0 success, 1 failure, 2 invalid command line or configuration
+ * (picocli and {@link Main}), 3 the store cannot be used (held by a running gateway).
+ */
+final class StoreCommands {
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_STORE_UNUSABLE = 3;
+
+    private StoreCommands() {
+    }
+
+    /** Prints one line for a failure (never a stack trace) and returns the exit code. */
+    static int fail(PrintWriter err, String command, Exception e) {
+        if (e instanceof ConfigException config) {
+            throw config; // Main reports it (exit 2)
+        }
+        int code = EXIT_FAILURE;
+        String message;
+        if (e instanceof IpfsNodeInUseException) {
+            code = EXIT_STORE_UNUSABLE;
+            message = "the store is in use by a running gateway (" + e.getMessage()
+                    + "); stop it, or use a gateway on Kubo";
+        } else if (e instanceof OciException oci) {
+            message = oci.detail() != null ? oci.detail() : oci.code().message();
+        } else {
+            message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        }
+        err.println("mirrorball " + command + ": " + message.replace('\n', ' '));
+        err.flush();
+        return code;
+    }
+}
