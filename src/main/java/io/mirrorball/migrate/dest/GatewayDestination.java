@@ -370,7 +370,9 @@ public final class GatewayDestination implements Destination {
                 JsonNode first = JSON.readTree(body).path("errors").path(0);
                 String code = first.path("code").asText("");
                 String message = first.path("message").asText("");
-                return (code + (message.isEmpty() ? "" : ": " + message)).replaceAll("[\\p{Cntrl}]", " ").trim();
+                String detail = first.path("detail").isTextual() ? first.path("detail").asText() : "";
+                String text = code + (message.isEmpty() ? "" : ": " + message) + (detail.isEmpty() ? "" : " (" + detail + ")");
+                return text.replaceAll("[\\p{Cntrl}]", " ").trim();
             } catch (IOException | RuntimeException e) {
                 return "";
             }
