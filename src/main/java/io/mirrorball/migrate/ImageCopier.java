@@ -1,5 +1,6 @@
 package io.mirrorball.migrate;
 
+import io.mirrorball.migrate.dest.BlobPlan;
 import io.mirrorball.migrate.dest.Destination;
 import io.mirrorball.migrate.dest.Published;
 import io.mirrorball.migrate.source.Fetched;
@@ -79,10 +80,10 @@ final class ImageCopier {
         }
         for (Fetched child : plan.children()) {
             halt.beforeManifest();
-            put(repository, Reference.ofDigest(child.digest()), child);
+            putRelinking(repository, Reference.ofDigest(child.digest()), child, plan.blobs());
         }
         halt.beforeManifest();
-        Published published = put(repository, reference, plan.top());
+        Published published = putRelinking(repository, reference, plan.top(), plan.blobs());
         halt.afterPublish();
         if (options.referrers()) {
             copyReferrers(source, sourceHost, task, repository, plan.top().digest());
@@ -186,6 +187,31 @@ final class ImageCopier {
 
     private Published put(RepositoryName repository, Reference reference, Fetched manifest) throws IOException {
         return retry.call(destinationHost, () -> destination.putManifest(repository, reference, manifest));
+    }
+
+    /**
+     * Puts a manifest; when the destination answers that a blob it acknowledged is not in the
+     * repository (MANIFEST_BLOB_UNKNOWN: a registry on eventually consistent storage, or a link the
+     * destination lost), links the image's blobs again (mounts, never uploads) and puts once more.
+     */
+    private Published putRelinking(RepositoryName repository, Reference reference, Fetched manifest,
+                                   Set<Descriptor> blobs) throws IOException {
+        try {
+            return put(repository, reference, manifest);
+        } catch (MigrateException e) {
+            if (e.kind() != FailureKind.DESTINATION_REFUSED || !e.getMessage().contains("MANIFEST_BLOB_UNKNOWN")) {
+                throw e;
+            }
+            progress.warning("the destination lost track of a blob of " + repository + ": linking them again");
+            for (Descriptor blob : blobs) {
+                BlobPlan plan = retry.call(destinationHost, () -> destination.ensureBlob(repository, blob));
+                if (plan instanceof BlobPlan.Upload upload) {
+                    destination.cancel(repository, upload.token());
+                    throw e; // the destination does not hold it at all: not a lost link
+                }
+            }
+            return put(repository, reference, manifest);
+        }
     }
 
     private void copyReferrers(Source source, String sourceHost, ImageTask task, RepositoryName repository,
