@@ -49,7 +49,8 @@ public final class Migration {
         ExecutorService blobPool = Executors.newFixedThreadPool(options.jobs(), named("mirrorball-migrate-blob-"));
         ExecutorService imagePool = Executors.newFixedThreadPool(options.jobs(), named("mirrorball-migrate-image-"));
         BlobCopier blobs = new BlobCopier(destination, destinationHost, journal, retry, progress, blobPool, halt);
-        ImageCopier images = new ImageCopier(destination, destinationHost, blobs, retry, progress, options, halt);
+        Planning planning = new Planning(progress);
+        ImageCopier images = new ImageCopier(destination, destinationHost, blobs, retry, planning, options, halt);
         Map<Integer, Object> outcomes = new ConcurrentSkipListMap<>();
         Semaphore waiting = new Semaphore(4 * options.jobs());
         AtomicInteger order = new AtomicInteger();
@@ -60,10 +61,11 @@ public final class Migration {
                     while (tasks.hasNext()) {
                         ImageTask task = tasks.next();
                         int index = order.getAndIncrement();
+                        planning.listed();
                         waiting.acquire();
                         imagePool.execute(() -> {
                             try {
-                                outcomes.put(index, copyOne(images, entry, task));
+                                outcomes.put(index, copyOne(images, planning, entry, task));
                             } finally {
                                 waiting.release();
                             }
@@ -75,7 +77,7 @@ public final class Migration {
                     progress.imageFailed(failure);
                 }
             }
-            progress.planningDone();
+            planning.listingDone();
             imagePool.shutdown();
             while (!imagePool.awaitTermination(1, TimeUnit.MINUTES)) {
                 // images of a large registry take long; the progress display shows they move
@@ -96,7 +98,7 @@ public final class Migration {
         return new MigrationReport(results, failures, options.dryRun());
     }
 
-    private Object copyOne(ImageCopier images, Entry entry, ImageTask task) {
+    private Object copyOne(ImageCopier images, Planning planning, Entry entry, ImageTask task) {
         try {
             ImageResult result = images.copy(entry.source(), entry.host(), task);
             progress.imageDone(result);
@@ -106,6 +108,61 @@ public final class Migration {
             ImageFailure failure = new ImageFailure(task.source(), m.kind(), m.getMessage());
             progress.imageFailed(failure);
             return failure;
+        } finally {
+            planning.ended(task.source());
+        }
+    }
+
+    /**
+     * Tells the progress display when the totals are final: every image listed, and each of them
+     * planned (its manifests read) or ended. Passes every other event through.
+     */
+    private static final class Planning extends ForwardingProgress {
+        private final java.util.Set<String> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final AtomicInteger listed = new AtomicInteger();
+        private final AtomicInteger settled = new AtomicInteger();
+        private volatile boolean listingDone;
+        private final java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Planning(Progress progress) {
+            super(progress);
+        }
+
+        void listed() {
+            listed.incrementAndGet();
+        }
+
+        @Override
+        public void imagePlanned(String source, int blobs, long bytes) {
+            super.imagePlanned(source, blobs, bytes);
+            if (pending.add(source)) {
+                settled.incrementAndGet();
+            }
+            check();
+        }
+
+        /** The image is copied or failed: planned or not, it no longer changes the totals. */
+        void ended(String source) {
+            if (pending.add(source)) {
+                settled.incrementAndGet();
+            }
+            check();
+        }
+
+        void listingDone() {
+            listingDone = true;
+            check();
+        }
+
+        private void check() {
+            if (listingDone && settled.get() >= listed.get() && told.compareAndSet(false, true)) {
+                super.planningDone();
+            }
+        }
+
+        @Override
+        public void planningDone() {
+            listingDone();
         }
     }
 

@@ -91,6 +91,8 @@ final class MigrateCommandTest {
             assertEquals(0, first.code(), first.err());
             JsonNode results = first.json();
             assertEquals(source.references().size(), results.size(), first.out());
+            // the totals are final only once every listed image is planned
+            assertTrue(first.err().contains("planning done: " + source.references().size() + " images"), first.err());
             Map<String, String> cids = new HashMap<>();
             for (JsonNode result : results) {
                 assertEquals(List.of("source", "digest", "cid"), fieldNames(result));
