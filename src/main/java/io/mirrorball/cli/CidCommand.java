@@ -1,5 +1,6 @@
 package io.mirrorball.cli;
 
+import io.mirrorball.oci.MediaTypes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -23,10 +24,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "cid", mixinStandardHelpOptions = true,
         description = "Print the IPFS CID of an image pushed to (or pulled through) a mirrorball gateway.")
 public final class CidCommand implements Callable<Integer> {
-    static final String ACCEPT = String.join(", ",
-            "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
-            "application/vnd.docker.distribution.manifest.list.v2+json",
-            "application/vnd.docker.distribution.manifest.v2+json");
+    static final String ACCEPT = MediaTypes.ACCEPT_ALL;
 
     @Spec
     CommandSpec spec;

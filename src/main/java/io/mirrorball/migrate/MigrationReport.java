@@ -3,6 +3,7 @@ package io.mirrorball.migrate;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.mirrorball.migrate.progress.Units;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,7 +68,7 @@ public record MigrationReport(List<ImageResult> results, List<ImageFailure> fail
             for (ImageResult result : results) {
                 rows.add(new String[] {result.source(), result.destination(), result.digest().toString(),
                     result.cid() == null ? "-" : result.cid().toString(),
-                    result.blobsCopied() + " (" + Sizes.bytes(result.bytesCopied()) + ")",
+                    result.blobsCopied() + " (" + Units.bytes(result.bytesCopied()) + ")",
                     Integer.toString(result.blobsSkipped())});
             }
             printRows(out, rows);
@@ -86,7 +87,7 @@ public record MigrationReport(List<ImageResult> results, List<ImageFailure> fail
         long bytes = results.stream().mapToLong(ImageResult::bytesCopied).sum();
         out.println();
         out.println((dryRun ? "dry run: " : "") + results.size() + " image(s) " + (dryRun ? "planned" : "copied")
-                + ", " + failures.size() + " failed, " + Sizes.bytes(bytes) + (dryRun ? " to copy" : " copied"));
+                + ", " + failures.size() + " failed, " + Units.bytes(bytes) + (dryRun ? " to copy" : " copied"));
         out.flush();
     }
 

@@ -17,6 +17,9 @@ public final class MediaTypes {
     public static final Set<String> MANIFESTS = Set.of(OCI_MANIFEST, DOCKER_MANIFEST);
     public static final Set<String> INDEXES = Set.of(OCI_INDEX, DOCKER_MANIFEST_LIST);
     public static final Set<String> ALL = Set.of(OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_MANIFEST_LIST);
+    /** The Accept header of a client that takes every manifest and index type (and so gets them unconverted). */
+    public static final String ACCEPT_ALL = String.join(", ", OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST,
+            DOCKER_MANIFEST);
 
     private MediaTypes() {
     }

@@ -55,8 +55,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamRegistry.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ERROR_CAP = 64 * 1024;
-    static final String ACCEPT = String.join(", ", MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST,
-            MediaTypes.DOCKER_MANIFEST_LIST, MediaTypes.DOCKER_MANIFEST);
+    static final String ACCEPT = MediaTypes.ACCEPT_ALL;
 
     /** Tunables besides the config: timeouts, negative TTL, and the time source. */
     record Settings(UpstreamClient.Settings http, Duration negativeTtl, Duration joinTimeout, Duration mirrorStall,

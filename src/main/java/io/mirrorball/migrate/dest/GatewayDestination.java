@@ -8,6 +8,7 @@ import io.mirrorball.migrate.MigrateException;
 import io.mirrorball.migrate.source.Fetched;
 import io.mirrorball.oci.Descriptor;
 import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.oci.Reference;
 import io.mirrorball.oci.RepositoryName;
 import java.io.IOException;
@@ -51,10 +52,7 @@ public final class GatewayDestination implements Destination {
     /** Publishing a large index (every child, every blob linked) takes long on a slow node. */
     private static final Duration MANIFEST_TIMEOUT = Duration.ofMinutes(10);
     private static final int MAX_ERROR_BYTES = 64 * 1024;
-    private static final String ACCEPT = String.join(", ",
-            "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
-            "application/vnd.docker.distribution.manifest.list.v2+json",
-            "application/vnd.docker.distribution.manifest.v2+json");
+    private static final String ACCEPT = MediaTypes.ACCEPT_ALL;
 
     private final URI base;
     private final String authorization;

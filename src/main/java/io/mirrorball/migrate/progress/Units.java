@@ -3,8 +3,8 @@ package io.mirrorball.migrate.progress;
 import io.mirrorball.oci.Digest;
 import java.util.Locale;
 
-/** Human-readable sizes, rates, durations and digests, the same in every renderer. */
-final class Units {
+/** Human-readable sizes, rates, durations and digests, the same in every renderer and the report. */
+public final class Units {
     private static final String[] BINARY = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     private static final int SHORT_HEX = 12;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -13,7 +13,7 @@ final class Units {
     }
 
     /** {@code 512 B}, {@code 8.0 KiB}, {@code 12.3 MiB}, {@code 1.5 GiB}: binary units, one decimal. */
-    static String bytes(long bytes) {
+    public static String bytes(long bytes) {
         if (bytes < 1024) {
             return Math.max(bytes, 0) + " B";
         }
