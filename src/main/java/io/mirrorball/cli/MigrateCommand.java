@@ -208,6 +208,8 @@ final class MigrateCommand implements Callable<Integer> {
                     report = migration.run(entries).withFailures(unopened);
                 } finally {
                     for (Migration.Entry entry : entries) {
+                        entry.source().rateLimit().ifPresent(limit -> progress.warning(entry.host() + " rate limit: "
+                                + limit.describe()));
                         entry.source().close();
                     }
                 }

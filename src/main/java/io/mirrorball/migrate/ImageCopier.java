@@ -62,6 +62,8 @@ final class ImageCopier {
         RepositoryName repository = destinationName(task);
         Plan plan = plan(source, sourceHost, task.repository(), task.reference(), task.source());
         progress.imagePlanned(task.source(), plan.blobs().size(), plan.bytes());
+        source.rateLimit().filter(io.mirrorball.upstream.RateLimitInfo::low).ifPresent(limit ->
+                progress.warning(sourceHost + " rate limit: " + limit.describe()));
         Reference reference = task.reference().isDigest() ? Reference.ofDigest(plan.top().digest()) : task.reference();
         String shown = repository + (reference.isDigest() ? "@" + reference : ":" + reference);
         if (options.dryRun()) {

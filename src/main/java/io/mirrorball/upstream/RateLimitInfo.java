@@ -55,4 +55,12 @@ public record RateLimitInfo(long limit, long remaining, Duration window, Optiona
             return Optional.empty();
         }
     }
+
+    /** {@code 87 of 100 pulls left per 6 h} (and the address it is counted for, when given). */
+    public String describe() {
+        long hours = window.toHours();
+        String per = window.isZero() ? ""
+                : " per " + (hours > 0 && window.equals(Duration.ofHours(hours)) ? hours + " h" : window.toSeconds() + " s");
+        return remaining + " of " + limit + " pulls left" + per + source.map(s -> " (for " + s + ")").orElse("");
+    }
 }

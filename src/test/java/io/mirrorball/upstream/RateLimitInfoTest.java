@@ -23,6 +23,7 @@ final class RateLimitInfoTest {
         assertEquals(Duration.ofHours(6), info.window());
         assertEquals(Optional.of("192.0.2.7"), info.source());
         assertFalse(info.low());
+        assertEquals("76 of 100 pulls left per 6 h (for 192.0.2.7)", info.describe());
     }
 
     @Test
@@ -33,6 +34,7 @@ final class RateLimitInfoTest {
         assertEquals(Duration.ZERO, info.window());
         assertEquals(Optional.empty(), info.source());
         assertTrue(info.low());
+        assertEquals("9 of 200 pulls left", info.describe());
     }
 
     @Test

@@ -98,6 +98,11 @@ public final class RegistrySource implements Source {
     }
 
     @Override
+    public java.util.Optional<io.mirrorball.upstream.RateLimitInfo> rateLimit() {
+        return client.rateLimit();
+    }
+
+    @Override
     public Iterator<ImageTask> images() {
         if (ref instanceof SourceRef.RegistryImage image) {
             ImageName name = image.image();

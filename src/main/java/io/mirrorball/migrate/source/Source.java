@@ -28,6 +28,14 @@ public interface Source extends AutoCloseable {
      */
     List<Descriptor> referrers(String repository, Digest subject) throws IOException;
 
+    /**
+     * The source's pull rate limit as of its last manifest response (Docker Hub's
+     * {@code ratelimit-limit} and {@code ratelimit-remaining}), when it announces one.
+     */
+    default java.util.Optional<io.mirrorball.upstream.RateLimitInfo> rateLimit() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close() throws IOException;
 }
