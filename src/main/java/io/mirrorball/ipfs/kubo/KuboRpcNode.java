@@ -28,6 +28,9 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
@@ -85,6 +88,19 @@ public final class KuboRpcNode implements IpfsNode {
     private final Duration readTimeout;
     private final CloseableHttpClient client;
     private final ObjectMapper json = new ObjectMapper();
+    /**
+     * Orders the MFS changes of this client so that none is lost. Kubo's files/mkdir, files/cp,
+     * files/mv, files/rm and files/flush flush a directory (files/mv flushes "/"), and boxo's
+     * {@code Directory.Flush} empties that directory's cache of child objects. A files/write still
+     * working below it keeps updating the forgotten child, while later calls load a fresh one
+     * from the DAG: whichever bubbles up last replaces the other's change, and a write answered 200
+     * is gone (a migration linked blobs into a new repository and the manifest PUT then found one
+     * missing). So those changes hold this lock exclusively; files/write holds it shared and writes
+     * still run side by side (a write flushes only its file's own directory). Costs one block/stat
+     * per files/cp from /ipfs/ (fetching the root outside the lock); guards only the calls of this
+     * client, not other clients of the same node.
+     */
+    private final ReadWriteLock mfsChanges = new ReentrantReadWriteLock();
     /** Runs the adds that take an upload's bytes as they arrive; each holds one connection. */
     private final ThreadPoolExecutor streamingAdds;
 
@@ -358,14 +374,30 @@ public final class KuboRpcNode implements IpfsNode {
 
     @Override
     public void filesMkdir(String path) throws IOException {
-        retryingMfsRace(() -> text(new Call("files/mkdir").arg(mfs(path)).opt("parents", "true"), null));
+        retryingMfsRace(() -> holding(mfsChanges.writeLock(),
+                () -> text(new Call("files/mkdir").arg(mfs(path)).opt("parents", "true"), null)));
     }
 
     @Override
     public void filesWrite(String path, byte[] content) throws IOException {
-        retryingMfsRace(() -> text(new Call("files/write").arg(mfs(path))
+        retryingMfsRace(() -> holding(mfsChanges.readLock(), () -> text(new Call("files/write").arg(mfs(path))
                 .opt("create", "true").opt("truncate", "true").opt("parents", "true"),
-                KuboMultipart.of(new ByteArrayInputStream(content))));
+                KuboMultipart.of(new ByteArrayInputStream(content)))));
+    }
+
+    /** A call to the node that answers T. */
+    private interface NodeCall<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs an MFS call holding one side of {@link #mfsChanges}. */
+    private static <T> T holding(Lock lock, NodeCall<T> call) throws IOException {
+        lock.lock();
+        try {
+            return call.run();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** An idempotent MFS change (mkdir -p, write with create and truncate). */
@@ -454,18 +486,27 @@ public final class KuboRpcNode implements IpfsNode {
     @Override
     public void filesCp(String from, String to) throws IOException {
         String source = from.startsWith("/ipfs/") ? from : mfs(from);
-        text(new Call("files/cp").arg(source).arg(mfs(to)).opt("parents", "true"), null);
+        if (from.startsWith("/ipfs/")) {
+            // fetch the root first, so that the exclusive cp below never waits for the network
+            String root = from.substring("/ipfs/".length());
+            text(new Call("block/stat").arg(root.contains("/") ? from : root).opt("timeout", goDuration(readTimeout)),
+                    null);
+        }
+        Call call = new Call("files/cp").arg(source).arg(mfs(to)).opt("parents", "true");
+        holding(mfsChanges.writeLock(), () -> text(call, null));
     }
 
     @Override
     public void filesMv(String from, String to) throws IOException {
-        text(new Call("files/mv").arg(mfs(from)).arg(mfs(to)), null);
+        Call call = new Call("files/mv").arg(mfs(from)).arg(mfs(to));
+        holding(mfsChanges.writeLock(), () -> text(call, null));
     }
 
     @Override
     public void filesRm(String path) throws IOException {
         try {
-            text(new Call("files/rm").arg(mfs(path)).opt("recursive", "true").opt("force", "true"), null);
+            Call call = new Call("files/rm").arg(mfs(path)).opt("recursive", "true").opt("force", "true");
+            holding(mfsChanges.writeLock(), () -> text(call, null));
         } catch (IpfsNotFoundException alreadyGone) {
             // removing a missing path is not an error
         }
@@ -474,7 +515,7 @@ public final class KuboRpcNode implements IpfsNode {
     @Override
     public Cid filesFlush(String path) throws IOException {
         Call call = new Call("files/flush").arg(mfs(path));
-        String text = text(call, null);
+        String text = holding(mfsChanges.writeLock(), () -> text(call, null));
         if (!text.isBlank()) {
             JsonNode answer = lastLine(call, text);
             if (answer.hasNonNull("Cid")) {

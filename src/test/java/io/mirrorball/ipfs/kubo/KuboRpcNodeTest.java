@@ -227,6 +227,75 @@ final class KuboRpcNodeTest extends IpfsNodeContract {
         }
     }
 
+    /**
+     * Regression: a migration linked several blobs into one new repository at once (201 each), then
+     * the manifest PUT found one of the links missing (MANIFEST_BLOB_UNKNOWN). Kubo's files/mkdir,
+     * files/mv, files/rm and files/cp flush a directory, which empties its cache of child
+     * directories; a write still working below it then updates a forgotten copy, and its file is
+     * lost. Publishing another image (files/cp into repositories) did it during the migration.
+     */
+    @Test
+    void filesWrite_whileOtherChangesFlushAnAncestor_noWriteLost() throws Exception {
+        int threads = 10;
+        ExecutorService pool = Executors.newFixedThreadPool(threads + 4, r -> new Thread(r, "mfs-flush-race-test"));
+        List<String> lost = new ArrayList<>();
+        try {
+            String repositories = root + "/repositories";
+            node.filesMkdir(repositories);
+            Cid image = node.add(new ByteArrayInputStream(bytes("an image"))).cid();
+            for (int round = 0; round < 40; round++) {
+                String repository = repositories + "/r" + round;
+                String gone = repositories + "/gone" + round;
+                String moved = root + "/moved" + round;
+                node.filesWrite(gone + "/x", bytes("x"));
+                node.filesWrite(moved + "-from", bytes("x"));
+                List<Future<?>> changes = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    String link = repository + "/_layers/sha256/" + hex(round, t) + "/link";
+                    String content = "sha256:" + hex(round, t);
+                    changes.add(pool.submit(() -> {
+                        node.filesWrite(link, bytes(content));
+                        return null;
+                    }));
+                }
+                changes.add(pool.submit(() -> {
+                    node.filesMkdir(repositories); // exists: Kubo flushes it all the same
+                    return null;
+                }));
+                changes.add(pool.submit(() -> {
+                    node.filesMv(moved + "-from", moved + "-to"); // Kubo flushes "/"
+                    return null;
+                }));
+                changes.add(pool.submit(() -> {
+                    node.filesRm(gone); // Kubo flushes the parent, repositories
+                    return null;
+                }));
+                String published = repositories + "/published" + round;
+                changes.add(pool.submit(() -> {
+                    node.filesCp("/ipfs/" + image, published); // as ImagePublisher: Kubo flushes repositories
+                    return null;
+                }));
+                for (Future<?> change : changes) {
+                    change.get(60, TimeUnit.SECONDS);
+                }
+                for (int t = 0; t < threads; t++) {
+                    String link = repository + "/_layers/sha256/" + hex(round, t) + "/link";
+                    if (node.filesStat(link).isEmpty()) {
+                        lost.add(link.substring(root.length()));
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertTrue(lost.isEmpty(), lost.size() + " acknowledged writes missing afterwards, such as "
+                + lost.subList(0, Math.min(3, lost.size())));
+    }
+
+    private static String hex(int round, int thread) {
+        return String.format("%064x", round * 1000L + thread);
+    }
+
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
