@@ -188,6 +188,27 @@ final class MigrateCommandTest {
         }
     }
 
+    /** A source that refuses connections is retried with backoff, then fails as UNREACHABLE; the other source is copied. */
+    @Test
+    void migrate_unreachableSource_failsAloneAfterRetries() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        try (TestGateway gateway = TestGateway.start(tmp.resolve("gw"))) {
+            Run run = run(Map.of(), migrateArgs(gateway, "--test-retry-scale", "0.001",
+                    "docker://127.0.0.1:" + port + "/app:1", "docker://" + source.hostPort() + "/legacy:v1")
+                    .toArray(String[]::new));
+
+            assertEquals(1, run.code(), run.err());
+            JsonNode json = run.json();
+            assertEquals("docker://" + source.hostPort() + "/legacy:v1", json.get(0).get("source").asText(), run.out());
+            assertEquals("UNREACHABLE", json.get(1).path("error").path("kind").asText(), run.out());
+            assertTrue(run.err().contains("waiting"), "the retries are shown: " + run.err());
+            assertFalse(run.out().contains("Exception"), run.out());
+        }
+    }
+
     @Test
     void migrate_unusableDestinationOrBadOptions_exit3Or2() throws Exception {
         int port;
