@@ -43,19 +43,10 @@ public final class CidCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String name;
-        String reference;
-        int at = image.indexOf('@');
-        if (at > 0) {
-            name = image.substring(0, at);
-            reference = image.substring(at + 1);
-        } else {
-            int colon = image.lastIndexOf(':');
-            boolean hasTag = colon > image.lastIndexOf('/');
-            name = hasTag ? image.substring(0, colon) : image;
-            reference = hasTag ? image.substring(colon + 1) : "latest";
-        }
-        URI uri = URI.create(registry.replaceAll("/+$", "") + "/v2/" + name + "/manifests/" + reference);
+        ImageRef ref = ImageRef.parse(image);
+        String name = ref.name();
+        String reference = ref.reference();
+        URI uri = URI.create(registry.replaceAll("/+$", "") + ref.manifestPath());
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Accept", ACCEPT);
         if (user != null) {

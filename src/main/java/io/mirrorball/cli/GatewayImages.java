@@ -34,22 +34,11 @@ final class GatewayImages {
         if (image.indexOf('/') < 0 && image.indexOf(':') < 0 && image.indexOf('@') < 0 && Cid.isCid(image)) {
             return Cid.parse(image);
         }
-        String name;
-        String reference;
-        int at = image.indexOf('@');
-        if (at > 0) {
-            name = image.substring(0, at);
-            reference = image.substring(at + 1);
-        } else {
-            int colon = image.lastIndexOf(':');
-            boolean tagged = colon > image.lastIndexOf('/');
-            name = tagged ? image.substring(0, colon) : image;
-            reference = tagged ? image.substring(colon + 1) : "latest";
-        }
-        HttpResponse<Void> response = send(HttpRequest.newBuilder(URI.create(base + "/v2/" + name + "/manifests/"
-                + reference)).method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Accept", CidCommand.ACCEPT),
+        ImageRef ref = ImageRef.parse(image);
+        HttpResponse<Void> response = send(HttpRequest.newBuilder(URI.create(base + ref.manifestPath()))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Accept", CidCommand.ACCEPT),
                 HttpResponse.BodyHandlers.discarding());
-        String shown = name + (at > 0 ? "@" : ":") + reference;
+        String shown = ref.toString();
         if (response.statusCode() != 200) {
             throw new IOException(shown + ": the gateway at " + base + " answered " + response.statusCode());
         }
