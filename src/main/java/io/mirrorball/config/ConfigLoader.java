@@ -300,7 +300,8 @@ public final class ConfigLoader {
                 parseBoolean("auth.anonymous-pull", v.get("auth.anonymous-pull")));
         MirrorballConfig.Metrics metrics = new MirrorballConfig.Metrics(
                 parseMetricsPath("metrics.path", v.get("metrics.path")));
-        return new MirrorballConfig(http, new MirrorballConfig.Storage(ipfs, uploads), upstream, auth, metrics);
+        return new MirrorballConfig(http, new MirrorballConfig.Storage(ipfs, uploads), upstream, List.of(),
+                MirrorballConfig.Cache.NONE, auth, metrics);
     }
 
     /** The host and port of {@code http.addr}. */

@@ -9,7 +9,27 @@ import java.util.List;
  * The whole configuration, as read from conf/mirrorball.yml with MIRRORBALL_* overrides
  * (see {@link ConfigLoader}). Every value is validated before a record is built.
  */
-public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Auth auth, Metrics metrics) {
+public record MirrorballConfig(Http http, Storage storage, Upstream upstream, List<Upstream> upstreams, Cache cache,
+                               Auth auth, Metrics metrics) {
+
+    public MirrorballConfig {
+        upstreams = List.copyOf(upstreams);
+    }
+
+    /** The default upstream (when enabled) and then every entry of {@code upstreams}, in config order. */
+    public List<Upstream> allUpstreams() {
+        List<Upstream> all = new java.util.ArrayList<>();
+        if (upstream.enabled()) {
+            all.add(upstream);
+        }
+        all.addAll(upstreams);
+        return List.copyOf(all);
+    }
+
+    /** Whether any upstream is configured: names not held here then fall through. */
+    public boolean anyUpstream() {
+        return upstream.enabled() || !upstreams.isEmpty();
+    }
 
     /**
      * The embedded HTTP server ({@code addr} is {@code host:port} or {@code :port}; port 0 picks a
@@ -87,25 +107,52 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Au
     }
 
     /**
-     * {@code url} empty means no fall-through. {@code redirectAllow}: host names and CIDRs that a blob
-     * redirect (or a token service) of the upstream may point at although they are loopback, private or
-     * link-local addresses.
+     * One upstream registry. {@code name} is the registry host it stands for, as image names and
+     * containerd's {@code ?ns=} spell it ({@code docker.io}, {@code ghcr.io}, {@code host:5000}); for the
+     * default upstream it is derived from the URL. {@code url} empty means no fall-through.
+     * {@code redirectAllow}: host names and CIDRs that a blob redirect (or a token service) of the
+     * upstream may point at although they are loopback, private or link-local addresses.
      */
-    public record Upstream(String url, String username, String password, Duration tagTtl, boolean mirror,
-                           boolean publish, List<String> redirectAllow) {
+    public record Upstream(String name, String url, String username, String password, Duration tagTtl,
+                           boolean mirror, boolean publish, List<String> redirectAllow) {
         public Upstream {
             redirectAllow = List.copyOf(redirectAllow);
         }
 
-        /** Without a redirect allow-list. */
+        /** The default upstream: its name is the registry host of its URL. */
+        public Upstream(String url, String username, String password, Duration tagTtl, boolean mirror,
+                        boolean publish, List<String> redirectAllow) {
+            this(hostOf(url), url, username, password, tagTtl, mirror, publish, redirectAllow);
+        }
+
+        /** The default upstream, without a redirect allow-list. */
         public Upstream(String url, String username, String password, Duration tagTtl, boolean mirror,
                         boolean publish) {
             this(url, username, password, tagTtl, mirror, publish, List.of());
         }
 
+        /** The registry host of an upstream URL ({@code docker.io} for Docker Hub's aliases); "" for none. */
+        public static String hostOf(String url) {
+            if (url == null || url.isBlank()) {
+                return "";
+            }
+            String text = url.contains("://") ? url : "https://" + url;
+            URI uri = URI.create(text.trim());
+            String authority = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
+            return io.mirrorball.oci.RegistryHost.parse(authority).name();
+        }
+
         public boolean enabled() {
             return url != null && !url.isEmpty();
         }
+    }
+
+    /**
+     * Retention of pulled-through content: {@code maxSize} bytes (0 = no cap), least recently used
+     * removed first beyond it; {@code maxIdle} (zero = never) removes what was not used for that long.
+     */
+    public record Cache(long maxSize, Duration maxIdle) {
+        public static final Cache NONE = new Cache(0, Duration.ZERO);
     }
 
     /** {@code htpasswd} empty means no authentication. */
