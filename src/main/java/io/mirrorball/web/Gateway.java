@@ -42,7 +42,7 @@ public final class Gateway implements AutoCloseable {
         this.blobHandler = new BlobHandler(store.blobs());
         this.uploadHandler = new UploadHandler(store.uploads(), store.blobs());
         this.manifestHandler = new ManifestHandler(store.manifests(), store.publisher());
-        this.listHandler = new ListHandler(store);
+        this.listHandler = new ListHandler(store, config.upstream().enabled() ? config.upstream().name() : "");
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("mirrorball-housekeeping"));
     }
 
@@ -57,7 +57,8 @@ public final class Gateway implements AutoCloseable {
             if (config.upstream().enabled()) {
                 // the mirror's spool: beside the uploads, one locked folder per instance (see MirrorSpool)
                 gateway.upstream = io.mirrorball.upstream.UpstreamRegistry.open(config.upstream(), store.blobs(),
-                        config.storage().uploads().path().resolve("mirror"));
+                        store.upstreamTags(), config.storage().uploads().path().resolve("mirror"));
+                UpstreamGauges.register(gateway.metrics, gateway.upstream);
             }
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,

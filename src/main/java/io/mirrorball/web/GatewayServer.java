@@ -27,10 +27,12 @@ import org.eclipse.jetty.util.thread.Scheduler;
 public final class GatewayServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
+    private final WebAppContext webapp;
 
-    private GatewayServer(Server server, ServerConnector connector) {
+    private GatewayServer(Server server, ServerConnector connector, WebAppContext webapp) {
         this.server = server;
         this.connector = connector;
+        this.webapp = webapp;
     }
 
     public static GatewayServer start(MirrorballConfig config) throws Exception {
@@ -78,7 +80,7 @@ public final class GatewayServer implements AutoCloseable {
         webapp.setErrorHandler(new JsonErrorHandler());
         server.setStopAtShutdown(true);
         server.start();
-        return new GatewayServer(server, connector);
+        return new GatewayServer(server, connector, webapp);
     }
 
     /** The base URI, e.g. {@code http://127.0.0.1:5000}; a wildcard host is reported as 127.0.0.1. */
@@ -88,6 +90,11 @@ public final class GatewayServer implements AutoCloseable {
             host = "127.0.0.1";
         }
         return URI.create("http://" + host + ":" + connector.getLocalPort());
+    }
+
+    /** The running gateway (for tests in this package). */
+    Gateway gateway() {
+        return Gateway.from(webapp.getServletContext());
     }
 
     public void join() throws InterruptedException {

@@ -70,6 +70,11 @@ public final class TestGateway implements AutoCloseable {
         return env;
     }
 
+    /** The running gateway: its store, upstream and metrics. */
+    Gateway gateway() {
+        return server.gateway();
+    }
+
     RegistryClient client() {
         return client;
     }
