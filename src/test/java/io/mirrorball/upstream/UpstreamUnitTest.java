@@ -192,6 +192,22 @@ final class UpstreamUnitTest {
     }
 
     @Test
+    void tagCache_putStale_staleAtOnceAndNeverReplacesAnEntryLearnedMeanwhile() {
+        FakeTicker ticker = new FakeTicker();
+        TagCache cache = new TagCache(Duration.ofMinutes(5), ticker);
+        TagCache.Key key = new TagCache.Key(RepositoryName.parse("app"), "v1");
+        Digest kept = Digest.ofBytes("kept".getBytes(StandardCharsets.UTF_8));
+        TagCache.Entry read = cache.putStale(key, kept, null, 4);
+        assertFalse(cache.isFresh(read), "read back from the store: revalidated on first use");
+        assertEquals(kept, cache.get(key).orElseThrow().digest());
+        TagCache.Key other = new TagCache.Key(RepositoryName.parse("app"), "v2");
+        Digest learned = Digest.ofBytes("learned".getBytes(StandardCharsets.UTF_8));
+        cache.put(other, learned, "application/vnd.oci.image.manifest.v1+json", 7);
+        assertEquals(learned, cache.putStale(other, kept, null, 4).digest());
+        assertTrue(cache.isFresh(cache.get(other).orElseThrow()));
+    }
+
+    @Test
     void mirrorPipe_failureReachesTheReader() throws Exception {
         try (MirrorPipe pipe = new MirrorPipe(tmp, Duration.ofSeconds(5));
              var reader = pipe.reader()) {
