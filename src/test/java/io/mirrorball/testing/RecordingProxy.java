@@ -1,20 +1,25 @@
 package io.mirrorball.testing;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -22,21 +27,24 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A plain-http reverse proxy on 127.0.0.1 that records every request a client sends (method, the raw
- * path with its query string, User-Agent) and forwards it to {@code target}, streaming the response
- * back: for finding out exactly what a real client (containerd, podman) sends to a mirror, which the
- * gateway's access log does not show (it logs the path without the query). GET and HEAD only; forwards
- * Accept, Authorization, Range and User-Agent, and returns the target's status, headers and body.
+ * A plain-http reverse proxy on 127.0.0.1 (Jetty) that records every request a client sends (method,
+ * the raw path with its query string, User-Agent) and forwards it to {@code target}, streaming the
+ * response back: for finding out exactly what a real client (containerd, podman) sends to a mirror,
+ * which the gateway's access log does not show (it logs the path without the query). GET and HEAD
+ * only; forwards Accept, Authorization, Range and User-Agent, and returns the target's status, headers
+ * and body. Like the gateway, it answers a TLS handshake on its plain port with 400 at once (podman
+ * tries https first on an insecure mirror; a server that waits for a request line costs it 10 s).
  */
 public final class RecordingProxy implements AutoCloseable {
     private static final Set<String> FORWARDED = Set.of("accept", "authorization", "range", "user-agent");
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "transfer-encoding", "keep-alive",
-            "content-length", "date");
-    private static final AtomicInteger THREADS = new AtomicInteger();
+    private static final Set<String> NOT_RETURNED = Set.of("connection", "transfer-encoding", "keep-alive",
+            "content-length", "date", "server");
+    private static final AtomicInteger CLIENT_THREADS = new AtomicInteger();
 
     private final URI target;
-    private final HttpServer server;
-    private final ExecutorService pool;
+    private final Server server;
+    private final ServerConnector connector;
+    private final ExecutorService clientPool;
     private final HttpClient client;
     private final List<Request> requests = new CopyOnWriteArrayList<>();
 
@@ -55,32 +63,44 @@ public final class RecordingProxy implements AutoCloseable {
         }
     }
 
-    private RecordingProxy(URI target, HttpServer server, ExecutorService pool) {
+    private RecordingProxy(URI target) {
         this.target = target;
-        this.server = server;
-        this.pool = pool;
-        this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-                .followRedirects(HttpClient.Redirect.NEVER).executor(pool).build();
-    }
-
-    /** Starts a proxy on a free port of 127.0.0.1 in front of {@code target} ({@code http://host:port}). */
-    public static RecordingProxy start(URI target) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-        ExecutorService pool = Executors.newCachedThreadPool(r -> {
-            Thread thread = new Thread(r, "recording-proxy-" + THREADS.incrementAndGet());
+        this.clientPool = Executors.newCachedThreadPool(r -> {
+            Thread thread = new Thread(r, "recording-proxy-client-" + CLIENT_THREADS.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
-        RecordingProxy proxy = new RecordingProxy(target, server, pool);
-        server.createContext("/", proxy::handle);
-        server.setExecutor(pool);
-        server.start();
+        this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                .followRedirects(HttpClient.Redirect.NEVER).executor(clientPool).build();
+        QueuedThreadPool threads = new QueuedThreadPool(50, 4, 60_000);
+        threads.setName("recording-proxy");
+        this.server = new Server(threads);
+        this.connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        connector.setIdleTimeout(60_000);
+        server.addConnector(connector);
+        ServletContextHandler context = new ServletContextHandler();
+        context.setContextPath("/");
+        context.addServlet(new ServletHolder(new Forward()), "/");
+        server.setHandler(context);
+    }
+
+    /** Starts a proxy on a free port of 127.0.0.1 in front of {@code target} ({@code http://host:port}). */
+    public static RecordingProxy start(URI target) throws Exception {
+        RecordingProxy proxy = new RecordingProxy(target);
+        try {
+            proxy.server.start();
+        } catch (Exception e) {
+            proxy.close();
+            throw e;
+        }
         return proxy;
     }
 
     /** {@code 127.0.0.1:<port>}. */
     public String hostPort() {
-        return "127.0.0.1:" + server.getAddress().getPort();
+        return "127.0.0.1:" + connector.getLocalPort();
     }
 
     /** {@code http://127.0.0.1:<port>}. */
@@ -93,60 +113,60 @@ public final class RecordingProxy implements AutoCloseable {
         return List.copyOf(requests);
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String method = exchange.getRequestMethod();
-            String raw = exchange.getRequestURI().getRawPath()
-                    + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
-            requests.add(new Request(method, raw, exchange.getRequestHeaders().getFirst("User-Agent")));
+    private final class Forward extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            String method = request.getMethod();
+            String raw = request.getRequestURI() + (request.getQueryString() == null ? "" : "?" + request.getQueryString());
+            requests.add(new Request(method, raw, request.getHeader("User-Agent")));
             if (!method.equals("GET") && !method.equals("HEAD")) {
-                exchange.sendResponseHeaders(405, -1);
+                response.sendError(405);
                 return;
             }
             HttpRequest.Builder forward = HttpRequest.newBuilder(target.resolve(raw))
                     .timeout(Duration.ofMinutes(2))
                     .method(method, HttpRequest.BodyPublishers.noBody());
-            for (Map.Entry<String, List<String>> header : exchange.getRequestHeaders().entrySet()) {
-                if (FORWARDED.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
-                    forward.header(header.getKey(), String.join(", ", header.getValue()));
+            for (String name : Collections.list(request.getHeaderNames())) {
+                if (FORWARDED.contains(name.toLowerCase(Locale.ROOT))) {
+                    forward.header(name, String.join(", ", Collections.list(request.getHeaders(name))));
                 }
             }
-            HttpResponse<InputStream> response;
+            HttpResponse<InputStream> answer;
             try {
-                response = client.send(forward.build(), HttpResponse.BodyHandlers.ofInputStream());
+                answer = client.send(forward.build(), HttpResponse.BodyHandlers.ofInputStream());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                exchange.sendResponseHeaders(502, -1);
+                response.sendError(502);
                 return;
             } catch (IOException e) {
-                exchange.sendResponseHeaders(502, -1);
+                response.sendError(502);
                 return;
             }
-            response.headers().map().forEach((name, values) -> {
-                if (!HOP_BY_HOP.contains(name.toLowerCase(java.util.Locale.ROOT)) && !name.startsWith(":")) {
-                    exchange.getResponseHeaders().put(name, values);
+            response.setStatus(answer.statusCode());
+            answer.headers().map().forEach((name, values) -> {
+                if (!NOT_RETURNED.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
+                    values.forEach(value -> response.addHeader(name, value));
                 }
             });
-            long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-            try (InputStream body = response.body()) {
-                if (method.equals("HEAD") || response.statusCode() == 204 || response.statusCode() == 304) {
-                    if (length >= 0) {
-                        exchange.getResponseHeaders().set("Content-Length", Long.toString(length));
+            answer.headers().firstValueAsLong("Content-Length").ifPresent(response::setContentLengthLong);
+            try (InputStream body = answer.body()) {
+                if (!method.equals("HEAD")) {
+                    try (OutputStream out = response.getOutputStream()) {
+                        body.transferTo(out);
                     }
-                    exchange.sendResponseHeaders(response.statusCode(), -1);
-                    return;
-                }
-                exchange.sendResponseHeaders(response.statusCode(), length > 0 ? length : length == 0 ? -1 : 0);
-                try (OutputStream out = exchange.getResponseBody()) {
-                    body.transferTo(out);
                 }
             }
         }
     }
 
     @Override
-    public void close() {
-        server.stop(0);
-        pool.shutdownNow();
+    public void close() throws Exception {
+        try {
+            server.stop();
+        } finally {
+            clientPool.shutdownNow();
+        }
     }
 }
