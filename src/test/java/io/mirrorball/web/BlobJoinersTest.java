@@ -117,7 +117,7 @@ final class BlobJoinersTest {
         return pulls;
     }
 
-    /** Sends half of {@code body}, waits until every client has bytes, then the rest (or a reset). */
+    /** Sends half of {@code body}, waits for {@code gotBytes} (every client has bytes), then the rest (or a reset). */
     private FakeUpstream.Handler holdAtHalf(byte[] body, CountDownLatch gotBytes, boolean cut,
                                             AtomicBoolean heldAll) {
         return (method, socket, out) -> {
@@ -156,6 +156,42 @@ final class BlobJoinersTest {
         // a later pull is served from IPFS
         assertEquals(content.length, pull(path, new CountDownLatch(1)).body().length);
         assertEquals(1, fake.count(path), "still one upstream GET");
+    }
+
+    @Test
+    void joiners_leadersClientGoesAway_joinersStillGetTheWholeBlob() throws Exception {
+        byte[] content = random(SIZE, 4);
+        Digest digest = Digest.ofBytes(content);
+        String path = "/v2/deserted/blobs/" + digest;
+        CountDownLatch leaderGone = new CountDownLatch(1);
+        AtomicBoolean held = new AtomicBoolean();
+        fake.on(path, holdAtHalf(content, leaderGone, false, held));
+        CountDownLatch leaderHasBytes = new CountDownLatch(1);
+        CountDownLatch joinersHaveBytes = new CountDownLatch(JOINERS);
+        Future<Boolean> leader = pool.submit(() -> {
+            HttpResponse<InputStream> r = gateway.client().sendStreaming("GET", path);
+            try (InputStream in = r.body()) {
+                assertTrue(in.read(new byte[65536]) > 0);
+                leaderHasBytes.countDown();
+                // hangs up once the joiners stream: closing the body before its end closes the connection
+                return joinersHaveBytes.await(60, TimeUnit.SECONDS);
+            } finally {
+                leaderGone.countDown();
+            }
+        });
+        assertTrue(leaderHasBytes.await(60, TimeUnit.SECONDS), "the leader streams");
+        List<Future<Pull>> joiners = new ArrayList<>();
+        for (int i = 0; i < JOINERS; i++) {
+            joiners.add(pool.submit(() -> pull(path, joinersHaveBytes)));
+        }
+        assertTrue(leader.get(60, TimeUnit.SECONDS), "the joiners streamed before the leader's client left");
+        for (Future<Pull> joiner : joiners) {
+            Pull pull = joiner.get(120, TimeUnit.SECONDS);
+            assertEquals(200, pull.status());
+            assertArrayEquals(content, pull.body(), "a joiner got the whole blob although the leader's client left");
+        }
+        assertTrue(held.get());
+        assertEquals(1, fake.count(path), "one upstream GET");
     }
 
     @ParameterizedTest
