@@ -3,6 +3,7 @@ package io.mirrorball.web;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.mirrorball.oci.Digest;
 import io.mirrorball.upstream.FakeUpstream;
@@ -10,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -117,6 +120,25 @@ final class BlobJoinersTest {
         return pulls;
     }
 
+    /** Waits (at most 30 s) until no spool file is left: every reader is done and the leader with it. */
+    private void awaitSpoolEmpty() throws Exception {
+        Path spool = gateway.uploads().resolve("mirror");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            List<Path> parts;
+            try (Stream<Path> files = Files.walk(spool)) {
+                parts = files.filter(f -> f.getFileName().toString().endsWith(".part")).toList();
+            }
+            if (parts.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                fail("spool files left behind: " + parts);
+            }
+            Thread.sleep(100);
+        }
+    }
+
     /** Sends half of {@code body}, waits for {@code gotBytes} (every client has bytes), then the rest (or a reset). */
     private FakeUpstream.Handler holdAtHalf(byte[] body, CountDownLatch gotBytes, boolean cut,
                                             AtomicBoolean heldAll) {
@@ -156,6 +178,7 @@ final class BlobJoinersTest {
         // a later pull is served from IPFS
         assertEquals(content.length, pull(path, new CountDownLatch(1)).body().length);
         assertEquals(1, fake.count(path), "still one upstream GET");
+        awaitSpoolEmpty();
     }
 
     @Test
@@ -214,6 +237,7 @@ final class BlobJoinersTest {
         }
         assertTrue(heldAll.get(), "every client had bytes before the fault");
         assertEquals(1, fake.count(path), "one upstream GET; no client retried after it had bytes");
+        awaitSpoolEmpty();
         // nothing was stored: the next pull goes upstream again, and gets the right bytes
         fake.on(path, (method, socket, out) -> FakeUpstream.respond(out, 200,
                 Map.of("Content-Type", "application/octet-stream"), right));
