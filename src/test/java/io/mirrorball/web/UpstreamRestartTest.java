@@ -13,6 +13,7 @@ import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.store.UpstreamTags;
+import io.mirrorball.testing.Containerd;
 import io.mirrorball.testing.KuboNode;
 import io.mirrorball.testing.Skopeo;
 import io.mirrorball.testing.SourceRegistryFixture;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -35,10 +37,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * State that survives a restart: tags learned from a real upstream (docker-registry filled by
  * {@link SourceRegistryFixture}) are kept in the store, so a new gateway on the same data serves pulls by
- * tag and by digest with the upstream down; on real Kubo and on the embedded node, pulled with skopeo.
+ * tag and by digest with the upstream down; on real Kubo and on the embedded node, pulled with skopeo
+ * and containerd ({@code ctr} with the gateway as its mirror).
  */
 final class UpstreamRestartTest {
     private static final String STALE = "110 mirrorball \"Response is Stale\"";
+    /** The registry host containerd's references name; hosts.toml sends it to the gateway. */
+    private static final String MIRRORED = "mirror-test.invalid:5000";
 
     @TempDir
     Path tmp;
@@ -48,6 +53,7 @@ final class UpstreamRestartTest {
 
     @BeforeEach
     void setUp() {
+        Containerd.requireBinaries();
         source = SourceRegistryFixture.start(tmp.resolve("source"));
         puller = Skopeo.in(tmp.resolve("skopeo-pull"));
     }
@@ -114,6 +120,19 @@ final class UpstreamRestartTest {
         assertSameBlobs(tmp.resolve("before-digest"), tmp.resolve("after-digest"));
         assertTrue(Files.exists(tmp.resolve("after/blobs/sha256/" + app.hex())), "the tag's manifest was pulled");
         assertTrue(Files.exists(tmp.resolve("after-multi/blobs/sha256/" + tools.hex())), "the index was pulled");
+
+        // containerd, with the gateway as its mirror (hosts.toml): by tag, then by digest
+        try (Containerd containerd = Containerd.start(tmp.resolve("containerd"))) {
+            Path hosts = Containerd.writeHostsToml(tmp.resolve("hosts"), MIRRORED, gateway.uri());
+            containerd.pull(MIRRORED + "/app:1.1.0", hosts);
+            assertEquals(app, containerd.imageDigest(MIRRORED + "/app:1.1.0"), "the kept digest");
+            containerd.pull(MIRRORED + "/org/tools@" + tools, hosts);
+            Set<Digest> content = containerd.contentDigests();
+            for (Digest digest : blobsIn(tmp.resolve("before"))) {
+                assertTrue(content.contains(digest), digest + " in containerd's content store");
+            }
+            assertTrue(content.contains(tools), "the index pulled by digest");
+        }
 
         // a tag never pulled before the restart is not known: a clear error, as before
         RegistryClient.assertOciError(gateway.client().get("/v2/app/manifests/1.0.0"), 502, "UNAVAILABLE");
