@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.testing.DockerRegistry;
@@ -68,13 +67,17 @@ final class MultiUpstreamTest {
         assertEquals(3, Set.of(plainApp.manifestDigest(), ghcrApp.manifestDigest(), quayApp.manifestDigest()).size(),
                 "three different images under one name");
 
-        gateway = TestGateway.start(tmp.resolve("gw"), Map.of("MIRRORBALL_UPSTREAM_URL", plain.uri().toString()),
-                c -> new MirrorballConfig(c.http(), c.storage(), c.upstream(), List.of(
-                        new MirrorballConfig.Upstream("ghcr.io", basic.uri().toString(), "alice", "secret",
-                                Duration.ofMinutes(5), true, false, List.of()),
-                        new MirrorballConfig.Upstream("quay.io", token.uri().toString(), "bob", "hunter2",
-                                Duration.ofMinutes(5), true, true, List.of())),
-                        c.cache(), c.auth(), c.metrics()));
+        gateway = TestGateway.start(tmp.resolve("gw"), Map.ofEntries(
+                Map.entry("MIRRORBALL_UPSTREAM_URL", plain.uri().toString()),
+                Map.entry("MIRRORBALL_UPSTREAMS_0_NAME", "ghcr.io"),
+                Map.entry("MIRRORBALL_UPSTREAMS_0_URL", basic.uri().toString()),
+                Map.entry("MIRRORBALL_UPSTREAMS_0_USERNAME", "alice"),
+                Map.entry("MIRRORBALL_UPSTREAMS_0_PASSWORD", "secret"),
+                Map.entry("MIRRORBALL_UPSTREAMS_1_NAME", "quay.io"),
+                Map.entry("MIRRORBALL_UPSTREAMS_1_URL", token.uri().toString()),
+                Map.entry("MIRRORBALL_UPSTREAMS_1_USERNAME", "bob"),
+                Map.entry("MIRRORBALL_UPSTREAMS_1_PASSWORD", "hunter2"),
+                Map.entry("MIRRORBALL_UPSTREAMS_1_PUBLISH", "true")));
     }
 
     @AfterEach
@@ -180,10 +183,9 @@ final class MultiUpstreamTest {
             pusher.copy(ghcrApp.skopeoRef(), "docker://" + pagingUpstream.uri().getAuthority() + "/org/app:" + tag);
         }
         gateway.close();
-        gateway = TestGateway.start(tmp.resolve("gw-paging"), Map.of(), c -> new MirrorballConfig(c.http(),
-                c.storage(), c.upstream(), List.of(new MirrorballConfig.Upstream("registry.test",
-                pagingUpstream.uri().toString(), "", "", Duration.ofMinutes(5), true, false, List.of())),
-                c.cache(), c.auth(), c.metrics()));
+        gateway = TestGateway.start(tmp.resolve("gw-paging"), Map.of(
+                "MIRRORBALL_UPSTREAMS_0_NAME", "registry.test",
+                "MIRRORBALL_UPSTREAMS_0_URL", pagingUpstream.uri().toString()));
 
         HttpResponse<byte[]> first = gateway.client().get("/v2/registry.test/org/app/tags/list?n=2");
         JsonNode page = RegistryClient.json(first);

@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.UnaryOperator;
 
 /**
  * A real gateway for one test: embedded Jetty on 127.0.0.1:0, the shared Kubo test node, a fresh MFS
@@ -18,13 +17,11 @@ public final class TestGateway implements AutoCloseable {
     private final GatewayServer server;
     private final RegistryClient client;
     private final Map<String, String> env;
-    private final UnaryOperator<MirrorballConfig> adjust;
 
-    private TestGateway(GatewayServer server, Map<String, String> env, UnaryOperator<MirrorballConfig> adjust) {
+    private TestGateway(GatewayServer server, Map<String, String> env) {
         this.server = server;
         this.client = new RegistryClient(server.uri());
         this.env = env;
-        this.adjust = adjust;
     }
 
     /** A gateway on the shared Kubo test node, with a fresh MFS root. */
@@ -34,47 +31,33 @@ public final class TestGateway implements AutoCloseable {
 
     /** As {@link #start(Path)}, with more MIRRORBALL_* settings. */
     public static TestGateway start(Path tmp, Map<String, String> extraEnv) throws Exception {
-        return start(tmp, extraEnv, UnaryOperator.identity());
-    }
-
-    /**
-     * As {@link #start(Path, Map)}, with the loaded config changed by {@code adjust} before the gateway
-     * starts (for what MIRRORBALL_* settings cannot say, such as the {@code upstreams} list).
-     */
-    public static TestGateway start(Path tmp, Map<String, String> extraEnv, UnaryOperator<MirrorballConfig> adjust)
-            throws Exception {
         String node = Boolean.getBoolean("mirrorball.apitest.embedded")
                 ? "embedded"  // the pom runs the API tests a second time with -Dmirrorball.apitest.embedded=true
                 : KuboNode.shared().apiUrl().toString();
-        return start(env(node, "/t-" + UUID.randomUUID(), tmp, extraEnv), adjust);
+        return start(node, "/t-" + UUID.randomUUID(), tmp, extraEnv);
     }
 
     /** A gateway on the given node URL and MFS root, with uploads (and an unused embedded dir) under {@code tmp}. */
     public static TestGateway start(String nodeUrl, String mfsRoot, Path tmp, Map<String, String> extraEnv)
             throws Exception {
-        return start(env(nodeUrl, mfsRoot, tmp, extraEnv), UnaryOperator.identity());
-    }
-
-    private static Map<String, String> env(String nodeUrl, String mfsRoot, Path tmp, Map<String, String> extraEnv) {
         Map<String, String> env = new HashMap<>(extraEnv);
         env.put("MIRRORBALL_HTTP_ADDR", "127.0.0.1:0");
         env.put("MIRRORBALL_STORAGE_IPFS_NODE", nodeUrl);
         env.put("MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH", tmp.resolve("ipfs-embedded").toString());
         env.put("MIRRORBALL_STORAGE_UPLOADS_PATH", tmp.resolve("uploads").toString());
         env.put("MIRRORBALL_STORAGE_IPFS_MFS_ROOT", mfsRoot);
-        return Map.copyOf(env);
+        return start(Map.copyOf(env));
     }
 
-    private static TestGateway start(Map<String, String> env, UnaryOperator<MirrorballConfig> adjust)
-            throws Exception {
-        MirrorballConfig config = adjust.apply(ConfigLoader.load(Optional.empty(), env));
-        return new TestGateway(GatewayServer.start(config), env, adjust);
+    private static TestGateway start(Map<String, String> env) throws Exception {
+        MirrorballConfig config = ConfigLoader.load(Optional.empty(), env);
+        return new TestGateway(GatewayServer.start(config), env);
     }
 
     /** Stops this gateway and starts a new one with the same settings and storage (cold caches). */
     public TestGateway restart() throws Exception {
         close();
-        return start(env, adjust);
+        return start(env);
     }
 
     /** The gateway's base URI, {@code http://127.0.0.1:<port>}. */
