@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.MediaTypes;
+import io.mirrorball.testing.Containerd;
 import io.mirrorball.testing.DockerRegistry;
 import io.mirrorball.testing.OciLayoutBuilder;
+import io.mirrorball.testing.Podman;
 import io.mirrorball.testing.Skopeo;
 import io.mirrorball.testing.TestTokenIssuer;
 import java.net.http.HttpResponse;
@@ -197,6 +199,26 @@ final class MultiUpstreamTest {
         assertEquals("[\"3\"]", second.get("tags").toString());
         // the default upstream is gone, so names without prefix or ns are unknown here
         RegistryClient.assertOciError(gateway.client().get("/v2/org/app/tags/list"), 404, "NAME_UNKNOWN");
+    }
+
+    /** containerd's mirror sends ?ns=, podman's mirror with a path sends the prefix: each gets its registry's image. */
+    @Test
+    void clients_containerdByNsPodmanByPrefix_eachGetsItsRegistrysImage() throws Exception {
+        Containerd.requireBinaries();
+        Podman.requireBinary();
+        try (Containerd containerd = Containerd.start(tmp.resolve("containerd"));
+             Podman podman = Podman.in(tmp.resolve("podman")).mirror("ghcr.io", gw() + "/ghcr.io")) {
+            Path hosts = tmp.resolve("hosts");
+            Containerd.writeHostsToml(hosts, "quay.io", gateway.uri());
+            Containerd.writeHostsToml(hosts, "ghcr.io", gateway.uri());
+            containerd.pull("quay.io/org/app:1", hosts);
+            assertEquals(quayApp.manifestDigest(), containerd.imageDigest("quay.io/org/app:1"));
+            containerd.pull("ghcr.io/org/app:1", hosts);
+            assertEquals(ghcrApp.manifestDigest(), containerd.imageDigest("ghcr.io/org/app:1"));
+            podman.pull("ghcr.io/org/app:1");
+            assertEquals(ghcrApp.manifestDigest(), podman.imageDigest("ghcr.io/org/app:1"));
+            assertEquals(ghcrApp.config().digest().hex(), podman.imageId("ghcr.io/org/app:1"));
+        }
     }
 
     @Test
