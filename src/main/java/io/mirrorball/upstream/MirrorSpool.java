@@ -55,6 +55,33 @@ final class MirrorSpool implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * Deletes the folders that instances which are gone left directly in {@code parent}, as this class
+     * names them (a UUID); other folders there (the spool parents of other upstreams) are left alone.
+     */
+    static void sweepInstanceFolders(Path parent) throws IOException {
+        if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent)) {
+            for (Path entry : entries) {
+                if (isUuid(entry.getFileName().toString()) && Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)
+                        && !isLive(entry)) {
+                    LOG.info("deleting the mirror spool {} of an instance that is gone", entry);
+                    delete(entry);
+                }
+            }
+        }
+    }
+
+    private static boolean isUuid(String name) {
+        try {
+            return UUID.fromString(name).toString().equals(name);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     private static void sweep(Path parent) throws IOException {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent)) {
             for (Path entry : entries) {

@@ -137,12 +137,20 @@ public final class UpstreamRegistry implements AutoCloseable {
         AtomicInteger count = new AtomicInteger();
         this.mirrorThreads = new ThreadPoolExecutor(0, settings.mirrorThreads(), 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> {
-                    Thread t = new Thread(r, "mirrorball-upstream-mirror-" + count.incrementAndGet());
+                    Thread t = new Thread(r, "mirrorball-upstream-mirror-" + threadName(config) + "-"
+                            + count.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 });
         this.mirror = new BlobMirror(blobs, mirrorThreads, settings.joinTimeout(), settings.mirrorStall(),
                 spool.dir());
+    }
+
+    /** The upstream's name as a thread name part: {@code ghcr.io}, {@code 127.0.0.1_5000}. */
+    private static String threadName(MirrorballConfig.Upstream config) {
+        String name = config.name() == null || config.name().isEmpty()
+                ? MirrorballConfig.Upstream.hostOf(config.url()) : config.name();
+        return name.replaceAll("[^A-Za-z0-9.-]", "_");
     }
 
     /**
@@ -170,7 +178,8 @@ public final class UpstreamRegistry implements AutoCloseable {
             spool.close();
             throw e;
         }
-        LOG.info("upstream fall-through to {}{} (tag ttl {}, mirror {})", registry.client.endpoint().base(),
+        LOG.info("upstream fall-through for {} to {}{} (tag ttl {}, mirror {})", threadName(config),
+                registry.client.endpoint().base(),
                 registry.client.endpoint().dockerHub() ? " (Docker Hub, library/ for single names)" : "",
                 config.tagTtl(), config.mirror());
         return registry;

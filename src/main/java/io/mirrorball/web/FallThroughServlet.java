@@ -11,6 +11,7 @@ import io.mirrorball.upstream.UpstreamDocument;
 import io.mirrorball.upstream.UpstreamErrorException;
 import io.mirrorball.upstream.UpstreamManifest;
 import io.mirrorball.upstream.UpstreamRegistry;
+import io.mirrorball.upstream.Upstreams;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -19,10 +20,11 @@ import java.io.OutputStream;
 import java.util.Optional;
 
 /**
- * The end of the chain: what no filter answered. With {@code upstream.url} set, reads of names that
- * are neither content-addressed nor local go upstream ({@link UpstreamRegistry}): manifests, blobs,
- * tags and referrers; the upstream's own error answers pass through unchanged. Writes never get here
- * (they are local pushes). Without an upstream, a name that reaches this point does not exist:
+ * The end of the chain: what no filter answered. With upstreams configured, reads of names that are
+ * neither content-addressed nor local go to the upstream {@link Upstreams} chooses ({@code ?ns=}, a
+ * name prefix such as {@code ghcr.io/}, or the default), through its {@link UpstreamRegistry}:
+ * manifests, blobs, tags and referrers; the upstream's own error answers pass through unchanged.
+ * Writes never get here (they are local pushes). Without an upstream for the name, it does not exist:
  * MANIFEST_UNKNOWN, BLOB_UNKNOWN or NAME_UNKNOWN. Anything outside the API is NOT_FOUND.
  */
 public final class FallThroughServlet extends HttpServlet {
@@ -34,17 +36,19 @@ public final class FallThroughServlet extends HttpServlet {
         if (!(attribute instanceof Route route)) {
             throw new OciException(OciErrorCode.NOT_FOUND, "no route for " + request.getRequestURI());
         }
-        Optional<UpstreamRegistry> upstream = Gateway.from(getServletContext()).upstream();
-        if (upstream.isEmpty() || !route.isRead()) {
+        Gateway gateway = Gateway.from(getServletContext());
+        if (!route.isRead() || route.name() == null) {
             throw unknown(route);
         }
+        Upstreams.Target upstream = gateway.upstreams().resolve(route.name(), route.namespace())
+                .orElseThrow(() -> unknown(route));
         try {
             switch (route.kind()) {
-                case MANIFEST -> manifest(upstream.get(), route, request, response, Gateway.from(getServletContext()));
-                case BLOB -> blob(upstream.get(), route, request, response);
-                case TAGS -> document(upstream.get().tags(route.name(), request.getQueryString()), route, response);
-                case REFERRERS -> document(upstream.get().referrers(route.name(), route.digest(),
-                        request.getQueryString()), route, response);
+                case MANIFEST -> manifest(upstream, route, request, response, gateway);
+                case BLOB -> blob(upstream, route, request, response);
+                case TAGS -> document(upstream.tags(request.getQueryString()), route, response);
+                case REFERRERS -> document(upstream.referrers(route.digest(), request.getQueryString()), route,
+                        response);
                 default -> throw unknown(route);
             }
         } catch (UpstreamErrorException e) {
@@ -62,10 +66,10 @@ public final class FallThroughServlet extends HttpServlet {
         };
     }
 
-    private static void manifest(UpstreamRegistry upstream, Route route, HttpServletRequest request,
+    private static void manifest(Upstreams.Target upstream, Route route, HttpServletRequest request,
                                  HttpServletResponse response, Gateway gateway) throws IOException {
-        UpstreamManifest manifest = upstream.manifest(route.name(), route.reference(), route.isHead());
-        if (gateway.config().upstream().publish()) {
+        UpstreamManifest manifest = upstream.manifest(route.reference(), route.isHead());
+        if (upstream.config().publish()) {
             publishedCid(gateway, manifest).ifPresent(cid -> response.setHeader("X-Ipfs-Path", "/ipfs/" + cid));
         }
         String etag = "\"" + manifest.digest() + "\"";
@@ -87,7 +91,7 @@ public final class FallThroughServlet extends HttpServlet {
     }
 
     /**
-     * upstream.publish: the image's CID once every blob of it is in IPFS (mirrored as clients pulled
+     * The chosen upstream's publish switch: the image's CID once every blob of it is in IPFS (mirrored as clients pulled
      * it); the first request that finds it complete publishes it, as a push would.
      */
     private static Optional<Cid> publishedCid(Gateway gateway, UpstreamManifest manifest) throws IOException {
@@ -103,10 +107,9 @@ public final class FallThroughServlet extends HttpServlet {
         return Optional.of(store.publisher().publish(stored.get()).cid());
     }
 
-    private void blob(UpstreamRegistry upstream, Route route, HttpServletRequest request,
+    private void blob(Upstreams.Target upstream, Route route, HttpServletRequest request,
                       HttpServletResponse response) throws IOException {
-        Optional<BlobInfo> stored = upstream.blob(route.name(), route.digest(), route.isHead(),
-                sink(request, response));
+        Optional<BlobInfo> stored = upstream.blob(route.digest(), route.isHead(), sink(request, response));
         if (stored.isPresent()) {
             BlobHandler.serve(stored.get(), request, response, route.isHead(),
                     Gateway.from(getServletContext()).store().blobs());

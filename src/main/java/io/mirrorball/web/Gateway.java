@@ -33,7 +33,7 @@ public final class Gateway implements AutoCloseable {
     private final UploadHandler uploadHandler;
     private final ManifestHandler manifestHandler;
     private final ListHandler listHandler;
-    private io.mirrorball.upstream.UpstreamRegistry upstream;
+    private io.mirrorball.upstream.Upstreams upstreams;
 
     private Gateway(MirrorballConfig config, IpfsNode node, RegistryStore store) {
         this.config = config;
@@ -54,11 +54,18 @@ public final class Gateway implements AutoCloseable {
                     config.storage().uploads().path(), config.storage().uploads().expireAfter(), Clock.systemUTC(),
                     config.storage().ipfs().maxCloneWaits());
             Gateway gateway = new Gateway(config, node, store);
-            if (config.upstream().enabled()) {
-                // the mirror's spool: beside the uploads, one locked folder per instance (see MirrorSpool)
-                gateway.upstream = io.mirrorball.upstream.UpstreamRegistry.open(config.upstream(), store.blobs(),
-                        store.upstreamTags(), config.storage().uploads().path().resolve("mirror"));
-                UpstreamGauges.register(gateway.metrics, gateway.upstream);
+            // the mirrors' spools: beside the uploads, mirror/<upstream>/, one locked folder per instance
+            // (see MirrorSpool)
+            try {
+                gateway.upstreams = io.mirrorball.upstream.Upstreams.open(config, store.blobs(), store.upstreamTags(),
+                        config.storage().uploads().path().resolve("mirror"));
+            } catch (IOException | RuntimeException e) {
+                gateway.housekeeping.shutdownNow();
+                store.close();
+                throw e;
+            }
+            for (io.mirrorball.upstream.UpstreamRegistry registry : gateway.upstreams.registries()) {
+                UpstreamGauges.register(gateway.metrics, registry);
             }
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,
@@ -126,9 +133,14 @@ public final class Gateway implements AutoCloseable {
         return metrics;
     }
 
-    /** The upstream fall-through, when upstream.url is set. */
+    /** The default upstream's fall-through, when upstream.url is set. */
     public java.util.Optional<io.mirrorball.upstream.UpstreamRegistry> upstream() {
-        return java.util.Optional.ofNullable(upstream);
+        return upstreams.defaultRegistry();
+    }
+
+    /** Every upstream (default and {@code upstreams}) and the choice between them. */
+    public io.mirrorball.upstream.Upstreams upstreams() {
+        return upstreams;
     }
 
     BlobHandler blobHandler() {
@@ -150,8 +162,8 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() throws IOException {
         housekeeping.shutdownNow();
-        if (upstream != null) {
-            upstream.close();
+        if (upstreams != null) {
+            upstreams.close();
         }
         store.close();
         node.close();

@@ -9,7 +9,8 @@ import java.io.IOException;
 /**
  * Reads of local repositories (names pushed here) from IPFS, and the registry-wide endpoints
  * ({@code /v2/}, the catalog). Names that do not exist locally go on down the chain to the
- * upstream fall-through when one is configured; without an upstream they are answered here.
+ * upstream fall-through when any upstream is configured (whichever it will be, a local name wins);
+ * without an upstream they are answered here.
  */
 public final class LocalRepositoryFilter extends RouteFilter {
     private static final long serialVersionUID = 1L;
@@ -21,7 +22,7 @@ public final class LocalRepositoryFilter extends RouteFilter {
             case BASE -> ListHandler.base(route, response);
             case CATALOG -> gateway().listHandler().catalog(route, request, response);
             default -> {
-                if (gateway().config().upstream().enabled()
+                if (gateway().upstreams().any()
                         && !gateway().store().repositories().exists(route.name())) {
                     chain.doFilter(request, response);
                     return;

@@ -4,6 +4,7 @@ import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
 import io.mirrorball.oci.Reference;
+import io.mirrorball.oci.RegistryHost;
 import io.mirrorball.oci.RepositoryName;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,6 +23,31 @@ final class RouteParser {
     private static final Pattern REFERRERS = Pattern.compile("^/v2/(.+)/referrers/([^/]+)$");
 
     private RouteParser() {
+    }
+
+    /**
+     * As {@link #parse(String, String)}, with the raw query string: {@code ns=<registry host>} (which
+     * containerd adds to every request to a mirror) is read here for routes with a name; one that is no
+     * registry host is NAME_INVALID.
+     */
+    static Route parse(String method, String path, String query) {
+        Route route = parse(method, path);
+        if (route.name() == null) {
+            return route;
+        }
+        java.util.Optional<String> ns = QueryParameters.first(query, "ns");
+        if (ns.isEmpty()) {
+            return route;
+        }
+        RegistryHost host;
+        try {
+            host = RegistryHost.parse(ns.get());
+        } catch (IllegalArgumentException e) {
+            throw new OciException(OciErrorCode.NAME_INVALID, "ns=" + abbreviate(ns.get())
+                    + " is not a registry host (host or host:port, e.g. docker.io)");
+        }
+        return new Route(route.kind(), route.method(), route.name(), route.reference(), route.digest(),
+                route.uploadId(), host);
     }
 
     static Route parse(String method, String path) {

@@ -23,7 +23,8 @@ public final class RoutingFilter extends HttpFilter {
             return;
         }
         response.setHeader("Docker-Distribution-API-Version", "registry/2.0");
-        request.setAttribute(Route.ATTRIBUTE, RouteParser.parse(request.getMethod(), path));
+        request.setAttribute(Route.ATTRIBUTE, RouteParser.parse(request.getMethod(), path,
+                request.getQueryString()));
         chain.doFilter(request, response);
     }
 }

@@ -54,9 +54,13 @@ final class PullThroughClientsTest {
         upstream = DockerRegistry.start(tmp.resolve("upstream"));
         image = OciLayoutBuilder.at(tmp.resolve("layout")).seed(31).layers(3, 3 * 1024 * 1024, true).build("1");
         Skopeo.in(tmp.resolve("skopeo")).copy(image.skopeoRef(), "docker://" + upstream.hostPort() + "/team/app:1");
+        // the default upstream serves plain names (podman's mirror without a path); containerd's requests
+        // carry ?ns=mirror-test.invalid:5000, which only an upstream of that name answers
         gateway = TestGateway.start(tmp.resolve("gw"), Map.of(
                 "MIRRORBALL_UPSTREAM_URL", upstream.uri().toString(),
-                "MIRRORBALL_UPSTREAM_TAG_TTL", "5m"));
+                "MIRRORBALL_UPSTREAM_TAG_TTL", "5m",
+                "MIRRORBALL_UPSTREAMS_0_NAME", REGISTRY,
+                "MIRRORBALL_UPSTREAMS_0_URL", upstream.uri().toString()));
         upstreamLinesBefore = upstreamLines().size();
     }
 

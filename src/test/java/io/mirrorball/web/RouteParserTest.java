@@ -3,6 +3,7 @@ package io.mirrorball.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
@@ -81,5 +82,36 @@ final class RouteParserTest {
         OciException e = assertThrows(OciException.class,
                 () -> RouteParser.parse("GET", "/v2/" + name + "/tags/list"));
         assertEquals(OciErrorCode.NAME_INVALID, e.code());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "/v2/library/alpine/manifests/3.19 | ns=docker.io | docker.io",
+            "/v2/library/alpine/manifests/3.19 | ns=index.docker.io | docker.io",
+            "/v2/library/alpine/manifests/3.19 | ns=registry-1.docker.io | docker.io",
+            "/v2/org/app/blobs/sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 | ns=ghcr.io | ghcr.io",
+            "/v2/org/app/tags/list | n=10&ns=Quay.IO | quay.io",
+            "/v2/org/app/tags/list | ns=registry.local%3A5000 | registry.local:5000",
+            "/v2/org/app/tags/list | ns=registry.local:5000 | registry.local:5000",
+            "/v2/org/app/manifests/v1 | n=1 | ",
+            "/v2/org/app/manifests/v1 | | ",
+            // a malformed escape makes a parameter unreadable: ignored, as every query parameter
+            "/v2/org/app/manifests/v1 | ns=%zz | ",
+            // the registry-wide endpoints have no name: ns means nothing there
+            "/v2/ | ns=docker.io | ",
+            "/v2/_catalog | ns=not a host | ",
+    })
+    void parse_nsQueryParameter(String path, String query, String ns) {
+        Route route = RouteParser.parse("GET", path, query);
+        assertEquals(ns, route.namespace().map(h -> h.name()).orElse(null));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"ns=", "ns=bad%20host", "ns=-x.io", "ns=host:99999", "ns=a/b"})
+    void parse_nsNotARegistryHost_nameInvalid(String query) {
+        OciException e = assertThrows(OciException.class,
+                () -> RouteParser.parse("GET", "/v2/org/app/manifests/v1", query));
+        assertEquals(OciErrorCode.NAME_INVALID, e.code());
+        assertTrue(e.getMessage().contains("is not a registry host"), e.getMessage());
     }
 }
