@@ -306,6 +306,29 @@ final class BlobJoinersTest {
         awaitSpoolEmpty();
     }
 
+    @Test
+    void leadersClientGoesAwayAlone_fetchStillCompletesIntoIpfs() throws Exception {
+        byte[] content = random(SIZE, 6);
+        Digest digest = Digest.ofBytes(content);
+        String path = "/v2/alone/blobs/" + digest;
+        CountDownLatch leaderGone = new CountDownLatch(1);
+        AtomicBoolean held = new AtomicBoolean();
+        fake.on(path, holdAtHalf(content, leaderGone, false, held));
+        HttpResponse<InputStream> r = gateway.client().sendStreaming("GET", path);
+        try (InputStream in = r.body()) {
+            assertTrue(in.read(new byte[65536]) > 0, "the leader streams");
+            // closing the body before its end closes the connection: nobody reads the blob now but the add
+        } finally {
+            leaderGone.countDown();
+        }
+        awaitSpoolEmpty();
+        assertTrue(held.get(), "the upstream held the second half until the leader's client was gone");
+        Pull later = pull(path, new CountDownLatch(1));
+        assertEquals(200, later.status());
+        assertArrayEquals(content, later.body());
+        assertEquals(1, fake.count(path), "the blob went into IPFS without a client: a later pull is served there");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"cut", "wrong"})
     void joiners_upstreamFailsMidBody_everyBodyEndsShortNothingStoredLaterPullWorks(String fault)
