@@ -349,8 +349,10 @@ final class BlobMirror {
                     n = in.read(buffer);
                 } catch (IOException e) {
                     if (place != null) {
-                        outcome(blob, flight, stall);
-                        throw e;  // the fetch succeeded, yet this reader waited for bytes longer than the stall
+                        outcome(blob, flight, stall);  // throws the fetch's failure as it is
+                        LOG.debug("{}: {}", blob.action(), e.toString());
+                        throw new OciException(OciErrorCode.GATEWAY_TIMEOUT, blob.action()
+                                + ": waited longer than " + stall + " for bytes of the upstream fetch");
                     }
                     if (!client.sentAny()) {
                         return false;
