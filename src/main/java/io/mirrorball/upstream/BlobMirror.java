@@ -34,9 +34,15 @@ import org.slf4j.LoggerFactory;
  * aborted, and since it always carries a Content-Length the client sees a body that ended short, even on
  * {@code Connection: close}. A mismatch before anything was sent is a clean 502.
  *
- * <p>With mirroring, the first request for a blob that IPFS does not hold becomes the leader: it streams
- * as above and writes every byte to a spool file ({@link MirrorPipe}) that an IPFS add on a mirror thread
- * reads behind it; the add is completed only after the digest matched, else failed (nothing is placed).
+ * <p>With mirroring, the first request for a blob that IPFS does not hold becomes the leader: it hands the
+ * upstream fetch to a mirror thread, which writes every byte to a spool file ({@link MirrorPipe}) that an
+ * IPFS add on another mirror thread reads behind it; the add is completed only after the digest matched,
+ * else failed (nothing is placed). The leader's client reads the spool like a joiner's (below), so a slow or
+ * stalled leader client slows nobody else; an upstream refusal or a wrong length still reaches it as a clean
+ * error before any byte. The fetch goes on while anyone reads the spool: the leader's client going away
+ * ends nothing, and while the IPFS add runs the fetch completes into IPFS even if every client left; with
+ * no reader and no add left it stops. When every mirror thread is busy, the leader fetches on its own
+ * request thread, writing to its client as it goes (and mirrors only if a thread frees up for the add).
  * Requests for the same digest that arrive meanwhile are joiners: they tail the same spool file as the bytes
  * arrive, each at its own pace, and send their part of the blob (all of it or their range) with their last
  * buffer withheld until the leader verified the blob; if the leader fails, every joiner's response is
@@ -112,23 +118,164 @@ final class BlobMirror {
                 }
                 continue;
             }
+            boolean handedOver = false;
             try {
                 Optional<BlobInfo> stored = blobs.stat(digest);
                 if (stored.isPresent()) {
                     mine.succeeded(stored.get());
                     return stored;
                 }
+                MirrorPipe pipe = new MirrorPipe(spool, stall);
+                MirrorPipe.Hold place = pipe.hold();
+                if (startFetch(blob, fetch, refusal, mine, pipe)) {
+                    handedOver = true;  // the fetch thread completes the flight and closes the pipe
+                    return follow(blob, mine, place, sink);
+                }
+                place.close();
+                pipe.close();
                 BlobInfo info = lead(blob, fetch, refusal, sink, mine);
                 mine.succeeded(info);
                 return Optional.empty();
             } catch (IOException | RuntimeException | Error e) {
-                mine.failed(e);
+                if (!handedOver) {
+                    mine.failed(e);
+                }
                 throw e;
             } finally {
-                inFlight.remove(digest, mine);
+                if (!handedOver) {
+                    inFlight.remove(digest, mine);
+                }
             }
         }
         throw new OciException(OciErrorCode.BAD_GATEWAY, blob.action() + ": the fetch failed three times");
+    }
+
+    /**
+     * Runs the upstream fetch of {@code flight} on a mirror thread, writing into {@code pipe}; false (and
+     * nothing started) when every mirror thread is busy: the caller then fetches on its own thread.
+     */
+    private boolean startFetch(Request blob, Fetch fetch, Refusal refusal, BlobFlight flight, MirrorPipe pipe) {
+        try {
+            mirrorThreads.execute(() -> fetchDetached(blob, fetch, refusal, flight, pipe));
+            return true;
+        } catch (RejectedExecutionException e) {
+            LOG.debug("{}: every mirror thread is busy; fetching on the request's thread", blob.action());
+            return false;
+        }
+    }
+
+    /**
+     * The upstream fetch on a mirror thread: reads the whole blob into {@code pipe}, verified, and into IPFS
+     * when a mirror thread is free for the add; then completes {@code flight}. No client is written to here,
+     * so no client's pace matters. The fetch goes on while anyone reads the pipe (a client, or the IPFS add,
+     * which keeps it going to the end), and stops when nobody does.
+     */
+    private void fetchDetached(Request blob, Fetch fetch, Refusal refusal, BlobFlight flight, MirrorPipe pipe) {
+        Digest digest = blob.digest();
+        Future<BlobInfo> stored = null;
+        Throwable failure = null;
+        BlobInfo info = null;
+        try (pipe) {
+            try (UpstreamClient.Exchange upstream = fetch.open()) {
+                if (upstream.status() != 200) {
+                    throw refusal.of(upstream);
+                }
+                long size;
+                try {
+                    size = size(blob, upstream);
+                } catch (RuntimeException e) {
+                    upstream.abort();
+                    throw e;
+                }
+                flight.started(pipe, size);
+                stored = startMirror(pipe, digest);
+                copy(blob, upstream, size, null, null, pipe);
+            }
+            info = awaitMirror(digest, stored);
+        } catch (IOException | RuntimeException | Error e) {
+            failure = e;
+            LOG.debug("{}: the upstream fetch failed: {}", blob.action(), e.toString());
+        } finally {
+            try {
+                if (failure != null) {
+                    awaitEnd(stored);  // the add's reader is closed: the spool file goes with the last client
+                }
+            } finally {
+                inFlight.remove(digest, flight);  // before the outcome: a joiner that retries starts afresh
+                if (failure == null) {
+                    flight.succeeded(info);
+                } else {
+                    flight.failed(failure);
+                }
+            }
+        }
+    }
+
+    /**
+     * The leader's client, served from the spool like a joiner's while a mirror thread fetches. Failures of
+     * the fetch reach it as they would have on its own thread: an upstream refusal or a bad length before
+     * any byte as a clean error, a failure after that as the fetch's error (the response is then aborted).
+     */
+    private Optional<BlobInfo> follow(Request blob, BlobFlight flight, MirrorPipe.Hold place, ResponseSink sink)
+            throws IOException {
+        try {
+            BlobFlight.Spool spooled;
+            try {
+                spooled = flight.awaitSpool(joinTimeout);
+            } catch (TimeoutException e) {
+                throw new OciException(OciErrorCode.GATEWAY_TIMEOUT, blob.action()
+                        + ": waited " + joinTimeout + " for the upstream");
+            }
+            if (spooled != null && tail(blob, spooled, sink, flight, place)) {
+                return Optional.empty();
+            }
+            BlobInfo stored = outcome(blob, flight, joinTimeout);
+            if (stored != null) {
+                return Optional.of(stored);  // never reached: the fetch streams into the spool when it succeeds
+            }
+            throw new OciException(OciErrorCode.BAD_GATEWAY, blob.action() + ": the upstream fetch ended early");
+        } finally {
+            place.close();
+        }
+    }
+
+    /** The fetch's result, or its failure thrown as it is. */
+    private static BlobInfo outcome(Request blob, BlobFlight flight, Duration timeout) throws IOException {
+        try {
+            return flight.awaitOutcome(timeout);
+        } catch (TimeoutException e) {
+            throw new OciException(OciErrorCode.GATEWAY_TIMEOUT, blob.action()
+                    + ": no bytes from the upstream for " + timeout);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            if (cause instanceof IOException io) {
+                LOG.debug("{}: the upstream fetch failed: {}", blob.action(), io.toString());
+            }
+            throw new OciException(OciErrorCode.BAD_GATEWAY, blob.action()
+                    + ": the upstream fetch failed; nothing was stored");
+        }
+    }
+
+    /** Waits (at most the stall) for a failed fetch's add to end: its reader throws the fetch's failure. */
+    private void awaitEnd(Future<BlobInfo> stored) {
+        if (stored == null) {
+            return;
+        }
+        try {
+            stored.get(stall.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            LOG.debug("the mirror add ended: {}", e.getCause().toString());
+        } catch (TimeoutException e) {
+            stored.cancel(true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Streams a blob to {@code sink}, verified, without mirroring it ({@code upstream.mirror: false}). */
@@ -149,7 +296,7 @@ final class BlobMirror {
             throw new OciException(OciErrorCode.GATEWAY_TIMEOUT, "blob " + digest
                     + ": waited " + joinTimeout + " for the fetch in flight");
         }
-        if (spooled != null && tail(blob, spooled, sink)) {
+        if (spooled != null && tail(blob, spooled, sink, null, null)) {
             return new Joined(true, null);
         }
         try {
@@ -177,14 +324,19 @@ final class BlobMirror {
      * Streams this client's part of the blob from the leader's spool as it grows, the last buffer withheld
      * until the leader verified the blob. False when the spool is gone already (the blob is in IPFS, or the
      * leader failed) or the leader failed before this client was sent a byte; a failure after that aborts
-     * the response.
+     * the response. For the leader's own client ({@code place} not null: its place in the spool, released
+     * once its reader is open) a failure of the fetch is thrown as it is, taken from {@code flight}.
      */
-    private boolean tail(Request blob, BlobFlight.Spool spooled, ResponseSink sink) throws IOException {
+    private boolean tail(Request blob, BlobFlight.Spool spooled, ResponseSink sink, BlobFlight flight,
+                         MirrorPipe.Hold place) throws IOException {
         long size = spooled.size();
         ResponseSink.Slice slice = sink.range(size);
         long from = slice == null ? 0 : slice.offset();
         long to = slice == null ? size : slice.offset() + slice.length();
         try (InputStream in = spooled.pipe().reader(from, to)) {
+            if (place != null) {
+                place.close();
+            }
             if (in == null) {
                 return false;
             }
@@ -196,6 +348,12 @@ final class BlobMirror {
                 try {
                     n = in.read(buffer);
                 } catch (IOException e) {
+                    if (place != null) {
+                        outcome(blob, flight, stall);  // throws the fetch's failure as it is
+                        LOG.debug("{}: {}", blob.action(), e.toString());
+                        throw new OciException(OciErrorCode.GATEWAY_TIMEOUT, blob.action()
+                                + ": waited longer than " + stall + " for bytes of the upstream fetch");
+                    }
                     if (!client.sentAny()) {
                         return false;
                     }
@@ -286,13 +444,14 @@ final class BlobMirror {
      * the last bytes released and the mirror completed; on any failure the upstream exchange and the mirror
      * are aborted and the exception propagates (the caller's response is then aborted). When the client goes
      * away while joiners read the pipe, the fetch carries on for them: returns the client's failure then
-     * (null when the client got its part).
+     * (null when the client got its part). Without a client ({@code sink} null: the fetch on a mirror thread)
+     * every byte goes to {@code pipe} only, and the fetch stops when nobody reads the pipe any more.
      */
     private static IOException copy(Request blob, UpstreamClient.Exchange upstream, long size, ResponseSink.Slice slice,
                              ResponseSink sink, MirrorPipe pipe) throws IOException {
         long first = slice == null ? 0 : slice.offset();
         long last = slice == null ? size - 1 : slice.offset() + slice.length() - 1;
-        WithheldOutput client = new WithheldOutput(sink, CHUNK);
+        WithheldOutput client = sink == null ? null : new WithheldOutput(sink, CHUNK);
         MessageDigest md = blob.digest().newMessageDigest();
         boolean mirroring = pipe != null;
         byte[] buffer = new byte[CHUNK];
@@ -317,6 +476,16 @@ final class BlobMirror {
                 md.update(buffer, 0, n);
                 if (mirroring) {
                     mirroring = pipe.offer(buffer, n);
+                }
+                if (client == null) {
+                    if (!mirroring) {
+                        throw new IOException("the mirror spool failed");
+                    }
+                    if (!pipe.hasReaders()) {
+                        throw new IOException("nobody reads the blob any more");
+                    }
+                    position += n;
+                    continue;
                 }
                 long from = Math.max(position, first);
                 long to = Math.min(position + n - 1, last);
@@ -343,7 +512,7 @@ final class BlobMirror {
             if (mirroring) {
                 pipe.finish();  // the joiners' last bytes do not wait for this client's
             }
-            if (clientGone == null) {
+            if (client != null && clientGone == null) {
                 client.release();
             }
             return clientGone;
@@ -363,16 +532,23 @@ final class BlobMirror {
         return error;
     }
 
-    private Future<BlobInfo> startMirror(MirrorPipe pipe, Digest digest) {
+    /**
+     * Starts the IPFS add of the blob in {@code pipe} on a mirror thread; null when every one is busy. The add
+     * counts as a reader of the pipe from now on (a fetch with no client left goes on for it).
+     */
+    private Future<BlobInfo> startMirror(MirrorPipe pipe, Digest digest) throws IOException {
+        MirrorPipe.Hold place = pipe.hold();
         try {
             return mirrorThreads.submit(() -> {
-                try (InputStream in = pipe.reader()) {
+                try (place; InputStream in = pipe.reader()) {
+                    place.close();
                     BlobInfo info = blobs.put(in, digest);
                     mirrored.incrementAndGet();
                     return info;
                 }
             });
         } catch (RejectedExecutionException e) {
+            place.close();
             LOG.warn("mirror {}: every mirror thread is busy; streaming without mirroring", digest);
             return null;
         }

@@ -20,6 +20,9 @@ import java.time.Duration;
  * {@link #finish}, which the writer calls once the bytes are verified; a failure passed to {@link #fail}
  * reaches every reader as an IOException instead, so the add fails, nothing is placed, and a joiner's body
  * ends short. The file is deleted when the writer ({@link #close}) and every reader are done with it.
+ *
+ * <p>The writer runs on a mirror thread of its own ({@link BlobMirror}), so even the client that started the
+ * fetch (the leader's) is just one more reader: a client that reads slowly, or not at all, slows nobody else.
  */
 final class MirrorPipe implements AutoCloseable {
     private final Path file;
@@ -108,6 +111,50 @@ final class MirrorPipe implements AutoCloseable {
     boolean hasJoiners() {
         synchronized (lock) {
             return joiners > 0;
+        }
+    }
+
+    /**
+     * Whether anyone besides the writer still wants the bytes: an open reader (a client, the IPFS add) or a
+     * {@link #hold}. When none does, a writer that serves nobody else may stop.
+     */
+    boolean hasReaders() {
+        synchronized (lock) {
+            return users > 1;
+        }
+    }
+
+    /**
+     * Keeps the file, and counts as a reader, for a reader that opens later: the leader's client, whose
+     * range is known only once the upstream declared the blob's length. Close it once that reader is open,
+     * or when it will not open; closing it twice releases it once.
+     */
+    Hold hold() {
+        synchronized (lock) {
+            if (users == 0) {
+                throw new IllegalStateException("the mirror spool is closed");
+            }
+            users++;
+        }
+        return new Hold();
+    }
+
+    /** A place kept for a reader that opens later (see {@link #hold}). */
+    final class Hold implements AutoCloseable {
+        private boolean released;
+
+        private Hold() {
+        }
+
+        @Override
+        public void close() throws IOException {
+            synchronized (lock) {
+                if (released) {
+                    return;
+                }
+                released = true;
+            }
+            release(false);
         }
     }
 

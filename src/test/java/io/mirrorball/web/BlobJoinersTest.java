@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
+import java.security.MessageDigest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -215,6 +216,117 @@ final class BlobJoinersTest {
         }
         assertTrue(held.get());
         assertEquals(1, fake.count(path), "one upstream GET");
+    }
+
+    /** A client's pull read to its end without keeping it: status, length, and whether the bytes match the digest. */
+    private record Hashed(int status, long length, boolean verified) {
+    }
+
+    /** Pulls {@code path} to its end, hashing it, counting {@code gotBytes} down at the first byte of the body. */
+    private Hashed pullHashed(String path, Digest digest, CountDownLatch gotBytes) throws IOException {
+        HttpResponse<InputStream> r = gateway.client().sendStreaming("GET", path);
+        MessageDigest md = digest.newMessageDigest();
+        long length = 0;
+        try (InputStream in = r.body()) {
+            byte[] buffer = new byte[65536];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                if (length == 0) {
+                    gotBytes.countDown();
+                }
+                md.update(buffer, 0, n);
+                length += n;
+            }
+        }
+        return new Hashed(r.statusCode(), length, Arrays.equals(md.digest(), digest.bytes()));
+    }
+
+    /**
+     * Regression: the upstream fetch ran on the leader's request thread and wrote to the leader's client as
+     * it went, so a leader client that stopped reading stopped the fetch, and with it every joiner. Here the
+     * leader's client reads its first bytes and then nothing until every joiner has the whole blob, verified;
+     * the blob is far larger than what the sockets and buffers between the leader's client and the gateway
+     * hold, so the fetch can only finish if it does not wait for that client.
+     */
+    @Test
+    void slowLeaderClient_doesNotSlowJoiners() throws Exception {
+        byte[] content = random(4 * SIZE, 5);
+        Digest digest = Digest.ofBytes(content);
+        String path = "/v2/stalled/blobs/" + digest;
+        CountDownLatch joinersHaveBytes = new CountDownLatch(JOINERS);
+        AtomicBoolean held = new AtomicBoolean();
+        fake.on(path, holdAtHalf(content, joinersHaveBytes, false, held));
+        CountDownLatch leaderHasBytes = new CountDownLatch(1);
+        CountDownLatch joinersDone = new CountDownLatch(JOINERS);
+        Future<Hashed> leader = pool.submit(() -> {
+            HttpResponse<InputStream> r = gateway.client().sendStreaming("GET", path);
+            MessageDigest md = digest.newMessageDigest();
+            long length = 0;
+            try (InputStream in = r.body()) {
+                byte[] buffer = new byte[65536];
+                int n = in.read(buffer);
+                assertTrue(n > 0, "the leader's client gets its first bytes");
+                md.update(buffer, 0, n);
+                length += n;
+                leaderHasBytes.countDown();
+                // reads nothing more until every joiner is done (the bound is only a guard against hanging)
+                if (!joinersDone.await(90, TimeUnit.SECONDS)) {
+                    return new Hashed(r.statusCode(), -1, false);
+                }
+                while ((n = in.read(buffer)) > 0) {
+                    md.update(buffer, 0, n);
+                    length += n;
+                }
+            }
+            return new Hashed(r.statusCode(), length, Arrays.equals(md.digest(), digest.bytes()));
+        });
+        assertTrue(leaderHasBytes.await(60, TimeUnit.SECONDS), "the leader streams");
+        List<Future<Hashed>> joiners = new ArrayList<>();
+        for (int i = 0; i < JOINERS; i++) {
+            joiners.add(pool.submit(() -> {
+                try {
+                    return pullHashed(path, digest, joinersHaveBytes);
+                } finally {
+                    joinersDone.countDown();
+                }
+            }));
+        }
+        for (Future<Hashed> joiner : joiners) {
+            Hashed pull = joiner.get(120, TimeUnit.SECONDS);
+            assertEquals(200, pull.status());
+            assertEquals(content.length, pull.length(), "a joiner got the whole blob");
+            assertTrue(pull.verified(), "a joiner's bytes match the digest");
+        }
+        Hashed slow = leader.get(120, TimeUnit.SECONDS);
+        assertTrue(slow.length() >= 0, "every joiner was done while the leader's client still read nothing");
+        assertEquals(content.length, slow.length(), "the leader's client, reading again, got the whole blob");
+        assertTrue(slow.verified(), "the leader's bytes match the digest");
+        assertTrue(held.get(), "every joiner had bytes while the upstream still held the second half");
+        assertEquals(1, fake.count(path), "one upstream GET");
+        awaitSpoolEmpty();
+    }
+
+    @Test
+    void leadersClientGoesAwayAlone_fetchStillCompletesIntoIpfs() throws Exception {
+        byte[] content = random(SIZE, 6);
+        Digest digest = Digest.ofBytes(content);
+        String path = "/v2/alone/blobs/" + digest;
+        CountDownLatch leaderGone = new CountDownLatch(1);
+        AtomicBoolean held = new AtomicBoolean();
+        fake.on(path, holdAtHalf(content, leaderGone, false, held));
+        HttpResponse<InputStream> r = gateway.client().sendStreaming("GET", path);
+        try (InputStream in = r.body()) {
+            assertTrue(in.read(new byte[65536]) > 0, "the leader streams");
+            // closing the body before its end closes the connection: nobody reads the blob now but the add
+        } finally {
+            leaderGone.countDown();
+        }
+        awaitSpoolEmpty();
+        assertTrue(held.get(), "the upstream held the second half until the leader's client was gone");
+        Pull later = pull(path, new CountDownLatch(1));
+        assertEquals(200, later.status());
+        assertArrayEquals(content, later.body());
+        assertEquals(1, fake.count(path), "the blob went into IPFS without a client: a later pull is served there");
     }
 
     @ParameterizedTest

@@ -18,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -266,6 +268,22 @@ final class UpstreamFaultsTest {
                 Map.of("Content-Type", "application/octet-stream"), wrong));
     }
 
+    /**
+     * Serves {@code wrong} in two halves, the second only once {@code answered} (the client saw the status
+     * line: its response is committed), so the digest check fails after the client had bytes. The upstream
+     * fetch does not wait for the client, so without the hold it could fail first (a clean 502 then).
+     */
+    private void serveWrongBytesAfterAnswer(String path, byte[] wrong, CountDownLatch answered) {
+        fake.on(path, (method, socket, out) -> {
+            FakeUpstream.writeHead(out, 200, Map.of("Content-Type", "application/octet-stream"), wrong.length);
+            out.write(wrong, 0, wrong.length / 2);
+            out.flush();
+            answered.await(30, TimeUnit.SECONDS);
+            out.write(wrong, wrong.length / 2, wrong.length - wrong.length / 2);
+            out.flush();
+        });
+    }
+
     @Test
     void blob_noMirrorWrongBytes_neverSentWholeWithDigest() throws Exception {
         startWithoutMirror();
@@ -320,9 +338,11 @@ final class UpstreamFaultsTest {
     void blob_largeRangeOfWrongBlob_abortedNeverCompleted() throws Exception {
         byte[] right = random(1024 * 1024, 18);
         Digest digest = Digest.ofBytes(right);
-        serveWrongBytes("/v2/evil/blobs/" + digest, random(1024 * 1024, 19));
+        CountDownLatch answered = new CountDownLatch(1);
+        serveWrongBytesAfterAnswer("/v2/evil/blobs/" + digest, random(1024 * 1024, 19), answered);
         HttpResponse<InputStream> r = gateway.client().sendStreaming("GET", "/v2/evil/blobs/" + digest,
                 "Range", "bytes=1000-999999");
+        answered.countDown();
         assertEquals(206, r.statusCode());
         long got = drain(r);
         assertTrue(got < 999000, "aborted before the range was complete: got " + got);
@@ -346,7 +366,8 @@ final class UpstreamFaultsTest {
     private record RawAnswer(String statusLine, long contentLength, long bodyBytes) {
     }
 
-    private RawAnswer rawGet(String path) throws IOException {
+    /** GETs {@code path} as above, counting {@code answered} down once the status line and headers are read. */
+    private RawAnswer rawGet(String path, CountDownLatch answered) throws IOException {
         URI base = gateway.client().base();
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {
             socket.setSoTimeout(30_000);
@@ -361,6 +382,7 @@ final class UpstreamFaultsTest {
                     length = Long.parseLong(header.substring(15).trim());
                 }
             }
+            answered.countDown();
             long body = 0;
             try {
                 byte[] buffer = new byte[65536];
@@ -398,8 +420,9 @@ final class UpstreamFaultsTest {
             }
             byte[] right = random(1024 * 1024, 21);
             Digest digest = Digest.ofBytes(right);
-            serveWrongBytes("/v2/evil/blobs/" + digest, random(1024 * 1024, 22));
-            RawAnswer answer = rawGet("/v2/evil/blobs/" + digest);
+            CountDownLatch answered = new CountDownLatch(1);
+            serveWrongBytesAfterAnswer("/v2/evil/blobs/" + digest, random(1024 * 1024, 22), answered);
+            RawAnswer answer = rawGet("/v2/evil/blobs/" + digest, answered);
             assertTrue(answer.statusLine().startsWith("HTTP/1.1 200"), answer.toString());
             assertEquals(right.length, answer.contentLength(), "a Content-Length the client can hold us to");
             assertTrue(answer.bodyBytes() < right.length, "mirror " + mirror + ": " + answer);
