@@ -5,9 +5,12 @@ import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNodes;
 import io.mirrorball.store.RegistryStore;
+import io.mirrorball.upstream.retention.CacheLedger;
+import io.mirrorball.upstream.retention.CacheRetention;
 import jakarta.servlet.ServletContext;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -34,6 +37,7 @@ public final class Gateway implements AutoCloseable {
     private final ManifestHandler manifestHandler;
     private final ListHandler listHandler;
     private io.mirrorball.upstream.UpstreamRegistry upstream;
+    private CacheRetention retention;
 
     private Gateway(MirrorballConfig config, IpfsNode node, RegistryStore store) {
         this.config = config;
@@ -46,18 +50,31 @@ public final class Gateway implements AutoCloseable {
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("mirrorball-housekeeping"));
     }
 
+    /** How often the cache ledger's last uses are written, and how often retention runs. */
+    static final Duration LEDGER_FLUSH = Duration.ofMinutes(1);
+    static final Duration RETENTION_PERIOD = Duration.ofMinutes(10);
+
     /** Opens the IPFS node and the store, and starts the upload purge. */
     public static Gateway start(MirrorballConfig config) throws IOException {
+        return start(config, Clock.systemUTC());
+    }
+
+    /** As {@link #start(MirrorballConfig)}, with the clock of uploads and of the cache's last use. */
+    static Gateway start(MirrorballConfig config, Clock clock) throws IOException {
         IpfsNode node = IpfsNodes.open(config.storage().ipfs());
         try {
             RegistryStore store = RegistryStore.open(node, config.storage().ipfs().mfsRoot(),
-                    config.storage().uploads().path(), config.storage().uploads().expireAfter(), Clock.systemUTC(),
+                    config.storage().uploads().path(), config.storage().uploads().expireAfter(), clock,
                     config.storage().ipfs().maxCloneWaits());
             Gateway gateway = new Gateway(config, node, store);
             if (config.upstream().enabled()) {
                 // the mirror's spool: beside the uploads, one locked folder per instance (see MirrorSpool)
                 gateway.upstream = io.mirrorball.upstream.UpstreamRegistry.open(config.upstream(), store.blobs(),
                         config.storage().uploads().path().resolve("mirror"));
+                if (config.upstream().mirror()) {
+                    gateway.startRetention(clock);
+                    gateway.retention().ifPresent(r -> gateway.upstream.cacheListener(r.ledger()));
+                }
             }
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,
@@ -70,6 +87,40 @@ public final class Gateway implements AutoCloseable {
             node.close();
             throw e;
         }
+    }
+
+    /** The cache ledger (beside the uploads, see {@link CacheLedger}) and retention on the housekeeping thread. */
+    private void startRetention(Clock clock) throws IOException {
+        CacheLedger ledger;
+        try {
+            ledger = CacheLedger.open(cacheLedgerPath(config), clock);
+        } catch (io.mirrorball.upstream.retention.LedgerInUseException e) {
+            LOG.warn("{}: another instance sharing the uploads folder keeps the cache ledger; this one neither"
+                    + " tracks nor removes pulled-through content", e.getMessage());
+            return;
+        }
+        retention = CacheRetention.of(store, ledger, config.cache(), clock, CacheRetention.GC_GRACE);
+        housekeeping.scheduleWithFixedDelay(() -> {
+            try {
+                ledger.flush();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("cache ledger: writing last uses: {}", e.toString());
+            }
+        }, LEDGER_FLUSH.toSeconds(), LEDGER_FLUSH.toSeconds(), TimeUnit.SECONDS);
+        if (retention.limited()) {
+            housekeeping.scheduleWithFixedDelay(() -> {
+                try {
+                    retention.run();
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("cache retention: {}", e.toString());
+                }
+            }, LEDGER_FLUSH.toSeconds(), RETENTION_PERIOD.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    /** Where the cache ledger lives: beside the uploads (local disk of this instance). */
+    public static java.nio.file.Path cacheLedgerPath(MirrorballConfig config) {
+        return config.storage().uploads().path().resolve("cache");
     }
 
     /**
@@ -130,6 +181,11 @@ public final class Gateway implements AutoCloseable {
         return java.util.Optional.ofNullable(upstream);
     }
 
+    /** Retention of pulled-through content, when an upstream mirrors into the store. */
+    public java.util.Optional<CacheRetention> retention() {
+        return java.util.Optional.ofNullable(retention);
+    }
+
     BlobHandler blobHandler() {
         return blobHandler;
     }
@@ -151,6 +207,9 @@ public final class Gateway implements AutoCloseable {
         housekeeping.shutdownNow();
         if (upstream != null) {
             upstream.close();
+        }
+        if (retention != null) {
+            retention.ledger().close();
         }
         store.close();
         node.close();

@@ -27,13 +27,25 @@ import org.eclipse.jetty.util.thread.Scheduler;
 public final class GatewayServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
+    private final WebAppContext webapp;
 
-    private GatewayServer(Server server, ServerConnector connector) {
+    private GatewayServer(Server server, ServerConnector connector, WebAppContext webapp) {
         this.server = server;
         this.connector = connector;
+        this.webapp = webapp;
+    }
+
+    /** The running gateway (for tests and admin code in this package). */
+    Gateway gateway() {
+        return Gateway.from(webapp.getServletContext());
     }
 
     public static GatewayServer start(MirrorballConfig config) throws Exception {
+        return start(config, java.time.Clock.systemUTC());
+    }
+
+    /** As {@link #start(MirrorballConfig)}, with the gateway's clock (uploads' expiry, the cache's last use). */
+    static GatewayServer start(MirrorballConfig config, java.time.Clock clock) throws Exception {
         MirrorballConfig.Http limits = config.http();
         QueuedThreadPool threads = new QueuedThreadPool(limits.maxThreads(), 8, 60_000);
         threads.setName("mirrorball-http");
@@ -62,6 +74,7 @@ public final class GatewayServer implements AutoCloseable {
         webapp.setParentLoaderPriority(true);
         webapp.setThrowUnavailableOnStartupException(true);
         webapp.setAttribute(MirrorballConfig.class.getName(), config);
+        webapp.setAttribute(java.time.Clock.class.getName(), clock);
         webapp.getServletHandler().setDecodeAmbiguousURIs(true);
         webapp.setInitParameter("org.eclipse.jetty.servlet.Default.dirAllowed", "false");
         Handler handler = webapp;
@@ -78,7 +91,7 @@ public final class GatewayServer implements AutoCloseable {
         webapp.setErrorHandler(new JsonErrorHandler());
         server.setStopAtShutdown(true);
         server.start();
-        return new GatewayServer(server, connector);
+        return new GatewayServer(server, connector, webapp);
     }
 
     /** The base URI, e.g. {@code http://127.0.0.1:5000}; a wildcard host is reported as 127.0.0.1. */
