@@ -167,7 +167,8 @@ final class CacheRetentionTest {
     void run_sizeCapBelowTwoImages_removesLeastRecentlyUsedFreesSpaceKeepsPushedAndPullsAgain(String node)
             throws Exception {
         start(node, MirrorballConfig.Cache.NONE);
-        // the local repository exists before the pulls (see push_blobCachedFromUpstream_... below)
+        // the local repository exists before the pulls: a HEAD of a blob in a name that is not local falls
+        // through, and is answered from the pull-through cache, so the push would skip the upload
         Skopeo pusher = Skopeo.in(tmp.resolve("skopeo-push"));
         OciLayoutBuilder.Image other = OciLayoutBuilder.at(tmp.resolve("other")).seed(98).layer(5_000, true)
                 .build("0");

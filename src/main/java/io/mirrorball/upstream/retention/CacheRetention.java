@@ -70,7 +70,13 @@ public final class CacheRetention {
 
     /** What a run would remove now (the dry run). */
     public RetentionPlan plan() throws IOException {
-        return plan(ledger.items(), store.repositories().referencedDigests(), limits, clock.instant());
+        return plan(store, ledger.items(), limits, clock.instant());
+    }
+
+    /** What a run would remove at {@code now} from {@code items} (a ledger read while a gateway holds it). */
+    public static RetentionPlan plan(RegistryStore store, List<CachedItem> items, MirrorballConfig.Cache limits,
+                                     Instant now) throws IOException {
+        return plan(items, store.repositories().referencedDigests(), limits, now);
     }
 
     /** The plan for {@code items} (least recently used first) when {@code referenced} are pushed content. */
