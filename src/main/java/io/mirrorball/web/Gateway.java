@@ -62,11 +62,13 @@ public final class Gateway implements AutoCloseable {
     /** As {@link #start(MirrorballConfig)}, with the clock of uploads and of the cache's last use. */
     static Gateway start(MirrorballConfig config, Clock clock) throws IOException {
         IpfsNode node = IpfsNodes.open(config.storage().ipfs());
+        Gateway started = null;
         try {
             RegistryStore store = RegistryStore.open(node, config.storage().ipfs().mfsRoot(),
                     config.storage().uploads().path(), config.storage().uploads().expireAfter(), clock,
                     config.storage().ipfs().maxCloneWaits());
             Gateway gateway = new Gateway(config, node, store);
+            started = gateway;
             if (config.upstream().enabled()) {
                 // the mirror's spool: beside the uploads, one locked folder per instance (see MirrorSpool)
                 gateway.upstream = io.mirrorball.upstream.UpstreamRegistry.open(config.upstream(), store.blobs(),
@@ -84,7 +86,15 @@ public final class Gateway implements AutoCloseable {
                     version, config.storage().ipfs().mfsRoot(), config.storage().uploads().path());
             return gateway;
         } catch (IOException | RuntimeException e) {
-            node.close();
+            if (started != null) {
+                try {
+                    started.close(); // releases the cache ledger and the spool too; closes the node
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            } else {
+                node.close();
+            }
             throw e;
         }
     }
