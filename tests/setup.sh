@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything the gateway's tests need on a fresh Debian machine (run as root):
-# skopeo, docker-registry and Tomcat from Debian, Maven and JDK 17, curl and python3 (tests/run.sh
-# summarises the reports with it), Kubo, the IPFS node of the tests, built with Go from the module in
-# tests/kit/kubo into tests/.kit/bin/ipfs, and disco, the registry of the interoperability tests, from
-# tests/kit/disco into tests/.kit/bin/disco (Go itself is not installed here: see find_go below).
+# skopeo, docker-registry, containerd (with ctr) and podman (real pull-through clients, run as root by
+# testing/Containerd and testing/Podman; the tests fail without them) and Tomcat from Debian, Maven and
+# JDK 17, curl and python3 (tests/run.sh summarises the reports with it), Kubo, the IPFS node of the
+# tests, built with Go from the module in tests/kit/kubo into tests/.kit/bin/ipfs, and disco, the
+# registry of the interoperability tests, from tests/kit/disco into tests/.kit/bin/disco (Go itself is
+# not installed here: see find_go below).
 # Safe to run again; it skips what is there. Not root: uses sudo when something must be installed.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -11,7 +13,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 need=()
 # command -> Debian package
 for pair in skopeo:skopeo docker-registry:docker-registry mvn:maven javac:openjdk-17-jdk-headless \
-            curl:curl python3:python3; do
+            containerd:containerd ctr:containerd podman:podman curl:curl python3:python3; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [ -x /usr/share/tomcat10/bin/catalina.sh ] || need+=(tomcat10)

@@ -46,13 +46,25 @@ final class ServeCommand implements Callable<Integer> {
         GatewayServer server = GatewayServer.start(loaded);
         try {
             out.println("mirrorball " + Main.version() + " listening on " + server.uri() + " (ipfs: "
-                    + loaded.storage().ipfs().nodeForDisplay() + ", upstream: "
-                    + (loaded.upstream().enabled() ? loaded.upstream().url() : "none") + ")");
+                    + loaded.storage().ipfs().nodeForDisplay() + ", upstream: " + upstreams(loaded) + ")");
             out.flush();
             server.join();
         } finally {
             server.close();
         }
         return 0;
+    }
+
+    /** {@code https://registry-1.docker.io, ghcr.io=https://ghcr.io}: the default first, then each by name. */
+    private static String upstreams(MirrorballConfig config) {
+        if (!config.anyUpstream()) {
+            return "none";
+        }
+        java.util.List<String> shown = new java.util.ArrayList<>();
+        if (config.upstream().enabled()) {
+            shown.add(config.upstream().url());
+        }
+        config.upstreams().forEach(u -> shown.add(u.name() + "=" + u.url()));
+        return String.join(", ", shown);
     }
 }

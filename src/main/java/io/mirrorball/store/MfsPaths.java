@@ -160,4 +160,53 @@ final class MfsPaths {
     String referrerDirectory(RepositoryName name, Digest subject, Digest referrer) {
         return referrers(name, subject) + "/" + referrer.algorithm() + "/" + referrer.hex();
     }
+
+    // ---------------------------------------------------------------- learned from upstreams
+
+    /** {@code upstreams}: one directory per upstream, named by its registry host, for what it told us. */
+    String upstreams() {
+        return root + "/upstreams";
+    }
+
+    /** {@code upstreams/<host>}: an upstream's area; the host ({@code docker.io}, {@code 127.0.0.1:5000}) is checked. */
+    String upstream(String upstream) {
+        if (!isUpstreamName(upstream)) {
+            throw new IllegalArgumentException("invalid upstream name " + upstream);
+        }
+        return upstreams() + "/" + upstream;
+    }
+
+    /** A registry host, optionally with a port: letters, digits, dots and dashes, never {@code .} or {@code ..}. */
+    static boolean isUpstreamName(String upstream) {
+        return upstream != null && upstream.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?")
+                && !upstream.contains("..");
+    }
+
+    /** {@code upstreams/<host>/<name>}: a repository pulled through from that upstream. */
+    String upstreamRepository(String upstream, RepositoryName name) {
+        return upstream(upstream) + "/" + name.value();
+    }
+
+    /** {@code upstreams/<host>/<name>/_manifests/tags}: one directory per tag learned. */
+    String upstreamTags(String upstream, RepositoryName name) {
+        return upstreamRepository(upstream, name) + "/_manifests/tags";
+    }
+
+    String upstreamTag(String upstream, RepositoryName name, String tag) {
+        return upstreamTags(upstream, name) + "/" + tag;
+    }
+
+    /** {@code .../_manifests/tags/<tag>/current/link}: {@code "sha256:<hex>"}, distribution's link layout. */
+    String upstreamTagLink(String upstream, RepositoryName name, String tag) {
+        return upstreamTag(upstream, name, tag) + "/current/link";
+    }
+
+    /**
+     * {@code .../_manifests/revisions/<alg>/<hex>/mediatype}: the media type the upstream answered a
+     * manifest with; keyed by digest, so a torn write can never pair a tag with another manifest's type.
+     */
+    String upstreamRevisionMediaType(String upstream, RepositoryName name, Digest digest) {
+        return upstreamRepository(upstream, name) + "/_manifests/revisions/" + digest.algorithm() + "/"
+                + digest.hex() + "/mediatype";
+    }
 }

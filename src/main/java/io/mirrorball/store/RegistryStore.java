@@ -16,6 +16,7 @@ public final class RegistryStore implements AutoCloseable {
     private final UploadStore uploads;
     private final ManifestStore manifests;
     private final RepositoryIndex repositories;
+    private final UpstreamTags upstreamTags;
     private final ImagePublisher publisher;
     private final ImageCloner cloner;
     private final ExecutorService cloneThreads;
@@ -33,6 +34,7 @@ public final class RegistryStore implements AutoCloseable {
         this.uploads = uploads;
         this.manifests = new ManifestStore(node, paths, blobs);
         this.repositories = new RepositoryIndex(node, paths, Ticker.systemTicker());
+        this.upstreamTags = new UpstreamTags(node, paths);
         this.publishThreads = Executors.newFixedThreadPool(8, Threads.named("mirrorball-publish"));
         this.publisher = new ImagePublisher(node, paths, blobs, manifests, publishThreads);
         manifests.publishWith(publisher);
@@ -80,6 +82,11 @@ public final class RegistryStore implements AutoCloseable {
 
     public RepositoryIndex repositories() {
         return repositories;
+    }
+
+    /** Tag to digest as learned from each upstream, kept across restarts. */
+    public UpstreamTags upstreamTags() {
+        return upstreamTags;
     }
 
     public ImagePublisher publisher() {

@@ -7,13 +7,11 @@ import io.mirrorball.store.BlobInfo;
 import io.mirrorball.store.BlobStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -37,11 +35,15 @@ import org.slf4j.LoggerFactory;
  * {@code Connection: close}. A mismatch before anything was sent is a clean 502.
  *
  * <p>With mirroring, the first request for a blob that IPFS does not hold becomes the leader: it streams
- * as above and hands every byte to an IPFS add on a mirror thread through a bounded {@link MirrorPipe}; the
- * add is completed only after the digest matched, else failed (nothing is placed). Requests for the same
- * digest that arrive meanwhile are joiners: they wait for the leader's result and then serve the blob
- * (or their range of it) from IPFS, so N concurrent pulls make one upstream GET. If the leader fails, one
- * joiner becomes the next leader.
+ * as above and writes every byte to a spool file ({@link MirrorPipe}) that an IPFS add on a mirror thread
+ * reads behind it; the add is completed only after the digest matched, else failed (nothing is placed).
+ * Requests for the same digest that arrive meanwhile are joiners: they tail the same spool file as the bytes
+ * arrive, each at its own pace, and send their part of the blob (all of it or their range) with their last
+ * buffer withheld until the leader verified the blob; if the leader fails, every joiner's response is
+ * aborted, and a joiner that has sent nothing yet tries again (one becomes the next leader). So N
+ * concurrent pulls make one upstream GET and all of them stream at once. The spool file is deleted when the
+ * leader, the add and every joiner are done with it; a request that comes after the blob is in IPFS is
+ * served from there.
  */
 final class BlobMirror {
     private static final Logger LOG = LoggerFactory.getLogger(BlobMirror.class);
@@ -52,7 +54,7 @@ final class BlobMirror {
     private final Duration joinTimeout;
     private final Duration stall;
     private final Path spool;
-    private final ConcurrentHashMap<Digest, CompletableFuture<BlobInfo>> inFlight = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Digest, BlobFlight> inFlight = new ConcurrentHashMap<>();
     private final AtomicLong mirrored = new AtomicLong();
 
     /** Opens the upstream GET of a blob (auth, redirects done); the caller checks its status. */
@@ -69,6 +71,10 @@ final class BlobMirror {
     record Request(Digest digest, long knownSize, String action) {
     }
 
+    /** What a joiner did: streamed the blob itself, or found it in IPFS ({@code stored}). */
+    private record Joined(boolean streamed, BlobInfo stored) {
+    }
+
     BlobMirror(BlobStore blobs, ExecutorService mirrorThreads, Duration joinTimeout, Duration stall, Path spool) {
         this.blobs = blobs;
         this.spool = spool;
@@ -83,31 +89,40 @@ final class BlobMirror {
 
     /**
      * Serves a blob that IPFS does not hold yet, mirroring it. Returns the blob when it is (now) in IPFS and
-     * the caller should serve it from there; empty when this call streamed it to {@code sink} itself.
+     * the caller should serve it from there; empty when this call streamed it to {@code sink} itself (as the
+     * leader, or as a joiner from the leader's spool).
      */
     Optional<BlobInfo> serve(Request blob, Fetch fetch, Refusal refusal, ResponseSink sink) throws IOException {
         Digest digest = blob.digest();
         for (int attempt = 0; attempt < 3; attempt++) {
-            CompletableFuture<BlobInfo> mine = new CompletableFuture<>();
-            CompletableFuture<BlobInfo> leader = inFlight.putIfAbsent(digest, mine);
+            BlobFlight mine = new BlobFlight();
+            BlobFlight leader = inFlight.putIfAbsent(digest, mine);
             if (leader != null) {
-                Optional<BlobInfo> joined = join(digest, leader);
-                if (joined.isPresent()) {
-                    return joined;
+                Joined joined = join(blob, leader, sink);
+                if (joined == null) {
+                    continue;
+                }
+                if (joined.streamed()) {
+                    return Optional.empty();
+                }
+                Optional<BlobInfo> stored = joined.stored() != null ? Optional.of(joined.stored())
+                        : blobs.stat(digest);
+                if (stored.isPresent()) {
+                    return stored;
                 }
                 continue;
             }
             try {
                 Optional<BlobInfo> stored = blobs.stat(digest);
                 if (stored.isPresent()) {
-                    mine.complete(stored.get());
+                    mine.succeeded(stored.get());
                     return stored;
                 }
-                BlobInfo info = lead(blob, fetch, refusal, sink, true);
-                mine.complete(info);
+                BlobInfo info = lead(blob, fetch, refusal, sink, mine);
+                mine.succeeded(info);
                 return Optional.empty();
             } catch (IOException | RuntimeException | Error e) {
-                mine.completeExceptionally(e);
+                mine.failed(e);
                 throw e;
             } finally {
                 inFlight.remove(digest, mine);
@@ -118,20 +133,30 @@ final class BlobMirror {
 
     /** Streams a blob to {@code sink}, verified, without mirroring it ({@code upstream.mirror: false}). */
     void stream(Request blob, Fetch fetch, Refusal refusal, ResponseSink sink) throws IOException {
-        lead(blob, fetch, refusal, sink, false);
+        lead(blob, fetch, refusal, sink, null);
     }
 
-    /** Waits for the leader; empty when it failed in a way that another attempt may fix. */
-    private Optional<BlobInfo> join(Digest digest, CompletableFuture<BlobInfo> leader) throws IOException {
+    /**
+     * Joins the leader's fetch: streams from its spool when it has one, else waits for its result. Null when
+     * it failed in a way that another attempt may fix, and this client has not been sent anything.
+     */
+    private Joined join(Request blob, BlobFlight flight, ResponseSink sink) throws IOException {
+        Digest digest = blob.digest();
+        BlobFlight.Spool spooled;
         try {
-            BlobInfo info = leader.get(joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            return info == null ? blobs.stat(digest) : Optional.of(info);
+            spooled = flight.awaitSpool(joinTimeout);
         } catch (TimeoutException e) {
             throw new OciException(OciErrorCode.GATEWAY_TIMEOUT, "blob " + digest
                     + ": waited " + joinTimeout + " for the fetch in flight");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while waiting for " + digest);
+        }
+        if (spooled != null && tail(blob, spooled, sink)) {
+            return new Joined(true, null);
+        }
+        try {
+            return new Joined(false, flight.awaitOutcome(joinTimeout));
+        } catch (TimeoutException e) {
+            throw new OciException(OciErrorCode.GATEWAY_TIMEOUT, "blob " + digest
+                    + ": waited " + joinTimeout + " for the fetch in flight");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             // the upstream's own answer (404, 429, 401...) is the same for everyone: no second fetch
@@ -144,15 +169,56 @@ final class BlobMirror {
                 throw oci;
             }
             LOG.debug("leader for {} failed ({}); trying again", digest, cause.toString());
-            return Optional.empty();
+            return null;
         }
     }
 
     /**
-     * Streams the whole upstream body, verified, sending the client its part, and into IPFS when
-     * {@code mirror}. Returns the stored blob, or null when not mirrored (or the mirror did not complete).
+     * Streams this client's part of the blob from the leader's spool as it grows, the last buffer withheld
+     * until the leader verified the blob. False when the spool is gone already (the blob is in IPFS, or the
+     * leader failed) or the leader failed before this client was sent a byte; a failure after that aborts
+     * the response.
      */
-    private BlobInfo lead(Request blob, Fetch fetch, Refusal refusal, ResponseSink sink, boolean mirror)
+    private boolean tail(Request blob, BlobFlight.Spool spooled, ResponseSink sink) throws IOException {
+        long size = spooled.size();
+        ResponseSink.Slice slice = sink.range(size);
+        long from = slice == null ? 0 : slice.offset();
+        long to = slice == null ? size : slice.offset() + slice.length();
+        try (InputStream in = spooled.pipe().reader(from, to)) {
+            if (in == null) {
+                return false;
+            }
+            headers(sink, blob.digest(), size, slice);
+            WithheldOutput client = new WithheldOutput(sink, CHUNK);
+            byte[] buffer = new byte[CHUNK];
+            while (true) {
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (IOException e) {
+                    if (!client.sentAny()) {
+                        return false;
+                    }
+                    LOG.debug("{}: the fetch this request joined failed: {}", blob.action(), e.toString());
+                    throw new OciException(OciErrorCode.BAD_GATEWAY, blob.action()
+                            + ": the upstream fetch in flight failed; nothing was stored");
+                }
+                if (n < 0) {
+                    break;
+                }
+                client.write(buffer, 0, n);
+            }
+            client.release();
+            return true;
+        }
+    }
+
+    /**
+     * Streams the whole upstream body, verified, sending the client its part, and (when {@code flight} is
+     * not null) into a spool for IPFS and the joiners. Returns the stored blob, or null when not mirrored
+     * (or the mirror did not complete).
+     */
+    private BlobInfo lead(Request blob, Fetch fetch, Refusal refusal, ResponseSink sink, BlobFlight flight)
             throws IOException {
         try (UpstreamClient.Exchange upstream = fetch.open()) {
             if (upstream.status() != 200) {
@@ -168,26 +234,36 @@ final class BlobMirror {
                 throw e;
             }
             Digest digest = blob.digest();
-            sink.status(slice == null ? 200 : 206);
-            sink.header("Docker-Content-Digest", digest.toString());
-            sink.header("ETag", "\"" + digest + "\"");
-            sink.header("Accept-Ranges", "bytes");
-            sink.header("Content-Type", "application/octet-stream");
-            if (slice != null) {
-                sink.header("Content-Range", "bytes " + slice.offset() + "-" + (slice.offset() + slice.length() - 1)
-                        + "/" + size);
-            }
-            sink.contentLength(slice == null ? size : slice.length());
-            if (!mirror) {
+            headers(sink, digest, size, slice);
+            if (flight == null) {
                 copy(blob, upstream, size, slice, sink, null);
                 return null;
             }
             try (MirrorPipe pipe = new MirrorPipe(spool, stall)) {
+                flight.started(pipe, size);
                 Future<BlobInfo> stored = startMirror(pipe, digest);
-                copy(blob, upstream, size, slice, sink, stored == null ? null : pipe);
-                return awaitMirror(digest, stored);
+                IOException clientGone = copy(blob, upstream, size, slice, sink, pipe);
+                BlobInfo info = awaitMirror(digest, stored);
+                if (clientGone != null) {
+                    flight.succeeded(info);
+                    throw clientGone;
+                }
+                return info;
             }
         }
+    }
+
+    private static void headers(ResponseSink sink, Digest digest, long size, ResponseSink.Slice slice) {
+        sink.status(slice == null ? 200 : 206);
+        sink.header("Docker-Content-Digest", digest.toString());
+        sink.header("ETag", "\"" + digest + "\"");
+        sink.header("Accept-Ranges", "bytes");
+        sink.header("Content-Type", "application/octet-stream");
+        if (slice != null) {
+            sink.header("Content-Range", "bytes " + slice.offset() + "-" + (slice.offset() + slice.length() - 1)
+                    + "/" + size);
+        }
+        sink.contentLength(slice == null ? size : slice.length());
     }
 
     /** The blob's length: declared by the upstream, and equal to its descriptor's size when that is known. */
@@ -208,9 +284,11 @@ final class BlobMirror {
      * Reads the whole body, at most {@code size} bytes, hashing it; writes the client's slice with its last
      * buffer withheld, and every byte to {@code pipe} (if any). Only after the length and digest matched are
      * the last bytes released and the mirror completed; on any failure the upstream exchange and the mirror
-     * are aborted and the exception propagates (the caller's response is then aborted).
+     * are aborted and the exception propagates (the caller's response is then aborted). When the client goes
+     * away while joiners read the pipe, the fetch carries on for them: returns the client's failure then
+     * (null when the client got its part).
      */
-    private static void copy(Request blob, UpstreamClient.Exchange upstream, long size, ResponseSink.Slice slice,
+    private static IOException copy(Request blob, UpstreamClient.Exchange upstream, long size, ResponseSink.Slice slice,
                              ResponseSink sink, MirrorPipe pipe) throws IOException {
         long first = slice == null ? 0 : slice.offset();
         long last = slice == null ? size - 1 : slice.offset() + slice.length() - 1;
@@ -219,6 +297,7 @@ final class BlobMirror {
         boolean mirroring = pipe != null;
         byte[] buffer = new byte[CHUNK];
         long position = 0;
+        IOException clientGone = null;
         try {
             // not try-with-resources: closing the body of a failed exchange would read the rest of it
             InputStream in = upstream.blobBody();
@@ -241,8 +320,16 @@ final class BlobMirror {
                 }
                 long from = Math.max(position, first);
                 long to = Math.min(position + n - 1, last);
-                if (from <= to) {
-                    client.write(buffer, (int) (from - position), (int) (to - from + 1));
+                if (from <= to && clientGone == null) {
+                    try {
+                        client.write(buffer, (int) (from - position), (int) (to - from + 1));
+                    } catch (IOException e) {
+                        if (!mirroring || !pipe.hasJoiners()) {
+                            throw e;
+                        }
+                        LOG.debug("{}: the client went away; fetching on for the joiners", blob.action());
+                        clientGone = e;
+                    }
                 }
                 position += n;
             }
@@ -253,10 +340,13 @@ final class BlobMirror {
                 throw wrongBytes(blob, "bytes that do not match the digest");
             }
             in.close();
-            client.release();
             if (mirroring) {
-                pipe.finish();
+                pipe.finish();  // the joiners' last bytes do not wait for this client's
             }
+            if (clientGone == null) {
+                client.release();
+            }
+            return clientGone;
         } catch (IOException | RuntimeException e) {
             upstream.abort();
             if (pipe != null) {
@@ -303,52 +393,5 @@ final class BlobMirror {
             Thread.currentThread().interrupt();
         }
         return null;
-    }
-
-    /**
-     * The client's body with its last buffer held back: bytes are written only when more follow, so the
-     * client cannot see a complete body before {@link #release}. The response is committed at the first
-     * write, so a failure before it (a small blob) can still be a clean error answer.
-     */
-    private static final class WithheldOutput {
-        private final ResponseSink sink;
-        private final byte[] pending;
-        private int pendingLength;
-        private OutputStream out;
-
-        WithheldOutput(ResponseSink sink, int size) {
-            this.sink = sink;
-            this.pending = new byte[size];
-        }
-
-        void write(byte[] b, int off, int len) throws IOException {
-            while (len > 0) {
-                if (pendingLength == pending.length) {
-                    send();
-                }
-                int n = Math.min(len, pending.length - pendingLength);
-                System.arraycopy(b, off, pending, pendingLength, n);
-                pendingLength += n;
-                off += n;
-                len -= n;
-            }
-        }
-
-        void release() throws IOException {
-            if (pendingLength > 0) {
-                send();
-            }
-            if (out != null) {
-                out.flush();
-            }
-        }
-
-        private void send() throws IOException {
-            if (out == null) {
-                out = sink.body();
-            }
-            out.write(pending, 0, pendingLength);
-            pendingLength = 0;
-        }
     }
 }

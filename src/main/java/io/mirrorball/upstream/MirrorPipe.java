@@ -11,12 +11,15 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 
 /**
- * The hand-over from the thread that streams a blob to the client to the thread that adds it to IPFS,
- * through a temporary file that the IPFS side reads behind the writer. The client is therefore paced by
- * the upstream and itself only (never by IPFS, which is often slower), memory stays bounded, and the
- * client still gets its first bytes at once: this is a tee, not a spool-first. The reader waits for
- * bytes that are not written yet, at most {@code stall}. A failure passed to {@link #fail} reaches the
- * reader as an IOException, so the add fails and nothing is placed. {@link #close} deletes the file.
+ * The hand-over from the thread that streams a blob from the upstream (the leader) to everyone else who
+ * wants its bytes while they arrive: the IPFS add, and the clients that asked for the same blob meanwhile
+ * (joiners, see {@link BlobMirror}). The bytes go to a temporary file, which each reader tails at its own
+ * pace: the file is the buffer, never memory, so a slow reader slows neither the writer nor the other
+ * readers, and the disk used is at most the blob's size. A reader waits for bytes that are not written yet,
+ * at most {@code stall}. The end of the blob (and the end of a reader's range) is reached only after
+ * {@link #finish}, which the writer calls once the bytes are verified; a failure passed to {@link #fail}
+ * reaches every reader as an IOException instead, so the add fails, nothing is placed, and a joiner's body
+ * ends short. The file is deleted when the writer ({@link #close}) and every reader are done with it.
  */
 final class MirrorPipe implements AutoCloseable {
     private final Path file;
@@ -26,7 +29,10 @@ final class MirrorPipe implements AutoCloseable {
     private long written;
     private boolean finished;
     private IOException failure;
-    private volatile boolean readerGone;
+    /** The writer and every open reader; the file goes when this reaches 0. */
+    private int users = 1;
+    /** Open readers of a range ({@link #reader(long, long)}): joiners' clients. */
+    private int joiners;
 
     MirrorPipe(Path dir, Duration stall) throws IOException {
         Files.createDirectories(dir);
@@ -35,9 +41,9 @@ final class MirrorPipe implements AutoCloseable {
         this.stall = stall;
     }
 
-    /** Appends a chunk; false when the reader is gone or the pipe failed (the client streams on without it). */
+    /** Appends a chunk; false when the pipe failed (the leader's client streams on without it). */
     boolean offer(byte[] chunk, int length) {
-        if (readerGone || failed()) {
+        if (failed()) {
             return false;
         }
         try {
@@ -56,6 +62,7 @@ final class MirrorPipe implements AutoCloseable {
         return true;
     }
 
+    /** Every byte is written and verified: readers may end. */
     void finish() {
         synchronized (lock) {
             finished = true;
@@ -65,7 +72,7 @@ final class MirrorPipe implements AutoCloseable {
 
     void fail(IOException cause) {
         synchronized (lock) {
-            if (failure == null) {
+            if (failure == null && !finished) {
                 failure = cause;
             }
             lock.notifyAll();
@@ -78,69 +85,144 @@ final class MirrorPipe implements AutoCloseable {
         }
     }
 
-    /** The reading end, for the IPFS add. Closing it tells the writer to stop. */
+    /** The whole blob from its start, for the IPFS add. */
     InputStream reader() throws IOException {
-        FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
-        return new InputStream() {
-            private long position;
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                int n = read(one, 0, 1);
-                return n < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                if (len == 0) {
-                    return 0;
-                }
-                long available;
-                synchronized (lock) {
-                    long deadline = System.nanoTime() + stall.toNanos();
-                    while (failure == null && position == written && !finished) {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) {
-                            throw new IOException("no bytes from the upstream for " + stall);
-                        }
-                        try {
-                            lock.wait(Math.max(1, left / 1_000_000));
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new InterruptedIOException("interrupted while mirroring");
-                        }
-                    }
-                    if (failure != null) {
-                        throw failure;
-                    }
-                    if (position == written) {
-                        return -1;
-                    }
-                    available = written - position;
-                }
-                int n = in.read(ByteBuffer.wrap(b, off, (int) Math.min(len, available)), position);
-                if (n < 0) {
-                    throw new IOException("mirror spool file ended early");
-                }
-                position += n;
-                return n;
-            }
-
-            @Override
-            public void close() throws IOException {
-                readerGone = true;
-                in.close();
-            }
-        };
+        InputStream reader = open(0, Long.MAX_VALUE, false);
+        if (reader == null) {
+            throw new IOException("the mirror spool is closed");
+        }
+        return reader;
     }
 
+    /**
+     * The bytes from {@code from} up to {@code to} (exclusive; at most the end of the blob), or null when the
+     * pipe is done with (the writer and every reader closed it: its file is gone). The reader's last
+     * {@code read} returns -1 only once the writer verified the blob, and throws the writer's failure
+     * instead. Close it when done.
+     */
+    InputStream reader(long from, long to) throws IOException {
+        return open(from, to, true);
+    }
+
+    /** Whether a joiner's client reads the pipe now. */
+    boolean hasJoiners() {
+        synchronized (lock) {
+            return joiners > 0;
+        }
+    }
+
+    private InputStream open(long from, long to, boolean joiner) throws IOException {
+        synchronized (lock) {
+            if (users == 0) {
+                return null;
+            }
+            users++;
+            if (joiner) {
+                joiners++;
+            }
+        }
+        FileChannel in;
+        try {
+            in = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException | RuntimeException e) {
+            release(joiner);
+            throw e;
+        }
+        return new Reader(in, from, to, joiner);
+    }
+
+    private final class Reader extends InputStream {
+        private final FileChannel in;
+        private final long to;
+        private final boolean joiner;
+        private long position;
+        private boolean closed;
+
+        Reader(FileChannel in, long from, long to, boolean joiner) {
+            this.in = in;
+            this.joiner = joiner;
+            this.position = from;
+            this.to = to;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            long available;
+            synchronized (lock) {
+                long deadline = System.nanoTime() + stall.toNanos();
+                while (failure == null && !finished && (position >= written || position >= to)) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new IOException("no bytes from the upstream for " + stall);
+                    }
+                    try {
+                        lock.wait(Math.max(1, left / 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted while reading the mirror spool");
+                    }
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+                if (position >= written || position >= to) {
+                    return -1;
+                }
+                available = Math.min(written, to) - position;
+            }
+            int n = in.read(ByteBuffer.wrap(b, off, (int) Math.min(len, available)), position);
+            if (n < 0) {
+                throw new IOException("mirror spool file ended early");
+            }
+            position += n;
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                in.close();
+            } finally {
+                release(joiner);
+            }
+        }
+    }
+
+    private void release(boolean joiner) throws IOException {
+        boolean last;
+        synchronized (lock) {
+            if (joiner) {
+                joiners--;
+            }
+            last = --users == 0;
+        }
+        if (last) {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** The writer is done; the file goes now, or when the last reader closes. */
     @Override
     public void close() throws IOException {
+        fail(new IOException("the upstream fetch ended before the blob was verified"));  // no-op after finish
         try {
             out.close();
         } finally {
-            Files.deleteIfExists(file);
+            release(false);
         }
     }
 }

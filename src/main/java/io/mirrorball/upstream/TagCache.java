@@ -44,6 +44,17 @@ final class TagCache {
         return entry;
     }
 
+    /**
+     * An entry read back from the store after a restart: known, but stale at once, so its first use
+     * revalidates it with the upstream (and serves it when the upstream fails). An entry learned in the
+     * meantime wins.
+     */
+    Entry putStale(Key key, Digest digest, String mediaType, long size) {
+        Entry entry = new Entry(digest, mediaType, size, ticker.read() - ttlNanos);
+        Entry existing = entries.asMap().putIfAbsent(key, entry);
+        return existing == null ? entry : existing;
+    }
+
     void invalidate(Key key) {
         entries.invalidate(key);
     }

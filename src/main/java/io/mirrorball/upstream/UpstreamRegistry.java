@@ -18,6 +18,7 @@ import io.mirrorball.oci.Reference;
 import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.store.BlobInfo;
 import io.mirrorball.store.BlobStore;
+import io.mirrorball.store.UpstreamTags;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,12 +29,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +51,11 @@ import org.slf4j.LoggerFactory;
  * <li>Tag to digest is fresh for {@code upstream.tag-ttl}; a stale tag is revalidated with HEAD, and
  *     served from cache when the upstream fails, times out or rate-limits (stale-if-error).</li>
  * <li>Names the upstream does not know are remembered for a short while (negative cache).</li>
+ * <li>With {@code upstream.mirror}, tag to digest is also kept in the store ({@link UpstreamTags}), written
+ *     when a tag's digest changes, after its manifest is in IPFS; after a restart a tag is read back on
+ *     its first use, stale, so it is revalidated, and served when the upstream is down. Without mirroring
+ *     nothing is kept: a restart forgets every tag.</li>
+ * <li>The upstream's rate limit (Docker Hub's {@code ratelimit-*} headers) is kept, see {@link #rateLimit()}.</li>
  * <li>Blobs IPFS holds are served from IPFS; others stream from upstream while they are teed into IPFS,
  *     one upstream fetch per digest at a time ({@link BlobMirror}).</li>
  * </ul>
@@ -92,12 +102,30 @@ public final class UpstreamRegistry implements AutoCloseable {
     private final BlobMirror mirror;
     private final MirrorSpool spool;
     private volatile CacheListener cacheListener = CacheListener.NONE;
+    /** The store's tags of this upstream, or null when nothing is kept (no mirroring). */
+    private final UpstreamTags persisted;
+    /** The digest each tag has in the store (written, or read back), so a tag is written only when it changes. */
+    private final Cache<TagCache.Key, Digest> persistedDigests = Caffeine.newBuilder().maximumSize(100_000).build();
+    /** Writes tags into the store off the request path, in order. */
+    private final ThreadPoolExecutor tagWriter;
+    private final AtomicReference<RateLimitInfo> rateLimit = new AtomicReference<>();
 
-    private UpstreamRegistry(MirrorballConfig.Upstream config, BlobStore blobs, Settings settings,
-                             MirrorSpool spool) {
+    private UpstreamRegistry(MirrorballConfig.Upstream config, BlobStore blobs, UpstreamTags persisted,
+                             Settings settings, MirrorSpool spool) {
         this.config = config;
         this.spool = spool;
         this.blobs = blobs;
+        this.persisted = config.mirror() && UpstreamTags.isUpstreamName(config.name()) ? persisted : null;
+        if (config.mirror() && this.persisted == null) {
+            LOG.warn("upstream {}: its name is not a registry host; its tags are not kept across restarts",
+                    config.name());
+        }
+        this.tagWriter = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000),
+                r -> {
+                    Thread t = new Thread(r, "mirrorball-upstream-tags");
+                    t.setDaemon(true);
+                    return t;
+                });
         UpstreamEndpoint endpoint = UpstreamEndpoint.parse(config.url());
         Credentials credentials = config.username() == null || config.username().isEmpty() ? Credentials.ANONYMOUS
                 : new Credentials.Basic(config.username(), config.password() == null ? "" : config.password());
@@ -121,23 +149,24 @@ public final class UpstreamRegistry implements AutoCloseable {
     /**
      * The fall-through for {@code upstream.url}, mirroring into {@code blobs} when {@code upstream.mirror}.
      *
+     * @param tags  where tags learned from this upstream are kept (under its {@code name}) when it mirrors
      * @param spool the folder for blobs on their way into IPFS; this instance uses a locked folder of its
      *              own inside, and deletes what instances that are gone left there
      */
-    public static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs, Path spool)
-            throws IOException {
-        return open(config, blobs, Settings.defaults(spool));
+    public static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs, UpstreamTags tags,
+                                        Path spool) throws IOException {
+        return open(config, blobs, tags, Settings.defaults(spool));
     }
 
-    static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs, Settings settings)
-            throws IOException {
+    static UpstreamRegistry open(MirrorballConfig.Upstream config, BlobStore blobs, UpstreamTags tags,
+                                 Settings settings) throws IOException {
         if (!config.enabled()) {
             throw new IllegalArgumentException("upstream.url is empty");
         }
         MirrorSpool spool = MirrorSpool.open(settings.spool());
         UpstreamRegistry registry;
         try {
-            registry = new UpstreamRegistry(config, blobs, settings, spool);
+            registry = new UpstreamRegistry(config, blobs, tags, settings, spool);
         } catch (RuntimeException e) {
             spool.close();
             throw e;
@@ -151,6 +180,16 @@ public final class UpstreamRegistry implements AutoCloseable {
     /** Tells {@code listener} what is mirrored into the store and when stored content is served. */
     public void cacheListener(CacheListener listener) {
         this.cacheListener = listener == null ? CacheListener.NONE : listener;
+    }
+
+    /** The upstream's name: the registry host it stands for ({@code docker.io}, {@code ghcr.io}). */
+    public String name() {
+        return config.name();
+    }
+
+    /** The rate limit the upstream stated last (Docker Hub's {@code ratelimit-*} headers); empty before any. */
+    public Optional<RateLimitInfo> rateLimit() {
+        return Optional.ofNullable(rateLimit.get());
     }
 
     /** The upstream base URL, after Docker Hub aliases are mapped. */
@@ -181,15 +220,18 @@ public final class UpstreamRegistry implements AutoCloseable {
         }
         TagCache.Key key = new TagCache.Key(name, reference.tag());
         Optional<TagCache.Entry> known = tags.get(key);
+        if (known.isEmpty()) {
+            known = readPersisted(key);
+        }
         if (known.isPresent() && tags.isFresh(known.get())) {
-            return fromEntry(name, known.get(), head, false);
+            return fromEntry(key, known.get(), head, false);
         }
         String action = "pull manifest " + reference + " of " + name;
         try {
             if (known.isPresent() || head) {
                 Optional<TagCache.Entry> validated = headTag(name, key, action);
                 if (validated.isPresent()) {
-                    return fromEntry(name, validated.get(), head, false);
+                    return fromEntry(key, validated.get(), head, false);
                 }
             }
             return getTag(name, key, action);
@@ -197,10 +239,11 @@ public final class UpstreamRegistry implements AutoCloseable {
             if (known.isPresent() && isUpstreamFailure(e)) {
                 LOG.warn("{}: upstream failed ({}); serving the cached {}", action, e.getMessage(),
                         known.get().digest());
-                return fromEntry(name, known.get(), head, true);
+                return fromEntry(key, known.get(), head, true);
             }
             if (e instanceof UpstreamErrorException u && u.status() == 404) {
                 tags.invalidate(key);
+                forgetPersisted(key);
             }
             throw e;
         }
@@ -220,6 +263,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         URI uri = client.endpoint().resolve(name, "manifests/" + key.tag(), null);
         try (UpstreamClient.Exchange ex = client.send(action, "HEAD", uri, scope(name), Map.of("Accept", ACCEPT),
                 UpstreamClient.Kind.DOCUMENT)) {
+            observe(ex);
             if (ex.status() != 200) {
                 throw refuse(action, name, ex);
             }
@@ -236,6 +280,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         URI uri = client.endpoint().resolve(name, "manifests/" + key.tag(), null);
         try (UpstreamClient.Exchange ex = client.send(action, "GET", uri, scope(name), Map.of("Accept", ACCEPT),
                 UpstreamClient.Kind.DOCUMENT)) {
+            observe(ex);
             if (ex.status() != 200) {
                 throw refuse(action, name, ex);
             }
@@ -250,21 +295,26 @@ public final class UpstreamRegistry implements AutoCloseable {
                 }
             }
             String mediaType = mediaType(ex.header("Content-Type"), content);
-            remember(name, digest, mediaType, content);
+            boolean storing = persist(key, digest, mediaType, content);
+            remember(name, digest, mediaType, content, !storing);
             tags.put(key, digest, mediaType, content.length);
             return new UpstreamManifest(digest, mediaType, content.length, content, false);
         }
     }
 
-    private UpstreamManifest fromEntry(RepositoryName name, TagCache.Entry entry, boolean head, boolean stale)
+    private UpstreamManifest fromEntry(TagCache.Key key, TagCache.Entry entry, boolean head, boolean stale)
             throws IOException {
+        RepositoryName name = key.name();
         CachedManifest cached = manifests.getIfPresent(entry.digest());
         if (cached == null && head && entry.mediaType() != null && entry.size() >= 0) {
             return new UpstreamManifest(entry.digest(), entry.mediaType(), entry.size(), null, stale);
         }
         UpstreamManifest manifest = byDigest(name, entry.digest(), stale);
-        return stale ? new UpstreamManifest(manifest.digest(), manifest.mediaType(), manifest.size(),
-                manifest.content(), true) : manifest;
+        String mediaType = entry.mediaType() != null ? entry.mediaType() : manifest.mediaType();
+        if (!stale && manifest.content() != null) {
+            persist(key, manifest.digest(), mediaType, manifest.content());
+        }
+        return new UpstreamManifest(manifest.digest(), mediaType, manifest.size(), manifest.content(), stale);
     }
 
     /** By digest: memory, then IPFS, then upstream (verified). */
@@ -286,6 +336,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         URI uri = client.endpoint().resolve(name, "manifests/" + digest, null);
         try (UpstreamClient.Exchange ex = client.send(action, "GET", uri, scope(name), Map.of("Accept", ACCEPT),
                 UpstreamClient.Kind.DOCUMENT)) {
+            observe(ex);
             if (ex.status() != 200) {
                 throw refuse(action, name, ex);
             }
@@ -296,9 +347,90 @@ public final class UpstreamRegistry implements AutoCloseable {
                         + ": the upstream sent bytes that do not match the digest");
             }
             String mediaType = mediaType(ex.header("Content-Type"), content);
-            remember(name, digest, mediaType, content);
+            remember(name, digest, mediaType, content, true);
             return new UpstreamManifest(digest, mediaType, content.length, content, false);
         }
+    }
+
+    // ---------------------------------------------------------------- tags kept in the store
+
+    /**
+     * A tag the store kept from before a restart, entered stale into the tag cache; empty when none was
+     * kept or its link is not a digest. A store that cannot be read is logged, never a failed pull.
+     */
+    private Optional<TagCache.Entry> readPersisted(TagCache.Key key) {
+        if (persisted == null) {
+            return Optional.empty();
+        }
+        try {
+            Optional<UpstreamTags.Tagged> tagged = persisted.read(config.name(), key.name(), key.tag());
+            if (tagged.isEmpty()) {
+                return Optional.empty();
+            }
+            Digest digest = tagged.get().digest();
+            persistedDigests.put(key, digest);
+            long size = blobs.stat(digest).map(BlobInfo::size).orElse(-1L);
+            LOG.debug("tag {} of {} read back from the store: {}", key.tag(), key.name(), digest);
+            return Optional.of(tags.putStale(key, digest, tagged.get().mediaType(), size));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("read the kept tag {} of {}: {}", key.tag(), key.name(), e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Keeps a tag in the store when its digest is not the one kept already: the manifest is put into
+     * the blob store first, then the tag link, in the background. True when the manifest is queued for
+     * storing here (so it need not be mirrored again).
+     */
+    private boolean persist(TagCache.Key key, Digest digest, String mediaType, byte[] content) {
+        if (persisted == null || digest.equals(persistedDigests.getIfPresent(key))) {
+            return false;
+        }
+        persistedDigests.put(key, digest);
+        try {
+            tagWriter.execute(() -> {
+                try {
+                    if (blobs.stat(digest).isEmpty()) {
+                        blobs.put(new ByteArrayInputStream(content), digest);
+                        cacheListener.stored(config.name(), key.name(), digest, content.length);
+                    }
+                    persisted.write(config.name(), key.name(), key.tag(), digest, mediaType);
+                } catch (IOException | RuntimeException e) {
+                    persistedDigests.asMap().remove(key, digest);
+                    LOG.warn("keep tag {} of {} ({}) in the store: {}", key.tag(), key.name(), digest, e.toString());
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            persistedDigests.asMap().remove(key, digest);
+            LOG.debug("keep tag {} of {}: the writer is busy; kept in memory only", key.tag(), key.name());
+            return false;
+        }
+    }
+
+    /** The upstream no longer has the tag: it is removed from the store too. */
+    private void forgetPersisted(TagCache.Key key) {
+        if (persisted == null) {
+            return;
+        }
+        persistedDigests.invalidate(key);
+        try {
+            tagWriter.execute(() -> {
+                try {
+                    persisted.remove(config.name(), key.name(), key.tag());
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("forget tag {} of {} in the store: {}", key.tag(), key.name(), e.toString());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.debug("forget tag {} of {}: the writer is busy", key.tag(), key.name());
+        }
+    }
+
+    /** Keeps the rate limit an upstream answer states (Docker Hub's headers). */
+    private void observe(UpstreamClient.Exchange ex) {
+        RateLimitInfo.parse(ex::header).ifPresent(rateLimit::set);
     }
 
     private byte[] readManifest(UpstreamClient.Exchange ex, String action) throws IOException {
@@ -361,7 +493,7 @@ public final class UpstreamRegistry implements AutoCloseable {
      * Caches verified manifest bytes, learns the sizes of the blobs they list, and mirrors them into IPFS
      * in the background.
      */
-    private void remember(RepositoryName name, Digest digest, String mediaType, byte[] content) {
+    private void remember(RepositoryName name, Digest digest, String mediaType, byte[] content, boolean store) {
         manifests.put(digest, new CachedManifest(mediaType, content));
         try {
             Manifest manifest = Manifest.parse(content, null);
@@ -371,7 +503,7 @@ public final class UpstreamRegistry implements AutoCloseable {
         } catch (OciException e) {
             LOG.debug("manifest {} of {} does not parse; its blob sizes are not known", digest, name);
         }
-        if (!config.mirror()) {
+        if (!config.mirror() || !store) {
             return;
         }
         try {
@@ -482,7 +614,35 @@ public final class UpstreamRegistry implements AutoCloseable {
                 LOG.warn("{}: upstream failed ({}); serving the last list", action, e.getMessage());
                 return new UpstreamDocument(last.status(), last.contentType(), last.body(), last.headers(), true);
             }
+            if (isUpstreamFailure(e) && key.query().isEmpty()) {
+                Optional<UpstreamDocument> kept = keptTags(name);
+                if (kept.isPresent()) {
+                    LOG.warn("{}: upstream failed ({}); serving the tags kept in the store", action, e.getMessage());
+                    return kept.get();
+                }
+            }
             throw e;
+        }
+    }
+
+    /** The tags kept in the store for a name (after a restart, with the upstream down), as a stale list. */
+    private Optional<UpstreamDocument> keptTags(RepositoryName name) {
+        if (persisted == null) {
+            return Optional.empty();
+        }
+        try {
+            List<String> kept = persisted.tags(config.name(), name);
+            if (kept.isEmpty()) {
+                return Optional.empty();
+            }
+            ObjectNode body = JSON.createObjectNode();
+            body.put("name", name.value());
+            kept.forEach(body.putArray("tags")::add);
+            return Optional.of(new UpstreamDocument(200, "application/json", JSON.writeValueAsBytes(body), Map.of(),
+                    true));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("list the kept tags of {}: {}", name, e.toString());
+            return Optional.empty();
         }
     }
 
@@ -580,8 +740,21 @@ public final class UpstreamRegistry implements AutoCloseable {
         return error;
     }
 
+    /** Longest wait at close for tags still on their way into the store. */
+    private static final Duration TAG_DRAIN = Duration.ofSeconds(10);
+
     @Override
     public void close() {
+        tagWriter.shutdown();
+        try {
+            if (!tagWriter.awaitTermination(TAG_DRAIN.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("{} tags were not kept in the store before close", tagWriter.getQueue().size());
+                tagWriter.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            tagWriter.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
         mirrorThreads.shutdownNow();
         client.close();
         try {

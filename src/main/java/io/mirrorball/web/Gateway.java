@@ -46,7 +46,7 @@ public final class Gateway implements AutoCloseable {
         this.blobHandler = new BlobHandler(store.blobs());
         this.uploadHandler = new UploadHandler(store.uploads(), store.blobs());
         this.manifestHandler = new ManifestHandler(store.manifests(), store.publisher());
-        this.listHandler = new ListHandler(store);
+        this.listHandler = new ListHandler(store, config.upstream().enabled() ? config.upstream().name() : "");
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("mirrorball-housekeeping"));
     }
 
@@ -72,7 +72,8 @@ public final class Gateway implements AutoCloseable {
             if (config.upstream().enabled()) {
                 // the mirror's spool: beside the uploads, one locked folder per instance (see MirrorSpool)
                 gateway.upstream = io.mirrorball.upstream.UpstreamRegistry.open(config.upstream(), store.blobs(),
-                        config.storage().uploads().path().resolve("mirror"));
+                        store.upstreamTags(), config.storage().uploads().path().resolve("mirror"));
+                UpstreamGauges.register(gateway.metrics, gateway.upstream);
                 if (config.upstream().mirror()) {
                     gateway.startRetention(clock);
                     gateway.retention().ifPresent(r -> gateway.upstream.cacheListener(r.ledger()));

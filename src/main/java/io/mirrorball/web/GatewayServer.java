@@ -35,11 +35,6 @@ public final class GatewayServer implements AutoCloseable {
         this.webapp = webapp;
     }
 
-    /** The running gateway (for tests and admin code in this package). */
-    Gateway gateway() {
-        return Gateway.from(webapp.getServletContext());
-    }
-
     public static GatewayServer start(MirrorballConfig config) throws Exception {
         return start(config, java.time.Clock.systemUTC());
     }
@@ -101,6 +96,11 @@ public final class GatewayServer implements AutoCloseable {
             host = "127.0.0.1";
         }
         return URI.create("http://" + host + ":" + connector.getLocalPort());
+    }
+
+    /** The running gateway (for tests in this package). */
+    Gateway gateway() {
+        return Gateway.from(webapp.getServletContext());
     }
 
     public void join() throws InterruptedException {

@@ -4,7 +4,9 @@ import io.mirrorball.oci.Descriptor;
 import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
+import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.store.RegistryStore;
+import io.mirrorball.store.UpstreamTags;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /** The listing endpoints: {@code /v2/}, tags/list, _catalog and referrers, with n/last pagination. */
 final class ListHandler {
@@ -21,9 +24,12 @@ final class ListHandler {
     static final int MAX_PAGE = 10_000;
 
     private final RegistryStore store;
+    /** The default upstream's name: its repositories are listed as they are, other upstreams' with a prefix. */
+    private final String defaultUpstream;
 
-    ListHandler(RegistryStore store) {
+    ListHandler(RegistryStore store, String defaultUpstream) {
         this.store = store;
+        this.defaultUpstream = defaultUpstream;
     }
 
     static void base(Route route, HttpServletResponse response) throws IOException {
@@ -45,8 +51,23 @@ final class ListHandler {
         Json.write(response, 200, "application/json", body, route.isHead());
     }
 
+    /**
+     * Repositories pushed here, and those pulled through whose tags the store keeps: the default
+     * upstream's under their own names, another upstream's as {@code <upstream>/<name>} (the spelling
+     * a prefix route accepts), in one sorted list.
+     */
     void catalog(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        List<String> page = page(store.repositories().catalog(), request, response, "/v2/_catalog");
+        TreeSet<String> names = new TreeSet<>(store.repositories().catalog());
+        UpstreamTags kept = store.upstreamTags();
+        for (String upstream : kept.upstreams()) {
+            for (RepositoryName name : kept.repositories(upstream)) {
+                String listed = upstream.equals(defaultUpstream) ? name.value() : upstream + "/" + name.value();
+                if (RepositoryName.isValid(listed)) {
+                    names.add(listed);
+                }
+            }
+        }
+        List<String> page = page(new ArrayList<>(names), request, response, "/v2/_catalog");
         Json.write(response, 200, "application/json", Map.of("repositories", page), route.isHead());
     }
 

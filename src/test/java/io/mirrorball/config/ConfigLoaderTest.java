@@ -258,7 +258,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(27, names.size());
+        assertEquals(29, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -374,7 +374,7 @@ final class ConfigLoaderTest {
             storage: { ipfs: { clone_timeout: 5s } }    | storage.ipfs.clone_timeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
             storage: { ipfs: { cloneTimeout: 5s } }     | storage.ipfs.cloneTimeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
             upstream: { ttl: 5m }                       | upstream.ttl: unknown configuration key (known keys of upstream: [mirror, password, publish, redirect-allow, tag-ttl, url, username])
-            server: { addr: ':5000' }                   | server: unknown configuration key (known sections: [auth, http, metrics, storage, upstream])
+            server: { addr: ':5000' }                   | server: unknown configuration key (known sections: [auth, cache, http, metrics, storage, upstream, upstreams])
             auth: { htpasswd: /etc/htpasswd }           | auth.htpasswd: must be a section with keys [path]
             http: { addr: [':5000'] }                   | http.addr: must be a single value, not a list
             http: ':5000'                               | http: must be a section
@@ -409,7 +409,7 @@ final class ConfigLoaderTest {
     @CsvSource({"30s,PT30S", "5m,PT5M", "24h,PT24H", "1h30m,PT1H30M", "500ms,PT0.5S", "250us,PT0.00025S",
             "7ns,PT0.000000007S", "0,PT0S", "0s,PT0S", ".5s,PT0.5S", "2h45m30.5s,PT2H45M30.5S"})
     void parseDuration_goSyntax(String text, Duration expected) {
-        assertEquals(expected, ConfigLoader.parseDuration("k", text));
+        assertEquals(expected, ConfigValues.parseDuration("k", text));
     }
 
     @Test
@@ -419,7 +419,7 @@ final class ConfigLoaderTest {
                 "storage.ipfs.embedded.path", "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
                 "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.url", "upstream.username", "upstream.password",
-                "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "auth.htpasswd.path",
+                "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "cache.max-size", "cache.max-idle", "auth.htpasswd.path",
                 "auth.anonymous-pull", "metrics.path"), ConfigLoader.keys());
     }
 

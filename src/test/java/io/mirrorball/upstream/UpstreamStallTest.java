@@ -56,7 +56,7 @@ final class UpstreamStallTest {
                 Clock.systemUTC());
         MirrorballConfig.Upstream config = new MirrorballConfig.Upstream(fake.uri().toString(), "", "",
                 Duration.ofMinutes(5), true, false);
-        upstream = UpstreamRegistry.open(config, store.blobs(), new UpstreamRegistry.Settings(
+        upstream = UpstreamRegistry.open(config, store.blobs(), store.upstreamTags(), new UpstreamRegistry.Settings(
                 new UpstreamClient.Settings(Duration.ofSeconds(1), Duration.ofMillis(700), 8, DEADLINE,
                         Duration.ofMillis(500), 32 * 1024),
                 Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofSeconds(5), 4, Ticker.systemTicker(),
@@ -260,7 +260,7 @@ final class UpstreamStallTest {
         Files.write(gone.resolve(".lock"), new byte[0]);
         MirrorballConfig.Upstream config = new MirrorballConfig.Upstream(fake.uri().toString(), "", "",
                 Duration.ofMinutes(5), true, false);
-        try (UpstreamRegistry second = UpstreamRegistry.open(config, store.blobs(), spool)) {
+        try (UpstreamRegistry second = UpstreamRegistry.open(config, store.blobs(), store.upstreamTags(), spool)) {
             assertFalse(Files.exists(gone), "a folder whose lock is free is swept");
             try (Stream<Path> dirs = Files.list(spool)) {
                 assertEquals(2, dirs.count(), "the running instance's folder stays, and the second one's is new");

@@ -192,6 +192,22 @@ final class UpstreamUnitTest {
     }
 
     @Test
+    void tagCache_putStale_staleAtOnceAndNeverReplacesAnEntryLearnedMeanwhile() {
+        FakeTicker ticker = new FakeTicker();
+        TagCache cache = new TagCache(Duration.ofMinutes(5), ticker);
+        TagCache.Key key = new TagCache.Key(RepositoryName.parse("app"), "v1");
+        Digest kept = Digest.ofBytes("kept".getBytes(StandardCharsets.UTF_8));
+        TagCache.Entry read = cache.putStale(key, kept, null, 4);
+        assertFalse(cache.isFresh(read), "read back from the store: revalidated on first use");
+        assertEquals(kept, cache.get(key).orElseThrow().digest());
+        TagCache.Key other = new TagCache.Key(RepositoryName.parse("app"), "v2");
+        Digest learned = Digest.ofBytes("learned".getBytes(StandardCharsets.UTF_8));
+        cache.put(other, learned, "application/vnd.oci.image.manifest.v1+json", 7);
+        assertEquals(learned, cache.putStale(other, kept, null, 4).digest());
+        assertTrue(cache.isFresh(cache.get(other).orElseThrow()));
+    }
+
+    @Test
     void mirrorPipe_failureReachesTheReader() throws Exception {
         try (MirrorPipe pipe = new MirrorPipe(tmp, Duration.ofSeconds(5));
              var reader = pipe.reader()) {
@@ -205,14 +221,41 @@ final class UpstreamUnitTest {
     }
 
     @Test
-    void mirrorPipe_writerStopsWhenReaderIsGone() throws Exception {
-        try (MirrorPipe pipe = new MirrorPipe(tmp, Duration.ofSeconds(30))) {
-            assertTrue(pipe.offer(new byte[] {1}, 1));
-            pipe.reader().close();
-            assertFalse(pipe.offer(new byte[] {2}, 1));
-        }
+    void mirrorPipe_readersTailTheFileAndTheLastOneDeletesIt() throws Exception {
+        MirrorPipe pipe = new MirrorPipe(tmp, Duration.ofSeconds(30));
+        var whole = pipe.reader();
+        var range = pipe.reader(1, 3);
+        assertTrue(pipe.hasJoiners());
+        assertTrue(pipe.offer(new byte[] {1, 2}, 2));
+        whole.close();
+        assertTrue(pipe.offer(new byte[] {3, 4}, 2), "the writer goes on for the other readers");
+        byte[] buffer = new byte[10];
+        assertEquals(2, range.read(buffer));
+        assertEquals(2, buffer[0]);
+        assertEquals(3, buffer[1]);
+        pipe.finish();
+        assertEquals(-1, range.read(buffer), "the range ends once the writer verified the blob");
+        pipe.close();
         try (var files = java.nio.file.Files.list(tmp)) {
-            assertEquals(0, files.count(), "the spool file is deleted");
+            assertEquals(1, files.count(), "a reader still holds the spool file");
+        }
+        range.close();
+        assertFalse(pipe.hasJoiners());
+        try (var files = java.nio.file.Files.list(tmp)) {
+            assertEquals(0, files.count(), "the last reader deletes the spool file");
+        }
+        assertEquals(null, pipe.reader(0, 4), "no reader once the file is gone");
+    }
+
+    @Test
+    void mirrorPipe_rangeReaderEndsOnlyAfterVerification() throws Exception {
+        try (MirrorPipe pipe = new MirrorPipe(tmp, Duration.ofSeconds(5));
+             var reader = pipe.reader(0, 2)) {
+            assertTrue(pipe.offer(new byte[] {5, 6, 7}, 3));
+            byte[] buffer = new byte[10];
+            assertEquals(2, reader.read(buffer));
+            pipe.fail(new java.io.IOException("wrong bytes"));
+            assertThrows(java.io.IOException.class, () -> reader.read(buffer), "the failure, not the end");
         }
     }
 

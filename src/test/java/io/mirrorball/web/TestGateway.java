@@ -85,11 +85,6 @@ public final class TestGateway implements AutoCloseable {
         return start(env, adjust, clock);
     }
 
-    /** The running gateway: its store, upstream and retention. */
-    Gateway gateway() {
-        return server.gateway();
-    }
-
     /** The gateway's base URI, {@code http://127.0.0.1:<port>}. */
     public java.net.URI uri() {
         return server.uri();
@@ -98,6 +93,11 @@ public final class TestGateway implements AutoCloseable {
     /** The settings it runs with (MIRRORBALL_* names), e.g. for a command that opens its store. */
     public Map<String, String> env() {
         return env;
+    }
+
+    /** The running gateway: its store, upstream and metrics. */
+    Gateway gateway() {
+        return server.gateway();
     }
 
     RegistryClient client() {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.MediaTypes;
+import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.upstream.FakeUpstream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -72,6 +75,73 @@ final class UpstreamFaultsTest {
         HttpResponse<byte[]> r = gateway.client().get("/v2/busy/manifests/v1");
         RegistryClient.assertOciError(r, 429, "TOOMANYREQUESTS");
         assertEquals("17", r.headers().firstValue("Retry-After").orElse(null));
+    }
+
+    @Test
+    void manifest_upstream429WithKeptTag_staleServedAndRateLimitGauged() throws Exception {
+        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
+                + "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+                + Digest.ofBytes(new byte[] {'{', '}'}) + "\",\"size\":2},\"layers\":[]}")
+                .getBytes(StandardCharsets.UTF_8);
+        Digest digest = Digest.ofBytes(manifest);
+        AtomicBoolean limited = new AtomicBoolean();
+        fake.on("/v2/busy/manifests/v1", (method, socket, out) -> {
+            if (limited.get()) {
+                Map<String, String> headers = Map.of("Retry-After", "17", "Content-Type", "application/json",
+                        "ratelimit-limit", "100;w=21600", "ratelimit-remaining", "0;w=21600");
+                byte[] body = "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"slow down\"}]}"
+                        .getBytes(StandardCharsets.UTF_8);
+                if (method.equals("HEAD")) {
+                    FakeUpstream.writeHead(out, 429, headers, body.length); // a HEAD answer has no body
+                } else {
+                    FakeUpstream.respond(out, 429, headers, body);
+                }
+                return;
+            }
+            Map<String, String> headers = Map.of("Content-Type", MediaTypes.OCI_MANIFEST,
+                    "Docker-Content-Digest", digest.toString(),
+                    "ratelimit-limit", "100;w=21600", "ratelimit-remaining", "76;w=21600");
+            if (method.equals("HEAD")) {
+                FakeUpstream.writeHead(out, 200, headers, manifest.length);
+            } else {
+                FakeUpstream.respond(out, 200, headers, manifest);
+            }
+        });
+        fake.on("/v2/busy/manifests/v2", (method, socket, out) -> FakeUpstream.respond(out, 429,
+                Map.of("Retry-After", "17", "Content-Type", "application/json"),
+                "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"slow down\"}]}"
+                        .getBytes(StandardCharsets.UTF_8)));
+        RegistryClient.expect(gateway.client().get("/v2/busy/manifests/v1"), 200, "the first pull");
+        String upstream = gateway.gateway().upstream().orElseThrow().name();
+        assertEquals(76, rateLimitGauge(upstream, "remaining"));
+        assertEquals(100, rateLimitGauge(upstream, "limit"));
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (gateway.gateway().store().upstreamTags().read(upstream, RepositoryName.parse("busy"), "v1").isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "busy:v1 was not kept in the store within 30 s");
+            Thread.sleep(50);
+        }
+
+        // a new gateway knows the tag, stale; the upstream rate-limits its revalidation
+        gateway = gateway.restart();
+        limited.set(true);
+        HttpResponse<byte[]> stale = gateway.client().get("/v2/busy/manifests/v1");
+        RegistryClient.expect(stale, 200, "the kept tag while rate limited");
+        assertEquals(digest.toString(), stale.headers().firstValue("Docker-Content-Digest").orElse(null));
+        assertTrue(stale.headers().firstValue("Warning").orElse("").contains("Stale"));
+        assertEquals(digest, Digest.ofBytes(stale.body()));
+        assertEquals(0, rateLimitGauge(upstream, "remaining"), "the 429's headers count too");
+        // a tag the gateway never saw: the 429 with the upstream's Retry-After
+        HttpResponse<byte[]> unknown = gateway.client().get("/v2/busy/manifests/v2");
+        RegistryClient.assertOciError(unknown, 429, "TOOMANYREQUESTS");
+        assertEquals("17", unknown.headers().firstValue("Retry-After").orElse(null));
+    }
+
+    /** {@code upstream.<name>.ratelimit.<which>} from the gateway's /metrics JSON. */
+    private long rateLimitGauge(String upstream, String which) {
+        JsonNode metrics = RegistryClient.json(gateway.client().get("/metrics"));
+        JsonNode gauge = metrics.get("gauges").get("upstream." + upstream + ".ratelimit." + which);
+        assertTrue(gauge != null && gauge.get("value").isNumber(), metrics.toString());
+        return gauge.get("value").asLong();
     }
 
     @Test
