@@ -51,6 +51,7 @@ public final class Main implements Runnable {
         commandLine.addSubcommand("migrate", new MigrateCommand(env));
         commandLine.addSubcommand("export", new ExportCommand(env));
         commandLine.addSubcommand("import", new ImportCommand(env));
+        commandLine.addSubcommand("cache", new CacheCommand(env));
         commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
             if (e instanceof ConfigException) {
                 failed.getErr().println("mirrorball: invalid configuration: " + e.getMessage());

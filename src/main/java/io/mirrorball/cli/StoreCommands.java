@@ -28,6 +28,9 @@ final class StoreCommands {
             code = EXIT_STORE_UNUSABLE;
             message = "the store is in use by a running gateway (" + e.getMessage()
                     + "); stop it, or use a gateway on Kubo";
+        } else if (e instanceof io.mirrorball.upstream.retention.LedgerInUseException) {
+            code = EXIT_STORE_UNUSABLE;
+            message = e.getMessage() + "; stop it, or use --dry-run";
         } else if (e instanceof OciException oci) {
             message = oci.detail() != null ? oci.detail() : oci.code().message();
         } else {

@@ -307,6 +307,28 @@ public final class BlobStore implements AutoCloseable {
         return info;
     }
 
+    /**
+     * Removes a blob from the store (retention of pulled-through content; the caller made sure that no
+     * repository references it): its entry under {@code blobs/}, and its pin if its CID was pinned, so
+     * that the node can free the blocks (the embedded node at its next gc; Kubo at its own GC). A blob
+     * directory that keeps a displaced DAG of the same bytes (see {@link #displace}) loses only its
+     * {@code data}. Returns the blob removed, or empty when the store did not hold it.
+     */
+    public Optional<BlobInfo> remove(Digest digest) throws IOException {
+        located.invalidate(digest);
+        Optional<IpfsNode.FileStat> stat = node.filesStat(paths.blobData(digest));
+        if (stat.isEmpty() || stat.get().directory()) {
+            return Optional.empty();
+        }
+        BlobInfo removed = new BlobInfo(digest, stat.get().size(), stat.get().cid());
+        boolean displaced = node.filesLs(paths.blobDirectory(digest)).stream()
+                .anyMatch(e -> e.name().equals("displaced"));
+        node.filesRm(displaced ? paths.blobData(digest) : paths.blobDirectory(digest));
+        located.invalidate(digest);
+        node.pinRm(removed.cid()); // a no-op when it is not pinned
+        return Optional.of(removed);
+    }
+
     /** Stops the threads that verify blobs while they are sent. */
     @Override
     public void close() {

@@ -8,7 +8,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
+import io.mirrorball.oci.Digest;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,6 +68,59 @@ public final class RepositoryIndex {
         walk(paths.repositories(), "", names, 0);
         names.sort(null);
         return names;
+    }
+
+    /**
+     * Every digest that a local repository references: the {@code _layers} and
+     * {@code _manifests/revisions} entries of every repository under {@code repositories/}, pushed
+     * names and the published image directories ({@code <cid>}, {@code <digest hex>}) alike. Retention
+     * never removes these: a blob that was pulled through and also pushed is pushed content.
+     */
+    public Set<Digest> referencedDigests() throws IOException {
+        Set<Digest> referenced = new HashSet<>();
+        collect(paths.repositories(), referenced, 0);
+        return referenced;
+    }
+
+    private void collect(String dir, Set<Digest> referenced, int depth) throws IOException {
+        if (depth > 32) {
+            return;
+        }
+        for (IpfsNode.FileEntry e : list(dir)) {
+            if (!e.directory()) {
+                continue;
+            }
+            if (e.name().equals("_layers")) {
+                digestsUnder(dir + "/_layers", referenced);
+            } else if (e.name().equals("_manifests")) {
+                digestsUnder(dir + "/_manifests/revisions", referenced);
+            } else if (!e.name().startsWith("_")) {
+                collect(dir + "/" + e.name(), referenced, depth + 1);
+            }
+        }
+    }
+
+    /** {@code <dir>/<algorithm>/<hex>}: the digests named by the entries. */
+    private void digestsUnder(String dir, Set<Digest> into) throws IOException {
+        for (IpfsNode.FileEntry algorithm : list(dir)) {
+            if (!algorithm.directory()) {
+                continue;
+            }
+            for (IpfsNode.FileEntry hex : list(dir + "/" + algorithm.name())) {
+                String text = algorithm.name() + ":" + hex.name();
+                if (Digest.isDigest(text)) {
+                    into.add(Digest.parse(text));
+                }
+            }
+        }
+    }
+
+    private List<IpfsNode.FileEntry> list(String dir) throws IOException {
+        try {
+            return node.filesLs(dir);
+        } catch (IpfsNotFoundException e) {
+            return List.of();
+        }
     }
 
     private void walk(String dir, String prefix, List<String> names, int depth) throws IOException {

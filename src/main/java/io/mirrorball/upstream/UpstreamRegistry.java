@@ -101,6 +101,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     private final ThreadPoolExecutor mirrorThreads;
     private final BlobMirror mirror;
     private final MirrorSpool spool;
+    private volatile CacheListener cacheListener = CacheListener.NONE;
     /** The store's tags of this upstream, or null when nothing is kept (no mirroring). */
     private final UpstreamTags persisted;
     /** The digest each tag has in the store (written, or read back), so a tag is written only when it changes. */
@@ -183,6 +184,11 @@ public final class UpstreamRegistry implements AutoCloseable {
                 registry.client.endpoint().dockerHub() ? " (Docker Hub, library/ for single names)" : "",
                 config.tagTtl(), config.mirror());
         return registry;
+    }
+
+    /** Tells {@code listener} what is mirrored into the store and when stored content is served. */
+    public void cacheListener(CacheListener listener) {
+        this.cacheListener = listener == null ? CacheListener.NONE : listener;
     }
 
     /** The upstream's name: the registry host it stands for ({@code docker.io}, {@code ghcr.io}). */
@@ -324,10 +330,12 @@ public final class UpstreamRegistry implements AutoCloseable {
     private UpstreamManifest byDigest(RepositoryName name, Digest digest, boolean stale) throws IOException {
         CachedManifest cached = manifests.getIfPresent(digest);
         if (cached != null) {
+            cacheListener.served(digest);
             return new UpstreamManifest(digest, cached.mediaType(), cached.content().length, cached.content(), stale);
         }
         Optional<BlobInfo> stored = blobs.stat(digest);
         if (stored.isPresent() && stored.get().size() <= Manifest.MAX_BYTES) {
+            cacheListener.served(digest);
             byte[] content = readStored(stored.get());
             String mediaType = mediaType(null, content);
             manifests.put(digest, new CachedManifest(mediaType, content));
@@ -394,6 +402,7 @@ public final class UpstreamRegistry implements AutoCloseable {
                 try {
                     if (blobs.stat(digest).isEmpty()) {
                         blobs.put(new ByteArrayInputStream(content), digest);
+                        cacheListener.stored(config.name(), key.name(), digest, content.length);
                     }
                     persisted.write(config.name(), key.name(), key.tag(), digest, mediaType);
                 } catch (IOException | RuntimeException e) {
@@ -510,6 +519,7 @@ public final class UpstreamRegistry implements AutoCloseable {
             mirrorThreads.execute(() -> {
                 try {
                     blobs.put(new ByteArrayInputStream(content), digest);
+                    cacheListener.stored(config.name(), name, digest, content.length);
                 } catch (IOException | RuntimeException e) {
                     LOG.warn("mirror manifest {} into IPFS: {}", digest, e.toString());
                 }
@@ -532,6 +542,7 @@ public final class UpstreamRegistry implements AutoCloseable {
             throws IOException {
         Optional<BlobInfo> stored = blobs.stat(digest);
         if (stored.isPresent()) {
+            cacheListener.served(digest);
             return stored;
         }
         checkKnown(name);
@@ -565,7 +576,14 @@ public final class UpstreamRegistry implements AutoCloseable {
             mirror.stream(request, fetch, refusal, sink);
             return Optional.empty();
         }
-        return mirror.serve(request, fetch, refusal, sink);
+        Optional<BlobInfo> served = mirror.serve(request, fetch, refusal, sink);
+        if (served.isPresent()) {
+            cacheListener.served(digest);
+        } else {
+            // streamed here: mirrored if the store holds it now (the put left it in the store's cache)
+            blobs.stat(digest).ifPresent(info -> cacheListener.stored(config.name(), name, digest, info.size()));
+        }
+        return served;
     }
 
     private static void blobHeaders(Digest digest, ResponseSink sink) {

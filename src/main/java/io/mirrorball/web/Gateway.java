@@ -5,9 +5,12 @@ import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNodes;
 import io.mirrorball.store.RegistryStore;
+import io.mirrorball.upstream.retention.CacheLedger;
+import io.mirrorball.upstream.retention.CacheRetention;
 import jakarta.servlet.ServletContext;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -34,6 +37,7 @@ public final class Gateway implements AutoCloseable {
     private final ManifestHandler manifestHandler;
     private final ListHandler listHandler;
     private io.mirrorball.upstream.Upstreams upstreams;
+    private CacheRetention retention;
 
     private Gateway(MirrorballConfig config, IpfsNode node, RegistryStore store) {
         this.config = config;
@@ -46,26 +50,36 @@ public final class Gateway implements AutoCloseable {
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("mirrorball-housekeeping"));
     }
 
+    /** How often the cache ledger's last uses are written, and how often retention runs. */
+    static final Duration LEDGER_FLUSH = Duration.ofMinutes(1);
+    static final Duration RETENTION_PERIOD = Duration.ofMinutes(10);
+
     /** Opens the IPFS node and the store, and starts the upload purge. */
     public static Gateway start(MirrorballConfig config) throws IOException {
+        return start(config, Clock.systemUTC());
+    }
+
+    /** As {@link #start(MirrorballConfig)}, with the clock of uploads and of the cache's last use. */
+    static Gateway start(MirrorballConfig config, Clock clock) throws IOException {
         IpfsNode node = IpfsNodes.open(config.storage().ipfs());
+        Gateway started = null;
         try {
             RegistryStore store = RegistryStore.open(node, config.storage().ipfs().mfsRoot(),
-                    config.storage().uploads().path(), config.storage().uploads().expireAfter(), Clock.systemUTC(),
+                    config.storage().uploads().path(), config.storage().uploads().expireAfter(), clock,
                     config.storage().ipfs().maxCloneWaits());
             Gateway gateway = new Gateway(config, node, store);
+            started = gateway;
             // the mirrors' spools: beside the uploads, mirror/<upstream>/, one locked folder per instance
             // (see MirrorSpool)
-            try {
-                gateway.upstreams = io.mirrorball.upstream.Upstreams.open(config, store.blobs(), store.upstreamTags(),
-                        config.storage().uploads().path().resolve("mirror"));
-            } catch (IOException | RuntimeException e) {
-                gateway.housekeeping.shutdownNow();
-                store.close();
-                throw e;
-            }
+            gateway.upstreams = io.mirrorball.upstream.Upstreams.open(config, store.blobs(), store.upstreamTags(),
+                    config.storage().uploads().path().resolve("mirror"));
             for (io.mirrorball.upstream.UpstreamRegistry registry : gateway.upstreams.registries()) {
                 UpstreamGauges.register(gateway.metrics, registry);
+            }
+            if (config.allUpstreams().stream().anyMatch(MirrorballConfig.Upstream::mirror)) {
+                gateway.startRetention(clock);
+                gateway.retention().ifPresent(r -> gateway.upstreams.registries()
+                        .forEach(registry -> registry.cacheListener(r.ledger())));
             }
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,
@@ -75,9 +89,51 @@ public final class Gateway implements AutoCloseable {
                     version, config.storage().ipfs().mfsRoot(), config.storage().uploads().path());
             return gateway;
         } catch (IOException | RuntimeException e) {
-            node.close();
+            if (started != null) {
+                try {
+                    started.close(); // releases the cache ledger and the spool too; closes the node
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            } else {
+                node.close();
+            }
             throw e;
         }
+    }
+
+    /** The cache ledger (beside the uploads, see {@link CacheLedger}) and retention on the housekeeping thread. */
+    private void startRetention(Clock clock) throws IOException {
+        CacheLedger ledger;
+        try {
+            ledger = CacheLedger.open(cacheLedgerPath(config), clock);
+        } catch (io.mirrorball.upstream.retention.LedgerInUseException e) {
+            LOG.warn("{}: another instance sharing the uploads folder keeps the cache ledger; this one neither"
+                    + " tracks nor removes pulled-through content", e.getMessage());
+            return;
+        }
+        retention = CacheRetention.of(store, ledger, config.cache(), clock, CacheRetention.GC_GRACE);
+        housekeeping.scheduleWithFixedDelay(() -> {
+            try {
+                ledger.flush();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("cache ledger: writing last uses: {}", e.toString());
+            }
+        }, LEDGER_FLUSH.toSeconds(), LEDGER_FLUSH.toSeconds(), TimeUnit.SECONDS);
+        if (retention.limited()) {
+            housekeeping.scheduleWithFixedDelay(() -> {
+                try {
+                    retention.run();
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("cache retention: {}", e.toString());
+                }
+            }, LEDGER_FLUSH.toSeconds(), RETENTION_PERIOD.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    /** Where the cache ledger lives: beside the uploads (local disk of this instance). */
+    public static java.nio.file.Path cacheLedgerPath(MirrorballConfig config) {
+        return config.storage().uploads().path().resolve("cache");
     }
 
     /**
@@ -143,6 +199,11 @@ public final class Gateway implements AutoCloseable {
         return upstreams;
     }
 
+    /** Retention of pulled-through content, when an upstream mirrors into the store. */
+    public java.util.Optional<CacheRetention> retention() {
+        return java.util.Optional.ofNullable(retention);
+    }
+
     BlobHandler blobHandler() {
         return blobHandler;
     }
@@ -164,6 +225,9 @@ public final class Gateway implements AutoCloseable {
         housekeeping.shutdownNow();
         if (upstreams != null) {
             upstreams.close();
+        }
+        if (retention != null) {
+            retention.ledger().close();
         }
         store.close();
         node.close();

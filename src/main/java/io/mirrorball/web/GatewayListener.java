@@ -34,7 +34,8 @@ public final class GatewayListener implements ServletContextListener {
         }
         Gateway gateway;
         try {
-            gateway = Gateway.start(config);
+            Object clock = context.getAttribute(java.time.Clock.class.getName());
+            gateway = Gateway.start(config, clock instanceof java.time.Clock c ? c : java.time.Clock.systemUTC());
         } catch (IOException e) {
             throw new UncheckedIOException("mirrorball could not start: " + e.getMessage(), e);
         }

@@ -36,6 +36,11 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     public static GatewayServer start(MirrorballConfig config) throws Exception {
+        return start(config, java.time.Clock.systemUTC());
+    }
+
+    /** As {@link #start(MirrorballConfig)}, with the gateway's clock (uploads' expiry, the cache's last use). */
+    static GatewayServer start(MirrorballConfig config, java.time.Clock clock) throws Exception {
         MirrorballConfig.Http limits = config.http();
         QueuedThreadPool threads = new QueuedThreadPool(limits.maxThreads(), 8, 60_000);
         threads.setName("mirrorball-http");
@@ -64,6 +69,7 @@ public final class GatewayServer implements AutoCloseable {
         webapp.setParentLoaderPriority(true);
         webapp.setThrowUnavailableOnStartupException(true);
         webapp.setAttribute(MirrorballConfig.class.getName(), config);
+        webapp.setAttribute(java.time.Clock.class.getName(), clock);
         webapp.getServletHandler().setDecodeAmbiguousURIs(true);
         webapp.setInitParameter("org.eclipse.jetty.servlet.Default.dirAllowed", "false");
         Handler handler = webapp;
