@@ -115,7 +115,8 @@ public final class ConfigLoader {
         MirrorballConfig.Uploads uploads = new MirrorballConfig.Uploads(
                 parsePath("storage.uploads.path", u.path(), workDir),
                 positive("storage.uploads.expire-after", u.expireAfter()));
-        MirrorballConfig.Upstream upstream = upstream("upstream", v.upstream(), null);
+        MirrorballConfig.Upstream upstream = upstream("upstream", v.upstream(), v.upstream().name().isBlank() ? null
+                : parseUpstreamName("upstream.name", v.upstream().name()));
         List<MirrorballConfig.Upstream> upstreams = upstreams(v.upstreams(), upstream);
         MirrorballConfig.Cache cache = new MirrorballConfig.Cache(
                 parseSize("cache.max-size", v.cache().maxSize()),
@@ -135,7 +136,7 @@ public final class ConfigLoader {
         List<MirrorballConfig.Upstream> list = new ArrayList<>();
         Map<String, String> seen = new HashMap<>();
         if (standard.enabled()) {
-            seen.put(standard.name(), "upstream.url");
+            seen.put(standard.name(), "upstream.url");  // or upstream.name, when set
         }
         for (int n = 0; n < entries.size(); n++) {
             String prefix = ConfigTree.UPSTREAMS + "[" + n + "]";

@@ -48,7 +48,7 @@ final class ConfigTree {
 
     /** The schema and defaults; never handed out, only copies of it. */
     private static final ObjectNode DEFAULTS = readDefaults();
-    /** One entry of {@code upstreams}: the keys of {@code upstream} with their defaults, plus {@code name}. */
+    /** One entry of {@code upstreams}: the keys of {@code upstream}, with their defaults. */
     private static final ObjectNode UPSTREAM_ENTRY = upstreamEntry();
     /** Every scalar or list-of-values key, dotted, in documentation order. */
     private static final List<String> KEYS = leaves(DEFAULTS, "", new ArrayList<>());
@@ -254,10 +254,7 @@ final class ConfigTree {
     }
 
     private static ObjectNode upstreamEntry() {
-        ObjectNode entry = YAML.createObjectNode();
-        entry.put("name", "");
-        entry.setAll((ObjectNode) DEFAULTS.get("upstream"));
-        return entry;
+        return ((ObjectNode) DEFAULTS.get("upstream")).deepCopy();
     }
 
     private static List<String> leaves(JsonNode node, String prefix, List<String> keys) {

@@ -38,7 +38,7 @@ record RawConfig(Http http, Storage storage, Upstream upstream, List<Upstream> u
     record Uploads(String path, String expireAfter) {
     }
 
-    /** The default upstream ({@code name} is null: it comes from the URL) or an entry of {@code upstreams}. */
+    /** The default upstream ({@code name} "": it comes from the URL) or an entry of {@code upstreams}. */
     @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
     record Upstream(String name, String url, String username, String password, String tagTtl, String mirror,
                     String publish, String redirectAllow) {

@@ -258,7 +258,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(29, names.size());
+        assertEquals(30, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -373,7 +373,7 @@ final class ConfigLoaderTest {
             http: { adr: ':5000' }                      | http.adr: unknown configuration key
             storage: { ipfs: { clone_timeout: 5s } }    | storage.ipfs.clone_timeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
             storage: { ipfs: { cloneTimeout: 5s } }     | storage.ipfs.cloneTimeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
-            upstream: { ttl: 5m }                       | upstream.ttl: unknown configuration key (known keys of upstream: [mirror, password, publish, redirect-allow, tag-ttl, url, username])
+            upstream: { ttl: 5m }                       | upstream.ttl: unknown configuration key (known keys of upstream: [mirror, name, password, publish, redirect-allow, tag-ttl, url, username])
             server: { addr: ':5000' }                   | server: unknown configuration key (known sections: [auth, cache, http, metrics, storage, upstream, upstreams])
             auth: { htpasswd: /etc/htpasswd }           | auth.htpasswd: must be a section with keys [path]
             http: { addr: [':5000'] }                   | http.addr: must be a single value, not a list
@@ -418,7 +418,7 @@ final class ConfigLoaderTest {
                 "http.min-data-rate", "http.min-data-rate-window", "storage.ipfs.node", "storage.ipfs.node-auth",
                 "storage.ipfs.embedded.path", "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
                 "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.uploads.path",
-                "storage.uploads.expire-after", "upstream.url", "upstream.username", "upstream.password",
+                "storage.uploads.expire-after", "upstream.name", "upstream.url", "upstream.username", "upstream.password",
                 "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "cache.max-size", "cache.max-idle", "auth.htpasswd.path",
                 "auth.anonymous-pull", "metrics.path"), ConfigLoader.keys());
     }

@@ -62,6 +62,18 @@ final class ConfigUpstreamsTest {
     }
 
     @Test
+    void load_defaultUpstreamName_standsForAnotherRegistryThanItsUrl() throws IOException {
+        MirrorballConfig c = load("upstream: { url: 'http://hub-cache:5000', name: index.docker.io }\n", Map.of());
+        assertEquals("docker.io", c.upstream().name());
+        assertEquals("http://hub-cache:5000", c.upstream().url());
+        ConfigException clash = error("upstream: { url: 'http://hub-cache:5000', name: docker.io }\n"
+                + "upstreams: [{name: docker.io, url: 'https://registry-1.docker.io'}]\n", Map.of());
+        assertEquals("upstreams[0].name", clash.key());
+        ConfigException bad = error("upstream: { url: 'http://hub-cache:5000', name: 'http://x' }\n", Map.of());
+        assertEquals("upstream.name", bad.key());
+    }
+
+    @Test
     void load_upstreamsWithoutDefaultUpstream_stillFallsThrough() throws IOException {
         MirrorballConfig c = load("upstreams: [{name: quay.io, url: https://quay.io}]\n", Map.of());
         assertFalse(c.upstream().enabled());
