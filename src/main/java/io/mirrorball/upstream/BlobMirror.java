@@ -62,6 +62,8 @@ final class BlobMirror {
     private final Path spool;
     private final ConcurrentHashMap<Digest, BlobFlight> inFlight = new ConcurrentHashMap<>();
     private final AtomicLong mirrored = new AtomicLong();
+    /** Told of every blob this mirror put into the store, on the mirror thread that put it. */
+    private volatile java.util.function.Consumer<BlobInfo> onMirrored = info -> { };
 
     /** Opens the upstream GET of a blob (auth, redirects done); the caller checks its status. */
     interface Fetch {
@@ -87,6 +89,11 @@ final class BlobMirror {
         this.mirrorThreads = mirrorThreads;
         this.joinTimeout = joinTimeout;
         this.stall = stall;
+    }
+
+    /** Sets what is told of each blob put into the store (the add may finish after every client is served). */
+    void onMirrored(java.util.function.Consumer<BlobInfo> listener) {
+        this.onMirrored = listener;
     }
 
     long mirroredCount() {
@@ -544,6 +551,7 @@ final class BlobMirror {
                     place.close();
                     BlobInfo info = blobs.put(in, digest);
                     mirrored.incrementAndGet();
+                    onMirrored.accept(info);
                     return info;
                 }
             });

@@ -90,6 +90,8 @@ public final class UpstreamRegistry implements AutoCloseable {
     private final BlobStore blobs;
     private final UpstreamClient client;
     private final TagCache tags;
+    /** The repository each blob in flight into the store was pulled for (for the cache ledger). */
+    private final Cache<Digest, RepositoryName> mirroringNames = Caffeine.newBuilder().maximumSize(10_000).build();
     private final Cache<Digest, CachedManifest> manifests = Caffeine.newBuilder()
             .maximumWeight(64L * 1024 * 1024)
             .weigher((Digest d, CachedManifest m) -> m.content().length + 200)
@@ -145,6 +147,9 @@ public final class UpstreamRegistry implements AutoCloseable {
                 });
         this.mirror = new BlobMirror(blobs, mirrorThreads, settings.joinTimeout(), settings.mirrorStall(),
                 spool.dir());
+        // the add of a blob may finish after its clients were served: the ledger hears of it from the add
+        this.mirror.onMirrored(info -> cacheListener.stored(config.name(), mirroringNames.getIfPresent(info.digest()),
+                info.digest(), info.size()));
     }
 
     /** The upstream's name as a thread name part: {@code ghcr.io}, {@code 127.0.0.1_5000}. */
@@ -576,12 +581,10 @@ public final class UpstreamRegistry implements AutoCloseable {
             mirror.stream(request, fetch, refusal, sink);
             return Optional.empty();
         }
+        mirroringNames.put(digest, name);
         Optional<BlobInfo> served = mirror.serve(request, fetch, refusal, sink);
         if (served.isPresent()) {
             cacheListener.served(digest);
-        } else {
-            // streamed here: mirrored if the store holds it now (the put left it in the store's cache)
-            blobs.stat(digest).ifPresent(info -> cacheListener.stored(config.name(), name, digest, info.size()));
         }
         return served;
     }

@@ -157,9 +157,14 @@ final class UpstreamFaultsTest {
             FakeUpstream.respond(out, 200, Map.of("Content-Type", "application/octet-stream"), body);
         });
         HttpResponse<InputStream> r = gateway.client().sendStreaming("GET", "/v2/evil/blobs/" + digest);
-        assertEquals(200, r.statusCode(), "streaming started before the blob was complete");
+        // the fetch runs on its own thread: it may find the wrong digest before the client's answer is
+        // committed (a clean 502), or after (a 200 whose body ends short); never a whole wrong blob
         long got = drain(r);
-        assertTrue(got < right.length, "the client never gets a whole wrong blob: got " + got);
+        if (r.statusCode() == 200) {
+            assertTrue(got < right.length, "the client never gets a whole wrong blob: got " + got);
+        } else {
+            assertEquals(502, r.statusCode());
+        }
         // nothing was stored: the next pull goes upstream again (and gets the right bytes, now mirrored)
         HttpResponse<InputStream> again = gateway.client().sendStreaming("GET", "/v2/evil/blobs/" + digest);
         assertEquals(200, again.statusCode());
