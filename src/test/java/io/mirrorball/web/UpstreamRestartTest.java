@@ -70,6 +70,8 @@ final class UpstreamRestartTest {
         String node = nodeKind.equals("kubo") ? KuboNode.shared().apiUrl().toString() : "embedded";
         gateway = TestGateway.start(node, "/t-" + UUID.randomUUID(), tmp.resolve("gw"), Map.of(
                 "MIRRORBALL_UPSTREAM_URL", source.uri().toString(),
+                // containerd asks for the registry in the image name (?ns=): the upstream stands for it
+                "MIRRORBALL_UPSTREAM_NAME", MIRRORED,
                 "MIRRORBALL_UPSTREAM_TAG_TTL", "5m"));
         return gateway;
     }
