@@ -10,6 +10,6 @@ WORK="$(mktemp -d /tmp/mb-bench-publish.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
 mvn -q -B test-compile dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" -Dmb.buildDir="$BUILD" ${MB_MVN_ARGS:-}
-java -Dmirrorball.basedir="$ROOT" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+java -Dmirrorball.basedir="$ROOT" -Dmirrorball.log.level=warn \
   -cp "$BUILD/classes:$BUILD/test-classes:$(cat "$WORK/cp.txt")" \
   io.mirrorball.store.PublishBench "$WORK/run" "${1:-10}" "${2:-64}"

@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
 public final class Main implements Runnable {
     /** Exit code of an invalid command line or configuration. */
     public static final int EXIT_USAGE = 2;
-    /** slf4j-simple's level, read when the first logger is made (before that, in {@link #main}). */
-    private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+    /** The log level (logback.xml), read when the first logger is made (before that, in {@link #main}). */
+    private static final String LOG_LEVEL = "mirrorball.log.level";
 
     @Spec
     CommandSpec spec;
