@@ -55,6 +55,14 @@ public final class AuthFilter extends HttpFilter {
 
     /** Request attribute holding the authenticated user name. */
     public static final String USER_ATTRIBUTE = "mirrorball.user";
+    /** Request attribute set to {@code Boolean.TRUE} when credentials were sent and refused ({@link #USER_ATTRIBUTE} then holds the name tried). */
+    public static final String LOGIN_FAILED_ATTRIBUTE = "mirrorball.login-failed";
+    /**
+     * Request attribute set to {@code Boolean.TRUE} when the request may use administrative operations
+     * (deleting a content-addressed repository, {@code /admin/}). Without any authentication configured
+     * that is a client on the loopback address.
+     */
+    public static final String ADMIN_ATTRIBUTE = "mirrorball.admin";
     static final String CHALLENGE = "Basic realm=\"mirrorball\"";
     private static final Duration CACHE_EXPIRY = Duration.ofMinutes(1);
     private static final long CACHE_SIZE = 10_000;
@@ -119,6 +127,9 @@ public final class AuthFilter extends HttpFilter {
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         if (file == null) {
+            if (isLoopback(request.getRemoteAddr())) {
+                request.setAttribute(ADMIN_ATTRIBUTE, Boolean.TRUE);
+            }
             chain.doFilter(request, response);
             return;
         }
@@ -237,6 +248,11 @@ public final class AuthFilter extends HttpFilter {
             return null;
         }
         return new String[] {user, password};
+    }
+
+    static boolean isLoopback(String address) {
+        return address != null && (address.startsWith("127.") || address.equals("::1")
+                || address.equals("0:0:0:0:0:0:0:1") || address.equals("[::1]"));
     }
 
     private static boolean isPull(HttpServletRequest request) {

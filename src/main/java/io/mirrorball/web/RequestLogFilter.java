@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 public final class RequestLogFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
     private static final Logger ACCESS = LoggerFactory.getLogger("mirrorball.access");
+    /** Request attribute naming where the answer came from: {@code ipfs}, {@code upstream} or {@code cache}. */
+    public static final String SOURCE_ATTRIBUTE = "mirrorball.source";
     private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private transient MetricRegistry metrics;
