@@ -32,6 +32,9 @@ public final class ManifestStore {
     private final Cache<Digest, StoredManifest> parsed = Caffeine.newBuilder().maximumWeight(64L * 1024 * 1024)
             .weigher((Digest d, StoredManifest m) -> m.content().length + 256).build();
 
+    /** Which stored blobs came from an upstream and may join any repository (see {@link #mirroredContent}). */
+    private volatile java.util.function.Predicate<Digest> mirrored = digest -> false;
+
     ManifestStore(IpfsNode node, MfsPaths paths, BlobStore blobs) {
         this.node = node;
         this.paths = paths;
@@ -96,14 +99,29 @@ public final class ManifestStore {
         return new PutResult(digest, manifest, subject, published);
     }
 
+    /**
+     * Tells which stored blobs the pull-through mirror fetched from an upstream. A manifest may name such a
+     * blob without its repository holding it: a client pushing an image it pulled through this gateway asks
+     * HEAD of each blob, which the mirror answers, and so uploads nothing. The blob is linked into the
+     * repository with the manifest. A blob that was only pushed to another repository never joins this way.
+     */
+    public void mirroredContent(java.util.function.Predicate<Digest> mirroredContent) {
+        this.mirrored = mirroredContent;
+    }
+
     /** Every descriptor of the manifest names content of this repository, with the size it states. */
     private void verifyReferences(RepositoryName name, Manifest manifest) throws IOException {
         List<Descriptor> descriptors = manifest.blobs();
+        List<Digest> toLink = new ArrayList<>();
         for (int i = 0; i < descriptors.size(); i++) {
             Descriptor blob = descriptors.get(i);
             String what = manifest.config() != null && i == 0 ? "config" : "layers[" + (manifest.config() != null
                     ? i - 1 : i) + "]";
             Optional<BlobInfo> info = blobs.isLinked(name, blob.digest()) ? blobs.stat(blob.digest()) : Optional.empty();
+            if (info.isEmpty() && mirrored.test(blob.digest())) {
+                info = blobs.stat(blob.digest());
+                info.ifPresent(found -> toLink.add(found.digest()));
+            }
             if (info.isEmpty()) {
                 if (blob.isForeign() && i > 0) {
                     continue; // a non-distributable layer: clients fetch it from its urls
@@ -131,6 +149,9 @@ public final class ManifestStore {
             if (stored.isPresent()) {
                 requireSize("subject", subject, stored.get().content().length);
             }
+        }
+        for (Digest digest : toLink) {
+            blobs.link(name, digest);
         }
     }
 

@@ -56,6 +56,7 @@ final class BlobMirror {
     static final int CHUNK = 64 * 1024;
 
     private final BlobStore blobs;
+    private final java.util.function.Predicate<Digest> mirroredContent;
     private final ExecutorService mirrorThreads;
     private final Duration joinTimeout;
     private final Duration stall;
@@ -83,8 +84,14 @@ final class BlobMirror {
     private record Joined(boolean streamed, BlobInfo stored) {
     }
 
-    BlobMirror(BlobStore blobs, ExecutorService mirrorThreads, Duration joinTimeout, Duration stall, Path spool) {
+    /**
+     * @param mirrored which stored blobs came from an upstream (see {@link CacheListener#holds}): only those
+     *                 are served from the store; another one is fetched and verified like a missing one
+     */
+    BlobMirror(BlobStore blobs, java.util.function.Predicate<Digest> mirrored, ExecutorService mirrorThreads,
+               Duration joinTimeout, Duration stall, Path spool) {
         this.blobs = blobs;
+        this.mirroredContent = mirrored;
         this.spool = spool;
         this.mirrorThreads = mirrorThreads;
         this.joinTimeout = joinTimeout;
@@ -119,7 +126,7 @@ final class BlobMirror {
                     return Optional.empty();
                 }
                 Optional<BlobInfo> stored = joined.stored() != null ? Optional.of(joined.stored())
-                        : blobs.stat(digest);
+                        : mirroredStat(digest);
                 if (stored.isPresent()) {
                     return stored;
                 }
@@ -127,7 +134,7 @@ final class BlobMirror {
             }
             boolean handedOver = false;
             try {
-                Optional<BlobInfo> stored = blobs.stat(digest);
+                Optional<BlobInfo> stored = mirroredStat(digest);
                 if (stored.isPresent()) {
                     mine.succeeded(stored.get());
                     return stored;
@@ -155,6 +162,12 @@ final class BlobMirror {
             }
         }
         throw new OciException(OciErrorCode.BAD_GATEWAY, blob.action() + ": the fetch failed three times");
+    }
+
+    /** The stored blob when it came from an upstream. */
+    private Optional<BlobInfo> mirroredStat(Digest digest) throws IOException {
+        Optional<BlobInfo> stored = blobs.stat(digest);
+        return stored.isPresent() && mirroredContent.test(digest) ? stored : Optional.empty();
     }
 
     /**

@@ -18,6 +18,30 @@ public interface CacheListener {
         @Override
         public void served(Digest digest) {
         }
+
+        @Override
+        public boolean holds(Digest digest) {
+            return true;
+        }
+    };
+
+    /**
+     * Keeps no record and holds nothing: every blob the mirror serves comes from the upstream (for an
+     * instance that cannot keep the ledger, so cannot tell pulled content from pushed).
+     */
+    CacheListener UNTRACKED = new CacheListener() {
+        @Override
+        public void stored(String upstream, RepositoryName name, Digest digest, long size) {
+        }
+
+        @Override
+        public void served(Digest digest) {
+        }
+
+        @Override
+        public boolean holds(Digest digest) {
+            return false;
+        }
     };
 
     /** A blob or manifest of {@code name} from {@code upstream} (its name) is now in the store. */
@@ -25,4 +49,12 @@ public interface CacheListener {
 
     /** Stored content was served (from IPFS, or from memory for a manifest). */
     void served(Digest digest);
+
+    /**
+     * True when the store's copy of {@code digest} came from an upstream, so the pull-through mirror may
+     * serve it under any name. Content that was only pushed here is not the mirror's to give: served
+     * through an upstream route by its digest, it would escape its repository and its access rules.
+     * ({@link #NONE} keeps no record and says true.)
+     */
+    boolean holds(Digest digest);
 }

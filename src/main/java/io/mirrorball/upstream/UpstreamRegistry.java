@@ -145,7 +145,7 @@ public final class UpstreamRegistry implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.mirror = new BlobMirror(blobs, mirrorThreads, settings.joinTimeout(), settings.mirrorStall(),
+        this.mirror = new BlobMirror(blobs, digest -> cacheListener.holds(digest), mirrorThreads, settings.joinTimeout(), settings.mirrorStall(),
                 spool.dir());
         // the add of a blob may finish after its clients were served: the ledger hears of it from the add
         this.mirror.onMirrored(info -> cacheListener.stored(config.name(), mirroringNames.getIfPresent(info.digest()),
@@ -338,7 +338,7 @@ public final class UpstreamRegistry implements AutoCloseable {
             cacheListener.served(digest);
             return new UpstreamManifest(digest, cached.mediaType(), cached.content().length, cached.content(), stale);
         }
-        Optional<BlobInfo> stored = blobs.stat(digest);
+        Optional<BlobInfo> stored = mirroredStat(digest);
         if (stored.isPresent() && stored.get().size() <= Manifest.MAX_BYTES) {
             cacheListener.served(digest);
             byte[] content = readStored(stored.get());
@@ -545,7 +545,7 @@ public final class UpstreamRegistry implements AutoCloseable {
      */
     public Optional<BlobInfo> blob(RepositoryName name, Digest digest, boolean head, ResponseSink sink)
             throws IOException {
-        Optional<BlobInfo> stored = blobs.stat(digest);
+        Optional<BlobInfo> stored = mirroredStat(digest);
         if (stored.isPresent()) {
             cacheListener.served(digest);
             return stored;
@@ -587,6 +587,12 @@ public final class UpstreamRegistry implements AutoCloseable {
             cacheListener.served(digest);
         }
         return served;
+    }
+
+    /** A stored blob or manifest that came from an upstream (see {@link CacheListener#holds}); pushed-only content is not the mirror's. */
+    private Optional<BlobInfo> mirroredStat(Digest digest) throws IOException {
+        Optional<BlobInfo> stored = blobs.stat(digest);
+        return stored.isPresent() && cacheListener.holds(digest) ? stored : Optional.empty();
     }
 
     private static void blobHeaders(Digest digest, ResponseSink sink) {

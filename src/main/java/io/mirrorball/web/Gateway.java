@@ -76,10 +76,14 @@ public final class Gateway implements AutoCloseable {
             for (io.mirrorball.upstream.UpstreamRegistry registry : gateway.upstreams.registries()) {
                 UpstreamGauges.register(gateway.metrics, registry);
             }
-            if (config.allUpstreams().stream().anyMatch(MirrorballConfig.Upstream::mirror)) {
+            if (!config.allUpstreams().isEmpty()) {
+                // the ledger also tells what came from an upstream: only that is the mirror's to serve by
+                // digest, and only that may join a pushed repository without being uploaded to it
                 gateway.startRetention(clock);
-                gateway.retention().ifPresent(r -> gateway.upstreams.registries()
-                        .forEach(registry -> registry.cacheListener(r.ledger())));
+                gateway.retention().ifPresent(r -> {
+                    gateway.upstreams.registries().forEach(registry -> registry.cacheListener(r.ledger()));
+                    store.manifests().mirroredContent(r.ledger()::holds);
+                });
             }
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,
@@ -109,7 +113,8 @@ public final class Gateway implements AutoCloseable {
             ledger = CacheLedger.open(cacheLedgerPath(config), clock);
         } catch (io.mirrorball.upstream.retention.LedgerInUseException e) {
             LOG.warn("{}: another instance sharing the uploads folder keeps the cache ledger; this one neither"
-                    + " tracks nor removes pulled-through content", e.getMessage());
+                    + " tracks nor removes pulled-through content, and serves it from the upstream", e.getMessage());
+            upstreams.registries().forEach(registry -> registry.cacheListener(io.mirrorball.upstream.CacheListener.UNTRACKED));
             return;
         }
         retention = CacheRetention.of(store, ledger, config.cache(), clock, CacheRetention.GC_GRACE);

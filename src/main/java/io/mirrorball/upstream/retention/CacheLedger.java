@@ -152,6 +152,11 @@ public final class CacheLedger implements CacheListener, AutoCloseable {
         return items;
     }
 
+    @Override
+    public boolean holds(Digest digest) {
+        return entries.containsKey(digest);
+    }
+
     public Optional<CachedItem> item(Digest digest) {
         Entry e = entries.get(digest);
         return e == null ? Optional.empty()
