@@ -27,7 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 /**
- * Publishes an image as one self-contained, content-addressed directory (DESIGN.md, "The published
+ * Publishes an image as one self-contained, content-addressed directory (docs/architecture.md, "The published
  * image"): disco.json, the {@code _manifests} and {@code _layers} links, and {@code blobs/sha256/<hex>}
  * links to every blob file, so that pinning the CID pins the whole image. The CID is computed here
  * from dag-pb and UnixFS blocks put with {@code block/put}: it is a pure function of the image.

@@ -5,7 +5,7 @@ import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.RepositoryName;
 
 /**
- * The only code that knows where objects live in MFS (the layout of DESIGN.md, the same as disco's).
+ * The only code that knows where objects live in MFS (the layout of docs/architecture.md, the same as disco's).
  * Every argument is an already validated value, so no path can leave the root.
  */
 final class MfsPaths {
