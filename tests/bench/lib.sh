@@ -1,6 +1,6 @@
-# Sourced by the pull-through bench scripts (upstream.sh, pullthrough.sh) after they set HERE and ROOT:
-# their start-up (work folder and cleanup, the jar, Kubo, docker-registry, the gateway) and the blob
-# measurements they share. Everything runs on loopback.
+# Sourced by the bench scripts (upstream.sh, pullthrough.sh; bench.sh for the first part) after they set
+# HERE and ROOT: their start-up (work folder and cleanup, the jar, Kubo, skopeo, docker-registry, the
+# gateway) and the blob measurements they share. Everything runs on loopback.
 # env: MB_BUILD_DIR (target/)  MB_MVN_ARGS (e.g. -o)  MB_MVN_LOCK (a file: every mvn runs under flock on it)
 #      BENCH_REBUILD=1  BENCH_KEEP=1 (keep the work folder)  BENCH_DRY_RUN=1 (start up, then stop before measuring)
 BUILD="${MB_BUILD_DIR:-$ROOT/target}"
@@ -71,6 +71,16 @@ build_jar() {
        -Dmdep.outputFile="$WORK/cp.txt" -Dmb.buildDir="$BUILD" >/dev/null)
     TEST_CP="$BUILD/test-classes:$BUILD/classes:$(cat "$WORK/cp.txt")"
   fi
+}
+
+skopeo_init() { # skopeo isolated from the host's configuration: sk_copy SRC DST
+  mkdir -p "$WORK/skopeo/tmp"
+  echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$WORK/skopeo/policy.json"
+  echo '{"auths":{}}' >"$WORK/skopeo/auth.json"
+}
+sk_copy() { # src dst
+  TMPDIR="$WORK/skopeo/tmp" skopeo --policy "$WORK/skopeo/policy.json" copy -q --authfile "$WORK/skopeo/auth.json" \
+    --src-tls-verify=false --dest-tls-verify=false --retry-times 0 "$1" "$2" >/dev/null
 }
 
 # start_registry NAME PORT [PROXY-URL]: docker-registry with filesystem storage in $WORK/NAME, its log in

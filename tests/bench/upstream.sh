@@ -25,13 +25,7 @@ bench_workdir mb-bench-upstream
 results_table 62
 build_jar --test-classpath
 
-mkdir -p "$WORK/skopeo/tmp"
-echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$WORK/skopeo/policy.json"
-echo '{"auths":{}}' >"$WORK/skopeo/auth.json"
-sk_copy() { # src dst
-  TMPDIR="$WORK/skopeo/tmp" skopeo --policy "$WORK/skopeo/policy.json" copy -q --authfile "$WORK/skopeo/auth.json" \
-    --src-tls-verify=false --dest-tls-verify=false --retry-times 0 "$1" "$2" >/dev/null
-}
+skopeo_init
 
 # ---- Kubo node -----------------------------------------------------------------------------------
 start_kubo "$WORK/ipfs" "$WORK/ipfs.log"
