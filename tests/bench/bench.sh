@@ -28,7 +28,7 @@ WARMUP_IMAGES="${BENCH_WARMUP_IMAGES:-2}"
 PARTS="${BENCH_PARTS:-abc}"
 XMX="${BENCH_XMX:-128m}"
 # shellcheck source=tests/bench/lib.sh
-. "$HERE/lib.sh"   # this script keeps its own cleanup, build, start_gateway and start_registry (defined below)
+. "$HERE/lib.sh"   # this script keeps its own cleanup, build and start_one_registry (defined below)
 need skopeo docker-registry curl java python3 sha256sum
 
 WORK="$(mktemp -d /tmp/mb-bench.XXXXXX)"
@@ -87,20 +87,6 @@ MFS_ROOT="/bench-$$-$(date +%s)"
 if [ "$API" = embedded ]; then NODE_LABEL=embedded; elif [ -n "$KUBO_PID" ]; then NODE_LABEL="kubo $("$KUBO" version | awk '{print $3}')"; else NODE_LABEL="$API"; fi
 
 # ---- gateway --------------------------------------------------------------------------------------
-start_gateway() { # java options...
-  GW_PORT="$(free_port)"
-  GW="127.0.0.1:$GW_PORT"
-  mkdir -p "$WORK/uploads" "$WORK/gw"
-  # the gateway rejects unknown MIRRORBALL_* variables: pass only the ones set here
-  local unset=()
-  for var in $(compgen -e | grep '^MIRRORBALL_' || true); do unset+=(-u "$var"); done
-  (cd "$WORK/gw" && exec env "${unset[@]}" MIRRORBALL_STORAGE_IPFS_NODE="$API" MIRRORBALL_HTTP_ADDR="$GW" \
-     MIRRORBALL_STORAGE_UPLOADS_PATH="$WORK/uploads" MIRRORBALL_STORAGE_IPFS_MFS_ROOT="$MFS_ROOT" \
-     MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH="$WORK/gw/embedded" \
-     java "$@" -jar "$JAR" serve >>"$WORK/gateway.log" 2>&1 </dev/null) &
-  GATEWAY_PID=$!
-  wait_http "http://$GW/v2/" GET 60 || die "gateway did not start: $(tail -20 "$WORK/gateway.log")"
-}
 stop_gateway() {
   kill "$GATEWAY_PID" 2>/dev/null || true
   wait "$GATEWAY_PID" 2>/dev/null || true
@@ -108,7 +94,7 @@ stop_gateway() {
 }
 
 # ---- docker-registry (a and c) ---------------------------------------------------------------------
-start_registry() { # filesystem storage in the work dir; sets REG_PORT and REGISTRY_PID
+start_one_registry() { # filesystem storage in the work dir; sets REG_PORT and REGISTRY_PID
   REG_PORT="$(free_port)"
   mkdir -p "$WORK/registry"
   cat >"$WORK/registry/config.yml" <<YAML
@@ -155,7 +141,7 @@ if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
   cat "$WORK/layout"/blobs/sha256/* >/dev/null   # both sides read the source from the page cache
 fi
 if [[ "$PARTS" == *a* ]]; then
-  start_registry
+  start_one_registry
   warm_up "127.0.0.1:$REG_PORT"
   c0="$(cpu_of "$REGISTRY_PID")"
   t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://127.0.0.1:$REG_PORT/bench/app:v1"; t1=$(now)
@@ -170,7 +156,7 @@ if [[ "$PARTS" == *a* ]]; then
 fi
 if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
   rm -rf "$WORK/gw/embedded"
-  start_gateway
+  start_gateway ""
   warm_up "$GW"
   g0="$(cpu_of "$GATEWAY_PID")"; n0="$(cpu_of "${KUBO_PID:-0}")"
   t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://$GW/bench/app:v1"; t1=$(now)
@@ -283,10 +269,10 @@ if [[ "$PARTS" == *c* ]]; then
   head -c $((BIG_MIB << 20)) /dev/urandom >"$BIG"
   BIG_SIZE="$(stat -c %s "$BIG")"
   BIG_DIGEST="sha256:$(sha256sum "$BIG" | cut -d' ' -f1)"
-  [ -n "$REGISTRY_PID" ] || start_registry   # a)'s registry when a) ran
+  [ -n "$REGISTRY_PID" ] || start_one_registry   # a)'s registry when a) ran
   REG="127.0.0.1:$REG_PORT"
   rm -rf "$WORK/gw/embedded"
-  start_gateway "-Xmx$XMX"
+  start_gateway "" "-Xmx$XMX"
   location() { tr -d '\r' | awk 'tolower($1) == "location:" {print $2}' | tail -1; }
   absolute() { case "$2" in http*) echo "$2";; *) echo "http://$1$2";; esac; }
   upload() { # host:port log -> seconds for POST, one PATCH streaming the blob, PUT ?digest=

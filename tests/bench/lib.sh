@@ -100,18 +100,24 @@ start_registry() {
   wait_http "http://127.0.0.1:$2/v2/" GET 30 || die "docker-registry $1 did not start: $(tail -5 "$WORK/$1.log")"
 }
 
-# start_gateway UPSTREAM-URL: the jar on Kubo ($API, $MFS_ROOT) in front of that upstream; sets GW
+# start_gateway UPSTREAM-URL [JAVA-OPTION...]: the jar on the node $API ($MFS_ROOT), in front of that upstream
+# (none when empty); sets GW, GW_PORT and GATEWAY_PID (also in PIDS); its log goes to $WORK/gateway.log
 start_gateway() {
-  GW="127.0.0.1:$(free_port)"
+  GW_PORT="$(free_port)"
+  GW="127.0.0.1:$GW_PORT"
   mkdir -p "$WORK/gw" "$WORK/uploads"
+  local upstream=()
+  if [ -n "$1" ]; then upstream=(MIRRORBALL_UPSTREAM_URL="$1"); fi
+  shift
   # the gateway rejects unknown MIRRORBALL_* variables: pass only the ones set here
   local unset_vars=()
   for var in $(compgen -e | grep '^MIRRORBALL_' || true); do unset_vars+=(-u "$var"); done
   (cd "$WORK/gw" && exec env "${unset_vars[@]}" MIRRORBALL_STORAGE_IPFS_NODE="$API" MIRRORBALL_HTTP_ADDR="$GW" \
      MIRRORBALL_STORAGE_UPLOADS_PATH="$WORK/uploads" MIRRORBALL_STORAGE_IPFS_MFS_ROOT="$MFS_ROOT" \
-     MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH="$WORK/gw/embedded" MIRRORBALL_UPSTREAM_URL="$1" \
-     java -jar "$JAR" serve >>"$WORK/gateway.log" 2>&1 </dev/null) &
-  PIDS+=($!)
+     MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH="$WORK/gw/embedded" "${upstream[@]}" \
+     java "$@" -jar "$JAR" serve >>"$WORK/gateway.log" 2>&1 </dev/null) &
+  GATEWAY_PID=$!
+  PIDS+=("$GATEWAY_PID")
   wait_http "http://$GW/v2/" GET 60 || die "gateway did not start: $(tail -20 "$WORK/gateway.log")"
 }
 
