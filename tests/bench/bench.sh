@@ -11,7 +11,8 @@
 # env:   BENCH_IMAGE_MIB (256)  BENCH_LAYERS (4)  BENCH_BIG_MIB (1024)  BENCH_GET_REPEAT (5)
 #        BENCH_PARTS (abc: which of a, b, c to run)  BENCH_KEEP=1 keeps the temp dir
 #        BENCH_XMX (128m: the gateway's heap in c)
-#        MB_BUILD_DIR (target/)  MB_MVN_ARGS (e.g. -o)  BENCH_REBUILD=1 rebuilds the jar
+#        MB_BUILD_DIR (target/)  MB_MVN_ARGS (e.g. -o)  MB_MVN_LOCK (a file: mvn runs under flock on it)
+#        BENCH_REBUILD=1 rebuilds the jar
 #        BENCH_IPFS_API=http://127.0.0.1:5001 uses that Kubo RPC node instead of starting one
 #        BENCH_IPFS_API=embedded runs the gateway on its embedded node (b is then not measured)
 #        BENCH_JAR=FILE runs that gateway jar instead of $MB_BUILD_DIR/mirrorball.jar
@@ -19,7 +20,6 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-BUILD="${MB_BUILD_DIR:-$ROOT/target}"
 IMAGE_MIB="${BENCH_IMAGE_MIB:-256}"
 LAYERS="${BENCH_LAYERS:-4}"
 BIG_MIB="${BENCH_BIG_MIB:-1024}"
@@ -27,15 +27,9 @@ GET_REPEAT="${BENCH_GET_REPEAT:-5}"
 WARMUP_IMAGES="${BENCH_WARMUP_IMAGES:-2}"
 PARTS="${BENCH_PARTS:-abc}"
 XMX="${BENCH_XMX:-128m}"
-# shellcheck disable=SC2206
-MVN_ARGS=(${MB_MVN_ARGS:-})
-
-die() { echo "bench: $*" >&2; exit 1; }
-# shellcheck source=tests/bench/kubo.sh
-. "$HERE/kubo.sh"
-for tool in skopeo docker-registry curl java python3 sha256sum; do
-  command -v "$tool" >/dev/null || die "$tool is missing: run bash tests/setup.sh"
-done
+# shellcheck source=tests/bench/lib.sh
+. "$HERE/lib.sh"   # this script keeps its own cleanup, build and start_one_registry (defined below)
+need skopeo docker-registry curl java python3 sha256sum
 
 WORK="$(mktemp -d /tmp/mb-bench.XXXXXX)"
 GATEWAY_PID=""
@@ -55,18 +49,6 @@ now() { date +%s.%N; }
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 minus() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$1" "$2"; }
 elapsed() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_http() { # url method seconds
-  local deadline=$((SECONDS + $3))
-  while [ $SECONDS -lt $deadline ]; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X "$2" --max-time 2 "$1" || true)
-    case "$code" in 200|401) return 0;; esac
-    sleep 0.2
-  done
-  return 1
-}
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 mibps() { python3 -c "import sys; print('%.1f' % (float(sys.argv[1]) / 1048576 / max(float(sys.argv[2]), 1e-9)))" "$1" "$2"; }
@@ -82,20 +64,14 @@ JAR="${BENCH_JAR:-$BUILD/mirrorball.jar}"
 if [ ! -f "$BUILD/mirrorball.jar" ] || [ ! -f "$BUILD/test-classes/io/mirrorball/bench/MakeLayout.class" ] \
    || [ "${BENCH_REBUILD:-}" = 1 ]; then
   echo "bench: building $BUILD/mirrorball.jar"
-  (cd "$ROOT" && mvn -q -B "${MVN_ARGS[@]}" package -DskipTests -Dmb.buildDir="$BUILD")
+  (cd "$ROOT" && "${MVN[@]}" -q -B "${MVN_ARGS[@]}" package -DskipTests -Dmb.buildDir="$BUILD")
 fi
-(cd "$ROOT" && mvn -q -B "${MVN_ARGS[@]}" dependency:build-classpath -Dmdep.includeScope=test \
+(cd "$ROOT" && "${MVN[@]}" -q -B "${MVN_ARGS[@]}" dependency:build-classpath -Dmdep.includeScope=test \
    -Dmdep.outputFile="$WORK/cp.txt" -Dmb.buildDir="$BUILD" >/dev/null)
 TEST_CP="$BUILD/test-classes:$BUILD/classes:$(cat "$WORK/cp.txt")"
 
 # ---- skopeo, isolated from the host's configuration ------------------------------------------------
-mkdir -p "$WORK/skopeo/tmp"
-echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$WORK/skopeo/policy.json"
-echo '{"auths":{}}' >"$WORK/skopeo/auth.json"
-sk_copy() { # src dst
-  TMPDIR="$WORK/skopeo/tmp" skopeo --policy "$WORK/skopeo/policy.json" copy -q --authfile "$WORK/skopeo/auth.json" \
-    --src-tls-verify=false --dest-tls-verify=false --retry-times 0 "$1" "$2" >/dev/null
-}
+skopeo_init
 
 # ---- IPFS node ------------------------------------------------------------------------------------
 if [ -n "${BENCH_IPFS_API:-}" ]; then
@@ -111,20 +87,6 @@ MFS_ROOT="/bench-$$-$(date +%s)"
 if [ "$API" = embedded ]; then NODE_LABEL=embedded; elif [ -n "$KUBO_PID" ]; then NODE_LABEL="kubo $("$KUBO" version | awk '{print $3}')"; else NODE_LABEL="$API"; fi
 
 # ---- gateway --------------------------------------------------------------------------------------
-start_gateway() { # java options...
-  GW_PORT="$(free_port)"
-  GW="127.0.0.1:$GW_PORT"
-  mkdir -p "$WORK/uploads" "$WORK/gw"
-  # the gateway rejects unknown MIRRORBALL_* variables: pass only the ones set here
-  local unset=()
-  for var in $(compgen -e | grep '^MIRRORBALL_' || true); do unset+=(-u "$var"); done
-  (cd "$WORK/gw" && exec env "${unset[@]}" MIRRORBALL_STORAGE_IPFS_NODE="$API" MIRRORBALL_HTTP_ADDR="$GW" \
-     MIRRORBALL_STORAGE_UPLOADS_PATH="$WORK/uploads" MIRRORBALL_STORAGE_IPFS_MFS_ROOT="$MFS_ROOT" \
-     MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH="$WORK/gw/embedded" \
-     java "$@" -jar "$JAR" serve >>"$WORK/gateway.log" 2>&1 </dev/null) &
-  GATEWAY_PID=$!
-  wait_http "http://$GW/v2/" GET 60 || die "gateway did not start: $(tail -20 "$WORK/gateway.log")"
-}
 stop_gateway() {
   kill "$GATEWAY_PID" 2>/dev/null || true
   wait "$GATEWAY_PID" 2>/dev/null || true
@@ -132,7 +94,7 @@ stop_gateway() {
 }
 
 # ---- docker-registry (a and c) ---------------------------------------------------------------------
-start_registry() { # filesystem storage in the work dir; sets REG_PORT and REGISTRY_PID
+start_one_registry() { # filesystem storage in the work dir; sets REG_PORT and REGISTRY_PID
   REG_PORT="$(free_port)"
   mkdir -p "$WORK/registry"
   cat >"$WORK/registry/config.yml" <<YAML
@@ -179,7 +141,7 @@ if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
   cat "$WORK/layout"/blobs/sha256/* >/dev/null   # both sides read the source from the page cache
 fi
 if [[ "$PARTS" == *a* ]]; then
-  start_registry
+  start_one_registry
   warm_up "127.0.0.1:$REG_PORT"
   c0="$(cpu_of "$REGISTRY_PID")"
   t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://127.0.0.1:$REG_PORT/bench/app:v1"; t1=$(now)
@@ -194,7 +156,7 @@ if [[ "$PARTS" == *a* ]]; then
 fi
 if [[ "$PARTS" == *a* || "$PARTS" == *b* ]]; then
   rm -rf "$WORK/gw/embedded"
-  start_gateway
+  start_gateway ""
   warm_up "$GW"
   g0="$(cpu_of "$GATEWAY_PID")"; n0="$(cpu_of "${KUBO_PID:-0}")"
   t0=$(now); sk_copy "oci:$WORK/layout:bench" "docker://$GW/bench/app:v1"; t1=$(now)
@@ -307,10 +269,10 @@ if [[ "$PARTS" == *c* ]]; then
   head -c $((BIG_MIB << 20)) /dev/urandom >"$BIG"
   BIG_SIZE="$(stat -c %s "$BIG")"
   BIG_DIGEST="sha256:$(sha256sum "$BIG" | cut -d' ' -f1)"
-  [ -n "$REGISTRY_PID" ] || start_registry   # a)'s registry when a) ran
+  [ -n "$REGISTRY_PID" ] || start_one_registry   # a)'s registry when a) ran
   REG="127.0.0.1:$REG_PORT"
   rm -rf "$WORK/gw/embedded"
-  start_gateway "-Xmx$XMX"
+  start_gateway "" "-Xmx$XMX"
   location() { tr -d '\r' | awk 'tolower($1) == "location:" {print $2}' | tail -1; }
   absolute() { case "$2" in http*) echo "$2";; *) echo "http://$1$2";; esac; }
   upload() { # host:port log -> seconds for POST, one PATCH streaming the blob, PUT ?digest=

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mirrorball.config.MirrorballConfig;
-import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.upstream.retention.CacheLedger;
 import io.mirrorball.upstream.retention.CacheRetention;
 import io.mirrorball.upstream.retention.CachedItem;
@@ -12,7 +11,6 @@ import io.mirrorball.upstream.retention.RetentionPlan;
 import io.mirrorball.web.Gateway;
 import java.io.PrintWriter;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -105,21 +103,17 @@ public final class CacheCommand implements Runnable {
         @Override
         public Integer call() {
             checkOutput(spec, output);
-            PrintWriter out = spec.commandLine().getOut();
-            List<CachedItem> items;
-            try {
-                items = CacheLedger.readOnly(Gateway.cacheLedgerPath(config.load(parent.env)));
-            } catch (Exception e) {
-                return StoreCommands.fail(spec.commandLine().getErr(), "cache ls", e);
-            }
-            if (output.equals("json")) {
-                out.println(json(items).toString());
-            } else {
-                table(out, items);
-                out.printf("%d items, %d bytes%n", items.size(), items.stream().mapToLong(CachedItem::size).sum());
-            }
-            out.flush();
-            return 0;
+            return StoreCommands.run(spec.commandLine(), "cache ls", config, parent.env, loaded -> {
+                List<CachedItem> items = CacheLedger.readOnly(Gateway.cacheLedgerPath(loaded));
+                PrintWriter out = spec.commandLine().getOut();
+                if (output.equals("json")) {
+                    out.println(json(items).toString());
+                } else {
+                    table(out, items);
+                    out.printf("%d items, %d bytes%n", items.size(), items.stream().mapToLong(CachedItem::size).sum());
+                }
+                return 0;
+            });
         }
     }
 
@@ -147,26 +141,27 @@ public final class CacheCommand implements Runnable {
         @Override
         public Integer call() {
             checkOutput(spec, output);
-            PrintWriter out = spec.commandLine().getOut();
-            MirrorballConfig loaded = config.load(parent.env);
-            RetentionPlan plan;
-            try {
-                if (dryRun) {
-                    List<CachedItem> items = CacheLedger.readOnly(Gateway.cacheLedgerPath(loaded));
-                    try (LocalStore local = LocalStore.open(loaded)) {
-                        plan = CacheRetention.plan(local.store(), items, loaded.cache(), Clock.systemUTC().instant());
-                    }
-                } else {
-                    try (CacheLedger ledger = CacheLedger.open(Gateway.cacheLedgerPath(loaded), Clock.systemUTC());
-                         LocalStore local = LocalStore.open(loaded)) {
-                        // offline, the embedded node is this process's alone: its gc needs no grace
-                        Duration grace = local.node() instanceof EmbeddedNode ? Duration.ZERO : CacheRetention.GC_GRACE;
-                        plan = CacheRetention.of(local.store(), ledger, loaded.cache(), Clock.systemUTC(), grace).run();
-                    }
+            return StoreCommands.run(spec.commandLine(), "cache prune", config, parent.env, loaded -> {
+                print(spec.commandLine().getOut(), plan(loaded));
+                return 0;
+            });
+        }
+
+        private RetentionPlan plan(MirrorballConfig loaded) throws Exception {
+            if (dryRun) {
+                List<CachedItem> items = CacheLedger.readOnly(Gateway.cacheLedgerPath(loaded));
+                try (LocalStore local = LocalStore.open(loaded)) {
+                    return CacheRetention.plan(local.store(), items, loaded.cache(), Clock.systemUTC().instant());
                 }
-            } catch (Exception e) {
-                return StoreCommands.fail(spec.commandLine().getErr(), "cache prune", e);
             }
+            try (CacheLedger ledger = CacheLedger.open(Gateway.cacheLedgerPath(loaded), Clock.systemUTC());
+                 LocalStore local = LocalStore.open(loaded)) {
+                return CacheRetention.of(local.store(), ledger, loaded.cache(), Clock.systemUTC(), local.gcGrace())
+                        .run();
+            }
+        }
+
+        private void print(PrintWriter out, RetentionPlan plan) {
             if (output.equals("json")) {
                 ObjectNode result = JSON.createObjectNode();
                 result.put("dryRun", dryRun);
@@ -180,8 +175,6 @@ public final class CacheCommand implements Runnable {
                 out.printf("%s %d items, %d of %d cached bytes%n", dryRun ? "would remove" : "removed",
                         plan.removals().size(), plan.bytesToRemove(), plan.cachedBytes());
             }
-            out.flush();
-            return 0;
         }
     }
 }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code -c/--config FILE} option, shared by every command that opens the gateway's store
- * ({@code serve}, and {@code migrate --store}, {@code export --store}, {@code import}), so that all
+ * ({@code serve}, and {@code migrate --store}, {@code export --store}, {@code import}, {@code cache}), so that all
  * of them resolve the configuration the same way: the file, else {@code $MIRRORBALL_CONFIG}, else
  * {@code conf/mirrorball.yml} when the working directory has one, else the built-in defaults; the
  * {@code MIRRORBALL_*} environment overrides always apply.

@@ -1,13 +1,16 @@
 package io.mirrorball.cli;
 
 import io.mirrorball.config.ConfigException;
+import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.ipfs.IpfsNodeInUseException;
 import io.mirrorball.oci.OciException;
 import java.io.PrintWriter;
+import java.util.Map;
+import picocli.CommandLine;
 
 /**
  * Exit codes and one-line failure messages of the commands that open the store directly
- * ({@code export}, {@code import}): 0 success, 1 failure, 2 invalid command line or configuration
+ * ({@code export}, {@code import}, {@code cache}): 0 success, 1 failure, 2 invalid command line or configuration
  * (picocli and {@link Main}), 3 the store cannot be used (held by a running gateway).
  */
 final class StoreCommands {
@@ -15,6 +18,29 @@ final class StoreCommands {
     static final int EXIT_STORE_UNUSABLE = 3;
 
     private StoreCommands() {
+    }
+
+    /** What a command does with the configuration in effect (usually with {@link LocalStore}); returns the exit code. */
+    @FunctionalInterface
+    interface Work {
+        int run(MirrorballConfig config) throws Exception;
+    }
+
+    /**
+     * Runs a command that works on the store: loads the configuration of {@code option} (an invalid one is
+     * a ConfigException, which Main reports with exit 2), runs {@code work} with it and returns its exit
+     * code; a failure is one line on the command's error stream and its exit code ({@link #fail}: 3 while
+     * a running gateway holds the store or the cache ledger). The output is flushed either way.
+     */
+    static int run(CommandLine cli, String command, ConfigOption option, Map<String, String> env, Work work) {
+        MirrorballConfig config = option.load(env);
+        try {
+            return work.run(config);
+        } catch (Exception e) {
+            return fail(cli.getErr(), command, e);
+        } finally {
+            cli.getOut().flush();
+        }
     }
 
     /** Prints one line for a failure (never a stack trace) and returns the exit code. */

@@ -3,7 +3,6 @@ package io.mirrorball.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.mirrorball.config.ConfigException;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.RegistryHost;
@@ -11,7 +10,6 @@ import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.store.BlobStore;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,25 +88,29 @@ public final class Upstreams implements AutoCloseable {
     /**
      * Opens a registry for the default upstream (when its URL is set) and for every entry of
      * {@code upstreams}, mirroring into {@code blobs}; each spools under {@code spoolRoot/<name>}.
-     * A list entry without a name or URL, or two upstreams for one registry host, is a ConfigException.
+     * The names are taken as {@link io.mirrorball.config.ConfigLoader} validated them: canonical
+     * registry hosts, one upstream each.
      */
     public static Upstreams open(MirrorballConfig config, BlobStore blobs, io.mirrorball.store.UpstreamTags tags,
                                  Path spoolRoot) throws IOException {
-        List<Named> named = names(config);
         // folders that earlier versions put directly in the spool root, one per instance
         MirrorSpool.sweepInstanceFolders(spoolRoot);
         Map<String, Entry> byName = new LinkedHashMap<>();
         try {
-            for (Named n : named) {
-                UpstreamRegistry registry = UpstreamRegistry.open(n.config(), blobs, tags,
-                        spoolRoot.resolve(folder(n.name())));
-                byName.put(n.name(), new Entry(n.config(), registry));
+            for (MirrorballConfig.Upstream upstream : config.allUpstreams()) {
+                if (byName.containsKey(upstream.name())) {
+                    throw new IllegalArgumentException("two upstreams named " + upstream.name()
+                            + " (a configuration that ConfigLoader did not load)");
+                }
+                UpstreamRegistry registry = UpstreamRegistry.open(upstream, blobs, tags,
+                        spoolRoot.resolve(folder(upstream.name())));
+                byName.put(upstream.name(), new Entry(upstream, registry));
             }
         } catch (IOException | RuntimeException e) {
             closeAll(byName.values(), e);
             throw e;
         }
-        String defaultName = config.upstream().enabled() ? named.get(0).name() : null;
+        String defaultName = config.upstream().enabled() ? config.upstream().name() : null;
         if (byName.size() > 1) {
             LOG.info("upstreams: {} (default: {})", String.join(", ", byName.keySet()),
                     defaultName == null ? "none" : defaultName);
@@ -116,55 +118,17 @@ public final class Upstreams implements AutoCloseable {
         return new Upstreams(byName, defaultName);
     }
 
-    private record Named(String name, MirrorballConfig.Upstream config) {
-    }
-
-    /** Each upstream with its canonical name, the default first; names are checked and unique. */
-    private static List<Named> names(MirrorballConfig config) {
-        List<Named> named = new ArrayList<>();
-        if (config.upstream().enabled()) {
-            String name = config.upstream().name() == null || config.upstream().name().isEmpty()
-                    ? MirrorballConfig.Upstream.hostOf(config.upstream().url()) : config.upstream().name();
-            named.add(new Named(canonical("upstream.name", name), config.upstream()));
-        }
-        for (int i = 0; i < config.upstreams().size(); i++) {
-            MirrorballConfig.Upstream upstream = config.upstreams().get(i);
-            String key = "upstreams[" + i + "]";
-            if (upstream.name() == null || upstream.name().isBlank()) {
-                throw new ConfigException(key + ".name", "is required: the registry host this upstream stands for"
-                        + " (e.g. ghcr.io)");
-            }
-            if (!upstream.enabled()) {
-                throw new ConfigException(key + ".url", "is required");
-            }
-            String name = canonical(key + ".name", upstream.name());
-            for (Named other : named) {
-                if (other.name().equals(name)) {
-                    throw new ConfigException(key + ".name", "a second upstream for " + name
-                            + (other.config() == config.upstream() ? " (the default upstream stands for it)" : ""));
-                }
-            }
-            named.add(new Named(name, upstream));
-        }
-        return named;
-    }
-
-    private static String canonical(String key, String name) {
-        return UpstreamRoutes.canonical(name).orElseThrow(() -> new ConfigException(key,
-                "\"" + name + "\" is not a registry host (host or host:port, e.g. ghcr.io)"));
-    }
-
     /** The spool folder of an upstream: its name with everything but [a-z0-9.-] as '_' ({@code host_5000}). */
     static String folder(String name) {
         return name.replaceAll("[^a-z0-9.-]", "_");
     }
 
-    /** Whether any upstream is configured: names not held here then fall through. */
     /** Every upstream registry, the default first. */
     public List<UpstreamRegistry> registries() {
         return byName.values().stream().map(Entry::registry).toList();
     }
 
+    /** Whether any upstream is configured: names not held here then fall through. */
     public boolean any() {
         return !byName.isEmpty();
     }

@@ -74,6 +74,14 @@ final class ConfigUpstreamsTest {
     }
 
     @Test
+    void load_entryNamedLikeTheDefaultUpstreamsUrlHost_refused() {
+        ConfigException e = error("upstream: { url: 'http://127.0.0.1:9' }\n"
+                + "upstreams: [{name: '127.0.0.1:9', url: 'http://127.0.0.1:10'}]\n", Map.of());
+        assertEquals("upstreams[0].name", e.key());
+        assertTrue(e.getMessage().contains("already configured by upstream.url"), e.getMessage());
+    }
+
+    @Test
     void load_upstreamsWithoutDefaultUpstream_stillFallsThrough() throws IOException {
         MirrorballConfig c = load("upstreams: [{name: quay.io, url: https://quay.io}]\n", Map.of());
         assertFalse(c.upstream().enabled());

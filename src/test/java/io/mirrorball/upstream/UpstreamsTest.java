@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mirrorball.config.ConfigException;
 import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.oci.RegistryHost;
 import io.mirrorball.oci.RepositoryName;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,15 +25,22 @@ final class UpstreamsTest {
     @TempDir
     Path tmp;
 
-    private static MirrorballConfig config(String defaultUrl, MirrorballConfig.Upstream... more) {
-        MirrorballConfig c = ConfigLoader.load(Optional.empty(), defaultUrl.isEmpty() ? Map.of()
-                : Map.of("MIRRORBALL_UPSTREAM_URL", defaultUrl));
-        return new MirrorballConfig(c.http(), c.storage(), c.upstream(), List.of(more), c.cache(), c.auth(),
-                c.metrics());
+    /** A config as ConfigLoader loads it: the default upstream's URL (or none), then the list's entries. */
+    @SafeVarargs
+    private static MirrorballConfig config(String defaultUrl, Map.Entry<String, String>... more) {
+        Map<String, String> env = new HashMap<>();
+        if (!defaultUrl.isEmpty()) {
+            env.put("MIRRORBALL_UPSTREAM_URL", defaultUrl);
+        }
+        for (int i = 0; i < more.length; i++) {
+            env.put("MIRRORBALL_UPSTREAMS_" + i + "_NAME", more[i].getKey());
+            env.put("MIRRORBALL_UPSTREAMS_" + i + "_URL", more[i].getValue());
+        }
+        return ConfigLoader.load(Optional.empty(), env);
     }
 
-    private static MirrorballConfig.Upstream entry(String name, String url) {
-        return new MirrorballConfig.Upstream(name, url, "", "", Duration.ofMinutes(5), true, false, List.of());
+    private static Map.Entry<String, String> entry(String name, String url) {
+        return Map.entry(name, url);
     }
 
     @Test
@@ -83,19 +89,16 @@ final class UpstreamsTest {
     }
 
     @Test
-    void open_badOrDuplicateNames_configErrorNamingTheKey() {
-        assertKey("upstreams[0].name", config("http://127.0.0.1:9", entry("127.0.0.1:9", "http://127.0.0.1:10")));
-        assertKey("upstreams[1].name", config("", entry("docker.io", "http://127.0.0.1:10"),
-                entry("index.docker.io", "http://127.0.0.1:11")));
-        assertKey("upstreams[0].name", config("", entry("", "http://127.0.0.1:10")));
-        assertKey("upstreams[0].name", config("", entry("not a host", "http://127.0.0.1:10")));
-        assertKey("upstreams[1].url", config("", entry("ghcr.io", "http://127.0.0.1:10"), entry("quay.io", "")));
-    }
-
-    private void assertKey(String key, MirrorballConfig config) {
-        ConfigException e = assertThrows(ConfigException.class, () -> Upstreams.open(config, null, null,
-                tmp.resolve("mirror")));
-        assertEquals(key, e.key(), e.getMessage());
+    void open_twoUpstreamsOfOneName_refusedAndTheFirstClosed() throws Exception {
+        MirrorballConfig loaded = config("", entry("quay.io", "http://127.0.0.1:10"));
+        MirrorballConfig twice = new MirrorballConfig(loaded.http(), loaded.storage(), loaded.upstream(),
+                List.of(loaded.upstreams().get(0), loaded.upstreams().get(0)), loaded.cache(), loaded.auth(),
+                loaded.metrics());
+        assertThrows(IllegalArgumentException.class, () -> Upstreams.open(twice, null, null, tmp.resolve("mirror")));
+        try (Stream<Path> left = Files.walk(tmp.resolve("mirror"))) {
+            assertEquals(List.of(), left.filter(p -> p.getParent().getFileName().toString().equals("quay.io")).toList(),
+                    "the first one opened is closed again: no instance folder left");
+        }
     }
 
     @Test
