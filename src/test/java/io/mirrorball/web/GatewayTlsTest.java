@@ -103,6 +103,18 @@ final class GatewayTlsTest {
     }
 
     @Test
+    void get_plainHttpOnTlsPort_getsNoHttpAnswer() throws Exception {
+        start(Map.of());
+        try (java.net.Socket plain = new java.net.Socket("127.0.0.1", server.uri().getPort())) {
+            plain.setSoTimeout(30_000);
+            plain.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] answer = plain.getInputStream().readNBytes(5);
+            assertNotEquals("HTTP/", new String(answer, StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
     void get_http2Client_negotiatesHttp2ByAlpn() throws Exception {
         start(Map.of());
         HttpClient h2 = client(HttpClient.Version.HTTP_2);
