@@ -129,6 +129,31 @@ final class GatewayTlsTest {
     }
 
     @Test
+    void pushAndPullBlob_overHttp2() throws Exception {
+        start(Map.of());
+        HttpClient h2 = client(HttpClient.Version.HTTP_2);
+        byte[] blob = new byte[3 << 20];
+        new java.util.Random(14).nextBytes(blob);
+        Digest digest = Digest.ofBytes(blob);
+        HttpResponse<String> started = h2.send(HttpRequest.newBuilder(server.uri().resolve(
+                "/v2/tls/h2/blobs/uploads/")).POST(HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, started.statusCode(), started.body());
+        assertEquals(HttpClient.Version.HTTP_2, started.version());
+        URI location = server.uri().resolve(started.headers().firstValue("Location").orElseThrow());
+        String separator = location.getRawQuery() == null ? "?" : "&";
+        HttpResponse<String> put = h2.send(HttpRequest.newBuilder(URI.create(location + separator + "digest=" + digest))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(blob)).header("Content-Type", "application/octet-stream")
+                .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, put.statusCode(), put.body());
+        HttpResponse<byte[]> get = h2.send(HttpRequest.newBuilder(server.uri().resolve("/v2/tls/h2/blobs/" + digest))
+                .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, get.statusCode());
+        assertEquals(HttpClient.Version.HTTP_2, get.version());
+        assertEquals(digest, Digest.ofBytes(get.body()));
+    }
+
+    @Test
     void reload_renewedFiles_nextConnectionSeesNewSerialWithoutRestart() throws Exception {
         start(Map.of());
         SSLSocket open = handshake();
