@@ -12,6 +12,7 @@ import static io.mirrorball.config.ConfigValues.parseMfsRoot;
 import static io.mirrorball.config.ConfigValues.parseNode;
 import static io.mirrorball.config.ConfigValues.parseNodeAuth;
 import static io.mirrorball.config.ConfigValues.parsePath;
+import static io.mirrorball.config.ConfigValues.parsePemFile;
 import static io.mirrorball.config.ConfigValues.parseRedirectAllow;
 import static io.mirrorball.config.ConfigValues.parseSize;
 import static io.mirrorball.config.ConfigValues.parseUpstreamName;
@@ -99,7 +100,8 @@ public final class ConfigLoader {
                 parseInt("http.max-threads", h.maxThreads(), 16, 100_000),
                 parseInt("http.max-connections-per-client", h.maxConnectionsPerClient(), 0, 1_000_000),
                 parseInt("http.min-data-rate", h.minDataRate(), 0, Integer.MAX_VALUE),
-                positive("http.min-data-rate-window", h.minDataRateWindow()));
+                positive("http.min-data-rate-window", h.minDataRateWindow()),
+                tls(h.tls(), workDir));
         RawConfig.Ipfs i = v.storage().ipfs();
         String node = parseNode("storage.ipfs.node", i.node());
         MirrorballConfig.Ipfs ipfs = new MirrorballConfig.Ipfs(node,
@@ -128,6 +130,20 @@ public final class ConfigLoader {
                 parseMetricsPath("metrics.path", v.metrics().path()));
         return new MirrorballConfig(http, new MirrorballConfig.Storage(ipfs, uploads), upstream, upstreams, cache,
                 auth, metrics);
+    }
+
+    /** {@code http.tls}: both files or neither. */
+    private static Optional<MirrorballConfig.Tls> tls(RawConfig.Tls t, Path workDir) {
+        if (t.certificate().isEmpty() && t.key().isEmpty()) {
+            return Optional.empty();
+        }
+        if (t.certificate().isEmpty() || t.key().isEmpty()) {
+            String missing = t.certificate().isEmpty() ? "http.tls.certificate" : "http.tls.key";
+            throw new ConfigException(missing, "http.tls.certificate and http.tls.key must be set together");
+        }
+        return Optional.of(new MirrorballConfig.Tls(
+                parsePemFile("http.tls.certificate", t.certificate(), workDir),
+                parsePemFile("http.tls.key", t.key(), workDir)));
     }
 
     /** The entries of {@code upstreams}: each with a URL, and no two (or one and the default) for one registry. */

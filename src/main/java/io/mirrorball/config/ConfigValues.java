@@ -344,6 +344,18 @@ final class ConfigValues {
         return path;
     }
 
+    /** A PEM file of {@code http.tls} that exists and can be read (whether it parses is the server's check). */
+    static Path parsePemFile(String key, String raw, Path workDir) {
+        Path path = parsePath(key, raw, workDir);
+        if (!Files.isRegularFile(path)) {
+            throw new ConfigException(key, "PEM file not found: " + path);
+        }
+        if (!Files.isReadable(path)) {
+            throw new ConfigException(key, "PEM file not readable: " + path);
+        }
+        return path;
+    }
+
     static String parseMetricsPath(String key, String raw) {
         if (!raw.startsWith("/") || raw.length() < 2) {
             throw new ConfigException(key, "must start with '/' and name a path, e.g. /metrics (got '" + raw + "')");

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The whole configuration, as read from conf/mirrorball.yml with MIRRORBALL_* overrides
@@ -44,9 +45,20 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Li
      *                                waits on it, averaged over {@code minDataRateWindow}; 0 means no
      *                                minimum
      * @param minDataRateWindow       the window the minimum data rate is averaged over
+     * @param tls                     the certificate and key to serve HTTPS with; empty serves plain HTTP
      */
     public record Http(String host, int port, Duration idleTimeout, int maxThreads, int maxConnectionsPerClient,
-                       long minDataRate, Duration minDataRateWindow) {
+                       long minDataRate, Duration minDataRateWindow, Optional<Tls> tls) {
+    }
+
+    /**
+     * HTTPS on {@code http.addr} (the embedded server only; in a WAR the container's connector does TLS).
+     *
+     * @param certificate PEM file with the server certificate first, then its intermediates
+     * @param key         PEM file with the certificate's private key (PKCS#8, PKCS#1 RSA or SEC1 EC),
+     *                    unencrypted
+     */
+    public record Tls(Path certificate, Path key) {
     }
 
     public record Storage(Ipfs ipfs, Uploads uploads) {

@@ -17,7 +17,10 @@ record RawConfig(Http http, Storage storage, Upstream upstream, List<Upstream> u
 
     @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
     record Http(String addr, String idleTimeout, String maxThreads, String maxConnectionsPerClient,
-                String minDataRate, String minDataRateWindow) {
+                String minDataRate, String minDataRateWindow, Tls tls) {
+    }
+
+    record Tls(String certificate, String key) {
     }
 
     record Storage(Ipfs ipfs, Uploads uploads) {

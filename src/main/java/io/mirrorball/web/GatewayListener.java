@@ -31,6 +31,10 @@ public final class GatewayListener implements ServletContextListener {
         if (config == null) {
             config = ConfigLoader.load(configFile(context), System.getenv());
             context.setAttribute(MirrorballConfig.class.getName(), config);
+            if (config.http().tls().isPresent()) {
+                LOG.warn("http.tls.certificate and http.tls.key are ignored in a servlet container: configure TLS"
+                        + " on the container's connector (see docs/tls.md)");
+            }
         }
         Gateway gateway;
         try {

@@ -1,16 +1,25 @@
 package io.mirrorball.web;
 
+import io.mirrorball.config.ConfigException;
 import io.mirrorball.config.MirrorballConfig;
 import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.http2.HTTP2Cipher;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.resource.Resource;
 import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -23,16 +32,28 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * timeout closes connections that move nothing, {@link ClientDataRate} closes those that move too
  * little while a request waits on them, and {@link ConnectionsPerClient} bounds the connections of
  * one address. In a WAR container the container's own connector settings do this job.
+ *
+ * <p>With {@code http.tls} the one connector speaks HTTPS only, HTTP/2 or HTTP/1.1 as ALPN settles
+ * (the limits hold for both), and {@link CertificateReloader} swaps in a renewed certificate
+ * without closing the listener. In a WAR container TLS is the container's job too.
  */
 public final class GatewayServer implements AutoCloseable {
+    /** How often the {@code http.tls} files are checked for a renewed certificate. */
+    static final Duration CERTIFICATE_CHECK_INTERVAL = Duration.ofSeconds(5);
+    /** Requests one HTTP/2 connection may have in flight; each may hold a request thread. */
+    private static final int MAX_CONCURRENT_STREAMS = 128;
+
     private final Server server;
     private final ServerConnector connector;
     private final WebAppContext webapp;
+    private final CertificateReloader certificates;
 
-    private GatewayServer(Server server, ServerConnector connector, WebAppContext webapp) {
+    private GatewayServer(Server server, ServerConnector connector, WebAppContext webapp,
+                          CertificateReloader certificates) {
         this.server = server;
         this.connector = connector;
         this.webapp = webapp;
+        this.certificates = certificates;
     }
 
     public static GatewayServer start(MirrorballConfig config) throws Exception {
@@ -53,7 +74,16 @@ public final class GatewayServer implements AutoCloseable {
         http.setOutputBufferSize(64 * 1024);
         // the routing filter validates every path itself, and answers NAME_INVALID in OCI JSON
         http.setUriCompliance(UriCompliance.UNSAFE);
-        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        CertificateReloader certificates = null;
+        ServerConnector connector;
+        if (limits.tls().isPresent()) {
+            SslContextFactory.Server tls = tlsContext();
+            certificates = loadCertificates(tls, limits.tls().get(), scheduler);
+            server.addBean(certificates);
+            connector = tlsConnector(server, http, tls, limits);
+        } else {
+            connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        }
         connector.setHost(config.http().host());
         connector.setPort(config.http().port());
         connector.setIdleTimeout(limits.idleTimeout().toMillis());
@@ -86,16 +116,63 @@ public final class GatewayServer implements AutoCloseable {
         webapp.setErrorHandler(new JsonErrorHandler());
         server.setStopAtShutdown(true);
         server.start();
-        return new GatewayServer(server, connector, webapp);
+        return new GatewayServer(server, connector, webapp, certificates);
     }
 
-    /** The base URI, e.g. {@code http://127.0.0.1:5000}; a wildcard host is reported as 127.0.0.1. */
+    /** TLS 1.2 and 1.3 with Jetty's cipher exclusions (no RSA key exchange, CBC-SHA1, NULL, anon), h2-safe first. */
+    private static SslContextFactory.Server tlsContext() {
+        SslContextFactory.Server tls = new SslContextFactory.Server();
+        tls.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        tls.setCipherComparator(HTTP2Cipher.COMPARATOR);
+        // clients that skip verification may reach the gateway under any name; verification is theirs
+        tls.setSniRequired(false);
+        return tls;
+    }
+
+    private static CertificateReloader loadCertificates(SslContextFactory.Server tls, MirrorballConfig.Tls files,
+                                                        Scheduler scheduler) {
+        try {
+            return CertificateReloader.load(tls, files, scheduler, CERTIFICATE_CHECK_INTERVAL);
+        } catch (PemCredentials.InvalidPemException e) {
+            throw new ConfigException(e.key(), e.getMessage(), e);
+        }
+    }
+
+    /**
+     * HTTPS: TLS, then ALPN offering h2 and http/1.1 (a client without ALPN gets HTTP/1.1). The
+     * request customizer marks requests secure; the Host is not checked against the certificate.
+     */
+    private static ServerConnector tlsConnector(Server server, HttpConfiguration http, SslContextFactory.Server tls,
+                                                MirrorballConfig.Http limits) {
+        HttpConfiguration https = new HttpConfiguration(http);
+        https.addCustomizer(new SecureRequestCustomizer(false, false, -1, false));
+        HttpConnectionFactory http11 = new HttpConnectionFactory(https);
+        HTTP2ServerConnectionFactory h2 = new HTTP2ServerConnectionFactory(https);
+        h2.setStreamIdleTimeout(limits.idleTimeout().toMillis());
+        h2.setMaxConcurrentStreams(MAX_CONCURRENT_STREAMS);
+        // offers the protocols of the factories after it on the connector, in order: h2, then http/1.1
+        ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
+        alpn.setDefaultProtocol(http11.getProtocol());
+        SslConnectionFactory ssl = new SslConnectionFactory(tls, alpn.getProtocol());
+        return new ServerConnector(server, ssl, alpn, h2, http11);
+    }
+
+    /**
+     * The base URI, e.g. {@code http://127.0.0.1:5000}, or {@code https://...} with {@code http.tls}; a
+     * wildcard host is reported as 127.0.0.1.
+     */
     public URI uri() {
         String host = connector.getHost();
         if (host == null || host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
             host = "127.0.0.1";
         }
-        return URI.create("http://" + host + ":" + connector.getLocalPort());
+        String scheme = certificates == null ? "http" : "https";
+        return URI.create(scheme + "://" + host + ":" + connector.getLocalPort());
+    }
+
+    /** The TLS certificate files' watcher, when {@code http.tls} is set (for tests in this package). */
+    Optional<CertificateReloader> certificates() {
+        return Optional.ofNullable(certificates);
     }
 
     /** The running gateway (for tests in this package). */

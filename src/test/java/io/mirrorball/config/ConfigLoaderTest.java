@@ -65,6 +65,7 @@ final class ConfigLoaderTest {
         assertEquals(64, c.http().maxConnectionsPerClient());
         assertEquals(1024, c.http().minDataRate());
         assertEquals(Duration.ofSeconds(30), c.http().minDataRateWindow());
+        assertEquals(Optional.empty(), c.http().tls());
         assertEquals(WORK_DIR.resolve("data/uploads"), c.storage().uploads().path());
         assertEquals(Duration.ofHours(24), c.storage().uploads().expireAfter());
         assertEquals("", c.upstream().url());
@@ -245,6 +246,37 @@ final class ConfigLoaderTest {
     }
 
     @Test
+    void load_tlsCertificateAndKey_setsBoth() throws IOException {
+        Path certificate = Files.createFile(tmp.resolve("fullchain.pem"));
+        Path key = Files.createFile(tmp.resolve("privkey.pem"));
+        MirrorballConfig c = env("MIRRORBALL_HTTP_TLS_CERTIFICATE", certificate.toString(),
+                "MIRRORBALL_HTTP_TLS_KEY", key.toString());
+        assertEquals(Optional.of(new MirrorballConfig.Tls(certificate, key)), c.http().tls());
+        MirrorballConfig fromYaml = yaml("http:\n  tls: { certificate: '%s', key: '%s' }\n".formatted(certificate, key));
+        assertEquals(c.http().tls(), fromYaml.http().tls());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"MIRRORBALL_HTTP_TLS_CERTIFICATE, http.tls.key", "MIRRORBALL_HTTP_TLS_KEY, http.tls.certificate"})
+    void load_tlsOneKeyWithoutTheOther_namesTheMissingKey(String set, String missing) throws IOException {
+        Path file = Files.createFile(tmp.resolve("one.pem"));
+        ConfigException e = envError(set, file.toString());
+        assertEquals(missing, e.key());
+        assertTrue(e.getMessage().contains("http.tls.certificate and http.tls.key must be set together"),
+                e.getMessage());
+    }
+
+    @Test
+    void load_tlsMissingKeyFile_namesKey() throws IOException {
+        Path certificate = Files.createFile(tmp.resolve("fullchain.pem"));
+        ConfigException e = assertThrows(ConfigException.class, () -> env(
+                "MIRRORBALL_HTTP_TLS_CERTIFICATE", certificate.toString(),
+                "MIRRORBALL_HTTP_TLS_KEY", tmp.resolve("absent.pem").toString()));
+        assertEquals("http.tls.key", e.key());
+        assertTrue(e.getMessage().contains("PEM file not found"), e.getMessage());
+    }
+
+    @Test
     void load_emptyEnvValue_clearsString() throws IOException {
         Path file = tmp.resolve("m.yml");
         Files.writeString(file, "upstream: { url: https://registry-1.docker.io }\n");
@@ -258,7 +290,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(30, names.size());
+        assertEquals(32, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -415,7 +447,7 @@ final class ConfigLoaderTest {
     @Test
     void keys_matchDesign() {
         assertEquals(List.of("http.addr", "http.idle-timeout", "http.max-threads", "http.max-connections-per-client",
-                "http.min-data-rate", "http.min-data-rate-window", "storage.ipfs.node", "storage.ipfs.node-auth",
+                "http.min-data-rate", "http.min-data-rate-window", "http.tls.certificate", "http.tls.key", "storage.ipfs.node", "storage.ipfs.node-auth",
                 "storage.ipfs.embedded.path", "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
                 "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.name", "upstream.url", "upstream.username", "upstream.password",
