@@ -97,11 +97,24 @@ final class PrometheusExport implements MultiCollector {
         this.mapper = new Mapper(configs, upstreams);
     }
 
+    /**
+     * The JVM's metrics, one registry for the process: the client keeps every registry it registered
+     * JVM metrics into for good, so a registry of each gateway (tests start hundreds) would keep each
+     * closed gateway alive.
+     */
+    private static final PrometheusRegistry JVM = jvm();
+
+    private static PrometheusRegistry jvm() {
+        PrometheusRegistry registry = new PrometheusRegistry();
+        JvmMetrics.builder().register(registry);
+        return registry;
+    }
+
     /** A Prometheus registry of the gateway's metrics and the JVM's. */
     static PrometheusRegistry registry(MetricRegistry metrics, Supplier<Collection<String>> upstreams) {
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(new PrometheusExport(metrics, upstreams));
-        JvmMetrics.builder().register(registry);
+        registry.register((MultiCollector) JVM::scrape);
         return registry;
     }
 

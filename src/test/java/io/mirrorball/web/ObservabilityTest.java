@@ -97,6 +97,12 @@ final class ObservabilityTest {
         assertEquals(0, through.value("mirrorball_upstream_errors_total", ofUpstream));
         assertEquals(1, through.value("mirrorball_upstream_up", ofUpstream));
         through.require("mirrorball_upstream_hits", "counter");
+        // the manifest goes into the store in the background; the cache ledger then counts its bytes
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (scrape().value("mirrorball_cache_bytes", Map.of()) < upstreamImage.manifest().length) {
+            assertTrue(System.nanoTime() < deadline, "the mirrored manifest was not counted within 30 s");
+            Thread.sleep(50);
+        }
 
         through.require("jvm_memory_used_bytes", "gauge");
         assertTrue(through.value("jvm_memory_used_bytes", Map.of("area", "heap")) > 0, "heap in use");
