@@ -118,6 +118,13 @@ public interface IpfsNode extends AutoCloseable {
      */
     List<Cid> dagImport(InputStream car) throws IOException;
 
+    /**
+     * Tells {@code observer} of every RPC this node sends to its daemon. A node that calls no daemon
+     * (the embedded node) ignores it.
+     */
+    default void observeRpc(RpcObserver observer) {
+    }
+
     /** The node's identity. */
     NodeId id() throws IOException;
 

@@ -46,6 +46,8 @@ public final class ImageCloner {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final int DISCO_JSON_CAP = 4 * 1024 * 1024;
 
+    /** Finished clones and their durations. */
+    private final com.codahale.metrics.Timer clones = new com.codahale.metrics.Timer();
     private final IpfsNode node;
     private final MfsPaths paths;
     private final BlobStore blobs;
@@ -79,6 +81,11 @@ public final class ImageCloner {
         this.paths = paths;
         this.blobs = blobs;
         this.executor = executor;
+    }
+
+    /** The clones that placed a repository (for metrics), with their durations. */
+    public com.codahale.metrics.Timer clones() {
+        return clones;
     }
 
     /** True when the repository of this address is here. */
@@ -161,6 +168,7 @@ public final class ImageCloner {
             throw new OciException(OciErrorCode.MANIFEST_INVALID, refusal);
         }
         String staging = paths.staging(UUID.randomUUID().toString());
+        long start = System.nanoTime();
         try {
             node.filesCp("/ipfs/" + address.cid(), staging);
             JsonNode disco = readDiscoJson(staging, address);
@@ -169,6 +177,7 @@ public final class ImageCloner {
                 node.filesMkdir(paths.repositories());
                 node.filesMv(staging, paths.repository(address.name()));
                 LOG.info("cloned {} ({} blobs, each checked against its digest)", address.cid(), stored.size());
+                clones.update(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
                 prefetch(address, stored.values());
             }
         } catch (IOException e) {

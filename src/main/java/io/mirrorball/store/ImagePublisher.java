@@ -51,6 +51,8 @@ public final class ImagePublisher {
     private final Cache<Cid, Long> tsizes = Caffeine.newBuilder().maximumSize(100_000).build();
     /** The image CID published for a top manifest digest (immutable). */
     private final Cache<Digest, Cid> published = Caffeine.newBuilder().maximumSize(100_000).build();
+    /** Finished publishes and their durations. */
+    private final com.codahale.metrics.Timer publishes = new com.codahale.metrics.Timer();
 
     ImagePublisher(IpfsNode node, MfsPaths paths, BlobStore blobs, ManifestStore manifests,
                    ExecutorService putThreads) {
@@ -72,6 +74,7 @@ public final class ImagePublisher {
      * half-published, and publishing again is idempotent.
      */
     public Published publish(StoredManifest top) throws IOException {
+        long start = System.nanoTime();
         Image image = collect(top);
         Blocks blocks = new Blocks();
         Tree tree = tree(top.digest(), image);
@@ -91,7 +94,13 @@ public final class ImagePublisher {
             place(digestRepositoryCid, paths.repository(hex));
         }
         published.put(top.digest(), cid);
+        publishes.update(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         return new Published(cid, top.digest());
+    }
+
+    /** The publishes that finished (for metrics), with their durations. */
+    public com.codahale.metrics.Timer publishes() {
+        return publishes;
     }
 
     /** True when IPFS holds every manifest and blob of the image (so that it can be published). */

@@ -304,6 +304,19 @@ public final class UploadStore {
         }
     }
 
+    /** How many upload sessions are open (one directory listing; expired ones count until purged). */
+    public int openSessions() throws IOException {
+        int open = 0;
+        try (DirectoryStream<Path> sessions = Files.newDirectoryStream(directory)) {
+            for (Path dir : sessions) {
+                if (UUID_FORM.matcher(dir.getFileName().toString()).matches()) {
+                    open++;
+                }
+            }
+        }
+        return open;
+    }
+
     /** Deletes sessions untouched for longer than expire-after; returns how many. */
     public int purgeExpired() {
         Instant cutoff = clock.instant().minus(expireAfter);

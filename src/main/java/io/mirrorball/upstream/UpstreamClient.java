@@ -101,6 +101,7 @@ final class UpstreamClient implements AutoCloseable {
             .maximumSize(10_000)
             .expireAfterWrite(Duration.ofHours(1))
             .build();
+    private final UpstreamStats stats = new UpstreamStats(java.time.Clock.systemUTC());
     /** The upstream asked for Basic: later requests send the credentials up front. */
     private volatile boolean basic;
 
@@ -150,6 +151,11 @@ final class UpstreamClient implements AutoCloseable {
 
     UpstreamEndpoint endpoint() {
         return endpoint;
+    }
+
+    /** Hits, misses, errors and the last contact of this upstream. */
+    UpstreamStats stats() {
+        return stats;
     }
 
     /** How many HTTP requests went to the upstream (and redirect hosts and the token service). */
@@ -343,9 +349,12 @@ final class UpstreamClient implements AutoCloseable {
                   Supplier<Credentials> who) {
         Deadline deadline = new Deadline(timers, settings.documentDeadline());
         try {
-            return send(action, method, uri, scope, headers, kind, deadline, who);
+            Exchange exchange = send(action, method, uri, scope, headers, kind, deadline, who);
+            stats.answered(exchange.status());
+            return exchange;
         } catch (RuntimeException e) {
             deadline.disarm();
+            stats.failed();
             throw e;
         }
     }

@@ -211,6 +211,11 @@ public final class UpstreamRegistry implements AutoCloseable {
         return client.endpoint().base();
     }
 
+    /** Hits, misses, errors and the last contact of this upstream (for metrics and readiness). */
+    public UpstreamStats stats() {
+        return client.stats();
+    }
+
     /** HTTP requests sent upstream so far (for tests and metrics). */
     public long upstreamRequests() {
         return client.requestCount();
@@ -291,6 +296,7 @@ public final class UpstreamRegistry implements AutoCloseable {
     }
 
     private UpstreamManifest getTag(RepositoryName name, TagCache.Key key, String action) throws IOException {
+        client.stats().miss();
         URI uri = client.endpoint().resolve(name, "manifests/" + key.tag(), null);
         try (UpstreamClient.Exchange ex = client.send(action, "GET", uri, scope(name), Map.of("Accept", ACCEPT),
                 UpstreamClient.Kind.DOCUMENT)) {
@@ -336,17 +342,20 @@ public final class UpstreamRegistry implements AutoCloseable {
         CachedManifest cached = manifests.getIfPresent(digest);
         if (cached != null) {
             cacheListener.served(digest);
+            client.stats().hit();
             return new UpstreamManifest(digest, cached.mediaType(), cached.content().length, cached.content(), stale);
         }
         Optional<BlobInfo> stored = mirroredStat(digest);
         if (stored.isPresent() && stored.get().size() <= Manifest.MAX_BYTES) {
             cacheListener.served(digest);
+            client.stats().hit();
             byte[] content = readStored(stored.get());
             String mediaType = mediaType(null, content);
             manifests.put(digest, new CachedManifest(mediaType, content));
             return new UpstreamManifest(digest, mediaType, content.length, content, stale);
         }
         String action = "pull manifest " + digest + " of " + name;
+        client.stats().miss();
         URI uri = client.endpoint().resolve(name, "manifests/" + digest, null);
         try (UpstreamClient.Exchange ex = client.send(action, "GET", uri, scope(name), Map.of("Accept", ACCEPT),
                 UpstreamClient.Kind.DOCUMENT)) {
@@ -548,9 +557,11 @@ public final class UpstreamRegistry implements AutoCloseable {
         Optional<BlobInfo> stored = mirroredStat(digest);
         if (stored.isPresent()) {
             cacheListener.served(digest);
+            client.stats().hit();
             return stored;
         }
         checkKnown(name);
+        client.stats().miss();
         String action = "pull blob " + digest + " of " + name;
         URI uri = client.endpoint().resolve(name, "blobs/" + digest, null);
         Long known = sizes.getIfPresent(new BlobKey(name, digest));

@@ -43,6 +43,9 @@ import org.slf4j.LoggerFactory;
  *       which some clients send when they have none, counts as no credentials.)</li>
  * </ul>
  *
+ * <p>{@code /livez}, {@code /readyz} and the metrics path ({@code metrics.path}) pass without
+ * credentials, whatever is configured (credentials sent to them are not checked).
+ *
  * <p>The authenticated user is put in the request attribute {@value #USER_ATTRIBUTE}. Verified
  * credentials are cached for a minute (bcrypt is slow on purpose; a push of many chunks must not pay
  * it per request), keyed by a salted SHA-256 of {@code user:password} and the file's generation. The
@@ -72,6 +75,8 @@ public final class AuthFilter extends HttpFilter {
     private final byte[] salt = new byte[32];
     private transient Path file;
     private boolean anonymousPull;
+    /** Paths that never need credentials: the health checks and the metrics. */
+    private transient java.util.Set<String> open = java.util.Set.of();
     private transient Cache<String, String> verified;
     /** The users as of the last read of {@link #file}; replaced whole on reload. */
     private transient volatile Loaded loaded;
@@ -104,6 +109,7 @@ public final class AuthFilter extends HttpFilter {
         }
         this.file = config.auth().htpasswd();
         this.anonymousPull = config.auth().anonymousPull();
+        this.open = java.util.Set.of(HealthServlet.LIVE, HealthServlet.READY, config.metrics().path());
         if (file == null) {
             LOG.info("auth: no htpasswd file configured, every request is allowed");
             return;
@@ -131,6 +137,10 @@ public final class AuthFilter extends HttpFilter {
                 request.setAttribute(ADMIN_ATTRIBUTE, Boolean.TRUE);
             }
             chain.doFilter(request, response);
+            return;
+        }
+        if (open.contains(request.getRequestURI().substring(request.getContextPath().length()))) {
+            chain.doFilter(request, response); // probes and scrapers have no credentials
             return;
         }
         String[] credentials = basicCredentials(request.getHeader("Authorization"));

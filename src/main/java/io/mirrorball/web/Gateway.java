@@ -30,7 +30,9 @@ public final class Gateway implements AutoCloseable {
     private final MirrorballConfig config;
     private final IpfsNode node;
     private final RegistryStore store;
-    private final MetricRegistry metrics = new MetricRegistry();
+    private final MetricRegistry metrics;
+    private final NodeProbe nodeProbe;
+    private io.prometheus.metrics.model.registry.PrometheusRegistry prometheus;
     private final ScheduledExecutorService housekeeping;
     private final BlobHandler blobHandler;
     private final UploadHandler uploadHandler;
@@ -39,10 +41,12 @@ public final class Gateway implements AutoCloseable {
     private io.mirrorball.upstream.Upstreams upstreams;
     private CacheRetention retention;
 
-    private Gateway(MirrorballConfig config, IpfsNode node, RegistryStore store) {
+    private Gateway(MirrorballConfig config, IpfsNode node, RegistryStore store, MetricRegistry metrics) {
         this.config = config;
         this.node = node;
         this.store = store;
+        this.metrics = metrics;
+        this.nodeProbe = new NodeProbe(node, NodeProbe.TIMEOUT);
         this.blobHandler = new BlobHandler(store.blobs());
         this.uploadHandler = new UploadHandler(store.uploads(), store.blobs());
         this.manifestHandler = new ManifestHandler(store.manifests(), store.publisher());
@@ -62,12 +66,14 @@ public final class Gateway implements AutoCloseable {
     /** As {@link #start(MirrorballConfig)}, with the clock of uploads and of the cache's last use. */
     static Gateway start(MirrorballConfig config, Clock clock) throws IOException {
         IpfsNode node = IpfsNodes.open(config.storage().ipfs());
+        MetricRegistry metrics = new MetricRegistry();
+        node.observeRpc(new IpfsRpcMetrics(metrics));
         Gateway started = null;
         try {
             RegistryStore store = RegistryStore.open(node, config.storage().ipfs().mfsRoot(),
                     config.storage().uploads().path(), config.storage().uploads().expireAfter(), clock,
                     config.storage().ipfs().maxCloneWaits());
-            Gateway gateway = new Gateway(config, node, store);
+            Gateway gateway = new Gateway(config, node, store, metrics);
             started = gateway;
             // the mirrors' spools: beside the uploads, mirror/<upstream>/, one locked folder per instance
             // (see MirrorSpool)
@@ -85,6 +91,7 @@ public final class Gateway implements AutoCloseable {
                     store.manifests().mirroredContent(r.ledger()::holds);
                 });
             }
+            gateway.registerMetrics();
             long period = Math.max(60, Math.min(3600, config.storage().uploads().expireAfter().toSeconds() / 4));
             gateway.housekeeping.scheduleWithFixedDelay(() -> store.uploads().purgeExpired(), 0, period,
                     TimeUnit.SECONDS);
@@ -104,6 +111,28 @@ public final class Gateway implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The store's metrics (publishes, clones, open uploads, the cache's bytes) and the Prometheus
+     * registry that exports them with the JVM's.
+     */
+    private void registerMetrics() {
+        metrics.register("store.publish", store.publisher().publishes());
+        metrics.register("store.clone", store.cloner().clones());
+        metrics.register("uploads.open", (com.codahale.metrics.Gauge<Integer>) () -> {
+            try {
+                return store.uploads().openSessions();
+            } catch (IOException e) {
+                return null; // not exported this time
+            }
+        });
+        if (retention != null) {
+            CacheLedger ledger = retention.ledger();
+            metrics.register("cache.bytes", (com.codahale.metrics.Gauge<Long>) ledger::totalBytes);
+        }
+        prometheus = PrometheusExport.registry(metrics, () -> upstreams.registries().stream()
+                .map(io.mirrorball.upstream.UpstreamRegistry::name).toList());
     }
 
     /** The cache ledger (beside the uploads, see {@link CacheLedger}) and retention on the housekeeping thread. */
@@ -194,6 +223,16 @@ public final class Gateway implements AutoCloseable {
         return metrics;
     }
 
+    /** The metrics in the Prometheus model: {@link #metrics()} with labels, and the JVM's. */
+    public io.prometheus.metrics.model.registry.PrometheusRegistry prometheus() {
+        return prometheus;
+    }
+
+    /** The readiness check of the IPFS node. */
+    NodeProbe nodeProbe() {
+        return nodeProbe;
+    }
+
     /** The default upstream's fall-through, when upstream.url is set. */
     public java.util.Optional<io.mirrorball.upstream.UpstreamRegistry> upstream() {
         return upstreams.defaultRegistry();
@@ -228,6 +267,7 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() throws IOException {
         housekeeping.shutdownNow();
+        nodeProbe.close();
         if (upstreams != null) {
             upstreams.close();
         }

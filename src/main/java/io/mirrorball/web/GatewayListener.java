@@ -2,6 +2,7 @@ package io.mirrorball.web;
 
 import io.mirrorball.config.ConfigLoader;
 import io.mirrorball.config.MirrorballConfig;
+import io.prometheus.metrics.exporter.servlet.jakarta.PrometheusMetricsServlet;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -44,9 +45,15 @@ public final class GatewayListener implements ServletContextListener {
             throw new UncheckedIOException("mirrorball could not start: " + e.getMessage(), e);
         }
         context.setAttribute(Gateway.ATTRIBUTE, gateway);
-        ServletRegistration.Dynamic metrics = context.addServlet("metrics", MetricsServlet.class);
+        // the Prometheus text format (OpenMetrics or protobuf when the scraper asks for it), see docs/observability.md
+        ServletRegistration.Dynamic metrics = context.addServlet("metrics",
+                new PrometheusMetricsServlet(gateway.prometheus()));
         if (metrics != null) {
             metrics.addMapping(config.metrics().path());
+        }
+        ServletRegistration.Dynamic health = context.addServlet("health", HealthServlet.class);
+        if (health != null) {
+            health.addMapping(HealthServlet.LIVE, HealthServlet.READY);
         }
     }
 

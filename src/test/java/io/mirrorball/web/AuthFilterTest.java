@@ -183,6 +183,20 @@ final class AuthFilterTest {
         assertEquals(200, send("HEAD", path, null).statusCode());
     }
 
+    /** Issue 14: probes and scrapers have no credentials; these paths never ask for them. */
+    @ParameterizedTest
+    @ValueSource(strings = {"/livez", "/readyz", "/metrics"})
+    void doFilter_noAnonymousPull_healthAndMetricsPassWithoutCredentials(String path) throws Exception {
+        start(htpasswd("alice", "wonderland"), false);
+        for (String method : List.of("GET", "HEAD")) {
+            HttpResponse<String> response = send(method, path, null);
+            assertEquals(200, response.statusCode(), method + " " + path);
+            assertTrue(response.headers().firstValue("WWW-Authenticate").isEmpty());
+        }
+        assertEquals(200, send("GET", path, basic("alice", "wrong")).statusCode(), "credentials are not checked here");
+        assertUnauthorized(send("GET", "/v2/", null));
+    }
+
     @Test
     void doFilter_anonymousVersionCheck_carriesChallengeFor200() throws Exception {
         start(htpasswd("alice", "wonderland"), true);
@@ -200,7 +214,7 @@ final class AuthFilterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/v2/", "/v2", "/v2/app/manifests/latest", "/metrics"})
+    @ValueSource(strings = {"/v2/", "/v2", "/v2/app/manifests/latest", "/livez/x", "/metricsx"})
     void doFilter_noAnonymousPull_versionCheckAndPullsGet401WithChallenge(String path) throws Exception {
         start(htpasswd("alice", "wonderland"), false);
         assertUnauthorized(send("GET", path, null));

@@ -49,7 +49,10 @@ final class GatewayServerTest {
         HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(server.uri().resolve("/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, metrics.statusCode());
-        assertTrue(metrics.body().contains("http.base.2xx"), metrics.body());
+        assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
+                metrics.headers().toString());
+        assertEquals(1, PrometheusText.parse(metrics.body()).value("mirrorball_http_requests_seconds_count",
+                java.util.Map.of("route", "base", "status", "2xx")), metrics.body());
     }
 
     @Test

@@ -123,7 +123,10 @@ final class TomcatWarIT {
         HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://" + host + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, metrics.statusCode());
-        assertTrue(metrics.body().contains("http.manifest.2xx"), "metrics servlet registered by the listener");
+        assertTrue(PrometheusText.parse(metrics.body()).value("mirrorball_http_requests_seconds_count",
+                java.util.Map.of("route", "manifest", "status", "2xx")) > 0, "metrics servlet registered by the listener");
+        assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + host
+                + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "health servlet too");
 
         // issue 9: Tomcat, like Jetty, would parse a form body as parameters; parameters come from the query only
         byte[] form = "digest=sha256:00&mount=x&from=y".getBytes(StandardCharsets.UTF_8);

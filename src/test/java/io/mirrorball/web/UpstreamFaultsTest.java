@@ -138,12 +138,14 @@ final class UpstreamFaultsTest {
         assertEquals("17", unknown.headers().firstValue("Retry-After").orElse(null));
     }
 
-    /** {@code upstream.<name>.ratelimit.<which>} from the gateway's /metrics JSON. */
+    /** {@code mirrorball_upstream_ratelimit_<which>{upstream="<name>"}} from the gateway's /metrics. */
     private long rateLimitGauge(String upstream, String which) {
-        JsonNode metrics = RegistryClient.json(gateway.client().get("/metrics"));
-        JsonNode gauge = metrics.get("gauges").get("upstream." + upstream + ".ratelimit." + which);
-        assertTrue(gauge != null && gauge.get("value").isNumber(), metrics.toString());
-        return gauge.get("value").asLong();
+        PrometheusText metrics = PrometheusText.parse(new String(gateway.client().get("/metrics").body(),
+                java.nio.charset.StandardCharsets.UTF_8));
+        String name = "mirrorball_upstream_ratelimit_" + which;
+        assertTrue(metrics.require(name, "gauge").samples().stream()
+                .anyMatch(sample -> sample.labels().equals(Map.of("upstream", upstream))), name + " of " + upstream);
+        return (long) metrics.value(name, Map.of("upstream", upstream));
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.mirrorball.ipfs.ImportParams;
 import io.mirrorball.ipfs.IpfsException;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
+import io.mirrorball.ipfs.RpcObserver;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.FilterInputStream;
@@ -103,6 +104,9 @@ public final class KuboRpcNode implements IpfsNode {
     private final ReadWriteLock mfsChanges = new ReentrantReadWriteLock();
     /** Runs the adds that take an upload's bytes as they arrive; each holds one connection. */
     private final ThreadPoolExecutor streamingAdds;
+
+    /** Hears of every RPC (for metrics). */
+    private volatile RpcObserver observer = RpcObserver.NONE;
 
     private KuboRpcNode(URI apiBase, String authorization, Duration connectTimeout, Duration readTimeout) {
         this.apiBase = apiBase;
@@ -250,6 +254,11 @@ public final class KuboRpcNode implements IpfsNode {
     /** The node's base URL, without {@code /api/v0} and without credentials. */
     public URI apiBase() {
         return apiBase;
+    }
+
+    @Override
+    public void observeRpc(RpcObserver observer) {
+        this.observer = observer == null ? RpcObserver.NONE : observer;
     }
 
     @Override
@@ -680,7 +689,11 @@ public final class KuboRpcNode implements IpfsNode {
         }
 
         IpfsException error() {
-            return KuboErrors.response(call.toString(), status(), errorBody(), json);
+            IpfsException error = KuboErrors.response(call.toString(), status(), errorBody(), json);
+            if (!(error instanceof IpfsNotFoundException)) {
+                observer.failed(call.cmd);
+            }
+            return error;
         }
 
         String readText(int cap) throws IOException {
@@ -731,12 +744,16 @@ public final class KuboRpcNode implements IpfsNode {
         if (body != null) {
             request.setEntity(body);
         }
+        long start = System.nanoTime();
         try {
-            return new Exchange(call, request, client.executeOpen(host, request, null));
+            Exchange exchange = new Exchange(call, request, client.executeOpen(host, request, null));
+            observer.answered(call.cmd, System.nanoTime() - start);
+            return exchange;
         } catch (IOException e) {
             if (body instanceof KuboMultipart multipart && multipart.sourceFailure() != null) {
                 throw multipart.sourceFailure(); // the caller's stream failed, not the node
             }
+            observer.failed(call.cmd);
             throw KuboErrors.transport(call.toString(), apiBase.toString(), e);
         }
     }

@@ -143,6 +143,15 @@ public final class CacheLedger implements CacheListener, AutoCloseable {
         }
     }
 
+    /** Bytes of every item (a sum over the items in memory; nothing is read from disk). */
+    public long totalBytes() {
+        long total = 0;
+        for (Entry e : entries.values()) {
+            total += e.size;
+        }
+        return total;
+    }
+
     /** Every item, least recently used first (ties by digest). */
     public List<CachedItem> items() {
         List<CachedItem> items = new ArrayList<>(entries.size());
