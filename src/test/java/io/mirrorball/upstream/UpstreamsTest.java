@@ -30,7 +30,7 @@ final class UpstreamsTest {
         MirrorballConfig c = ConfigLoader.load(Optional.empty(), defaultUrl.isEmpty() ? Map.of()
                 : Map.of("MIRRORBALL_UPSTREAM_URL", defaultUrl));
         return new MirrorballConfig(c.http(), c.storage(), c.upstream(), List.of(more), c.cache(), c.auth(),
-                c.metrics());
+                c.metrics(), c.log());
     }
 
     private static MirrorballConfig.Upstream entry(String name, String url) {
