@@ -1,6 +1,7 @@
 package io.mirrorball.web;
 
 import io.mirrorball.config.MirrorballConfig;
+import java.io.IOException;
 import java.net.URI;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.http.UriCompliance;
@@ -28,11 +29,13 @@ public final class GatewayServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final WebAppContext webapp;
+    private final Gateway gateway;
 
-    private GatewayServer(Server server, ServerConnector connector, WebAppContext webapp) {
+    private GatewayServer(Server server, ServerConnector connector, WebAppContext webapp, Gateway gateway) {
         this.server = server;
         this.connector = connector;
         this.webapp = webapp;
+        this.gateway = gateway;
     }
 
     public static GatewayServer start(MirrorballConfig config) throws Exception {
@@ -58,6 +61,33 @@ public final class GatewayServer implements AutoCloseable {
         connector.setPort(config.http().port());
         connector.setIdleTimeout(limits.idleTimeout().toMillis());
         server.addConnector(connector);
+        // bound first, and the gateway (its node and store) opened before Jetty starts: a port in use or a
+        // store in use fails at once, as itself, before Jetty logs anything about it
+        connector.open();
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(config, clock);
+        } catch (IOException | RuntimeException e) {
+            connector.close();
+            throw e;
+        }
+        try {
+            return start(config, clock, server, scheduler, connector, gateway);
+        } catch (Exception e) {
+            try {
+                gateway.close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Deploys the webapp on the bound connector, with the started gateway, and starts Jetty. */
+    private static GatewayServer start(MirrorballConfig config, java.time.Clock clock, Server server,
+                                       Scheduler scheduler, ServerConnector connector, Gateway gateway)
+            throws Exception {
+        MirrorballConfig.Http limits = config.http();
 
         WebAppContext webapp = new WebAppContext();
         webapp.setContextPath("/");
@@ -70,6 +100,7 @@ public final class GatewayServer implements AutoCloseable {
         webapp.setThrowUnavailableOnStartupException(true);
         webapp.setAttribute(MirrorballConfig.class.getName(), config);
         webapp.setAttribute(java.time.Clock.class.getName(), clock);
+        webapp.setAttribute(Gateway.ATTRIBUTE, gateway);
         webapp.getServletHandler().setDecodeAmbiguousURIs(true);
         webapp.setInitParameter("org.eclipse.jetty.servlet.Default.dirAllowed", "false");
         Handler handler = webapp;
@@ -85,22 +116,58 @@ public final class GatewayServer implements AutoCloseable {
         server.setErrorHandler(new JsonErrorHandler());
         webapp.setErrorHandler(new JsonErrorHandler());
         server.setStopAtShutdown(true);
-        server.start();
-        return new GatewayServer(server, connector, webapp);
+        try {
+            server.start();
+        } catch (Exception e) {
+            try {
+                server.stop();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return new GatewayServer(server, connector, webapp, gateway);
     }
 
-    /** The base URI, e.g. {@code http://127.0.0.1:5000}; a wildcard host is reported as 127.0.0.1. */
+    /**
+     * The base URI to connect to, e.g. {@code http://127.0.0.1:5000}; a wildcard host is given as
+     * 127.0.0.1 (see {@link #listening()} for where it listens).
+     */
     public URI uri() {
         String host = connector.getHost();
-        if (host == null || host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
+        if (isWildcard(host)) {
             host = "127.0.0.1";
         }
         return URI.create("http://" + host + ":" + connector.getLocalPort());
     }
 
+    /**
+     * Where it really listens: {@code http://0.0.0.0:5000} for a wildcard host (see {@link #isWildcard}),
+     * with the port picked when the configured one was 0.
+     */
+    public String listening() {
+        String host = connector.getHost();
+        if (host == null || host.isEmpty()) {
+            host = "0.0.0.0";
+        }
+        String shown = host.contains(":") ? "[" + host + "]" : host;
+        return "http://" + shown + ":" + connector.getLocalPort();
+    }
+
+    /** Whether it listens on every interface. */
+    public boolean listensEverywhere() {
+        return isWildcard(connector.getHost());
+    }
+
+    /** True for a host that means every interface: empty, {@code 0.0.0.0} or {@code ::}. */
+    public static boolean isWildcard(String host) {
+        return host == null || host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")
+                || host.equals("[::]");
+    }
+
     /** The running gateway (for tests in this package). */
     Gateway gateway() {
-        return Gateway.from(webapp.getServletContext());
+        return gateway;
     }
 
     public void join() throws InterruptedException {
@@ -109,6 +176,10 @@ public final class GatewayServer implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        server.stop();
+        try {
+            server.stop();
+        } finally {
+            gateway.close();
+        }
     }
 }
