@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code mirrorball cid NAME[:TAG|@DIGEST]}: asks a running gateway for the IPFS CID of an image
- * (the {@code X-Ipfs-Path} header of a manifest HEAD) and prints it.
+ * (the {@code X-Ipfs-Path} header of a manifest HEAD) and prints it. A gateway it cannot reach is
+ * one line on standard error and exit code 1.
  */
 @Command(name = "cid", mixinStandardHelpOptions = true,
         description = "Print the IPFS CID of an image pushed to (or pulled through) a mirrorball gateway.")
@@ -54,7 +56,14 @@ public final class CidCommand implements Callable<Integer> {
                     user.getBytes(StandardCharsets.UTF_8)));
         }
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
+        } catch (IOException e) {
+            LoggerFactory.getLogger("mirrorball").debug("mirrorball cid: {}", uri, e);
+            err.println("mirrorball cid: cannot reach the gateway at " + registry + ": " + reason(e));
+            return 1;
+        }
         if (response.statusCode() != 200) {
             err.println("mirrorball cid: " + name + ":" + reference + ": the gateway answered " + response.statusCode());
             return 1;
@@ -67,5 +76,18 @@ public final class CidCommand implements Callable<Integer> {
         }
         out.println(path.substring("/ipfs/".length()));
         return 0;
+    }
+
+    /** Why a connection failed, in words ({@code connection refused}, {@code timed out}). */
+    private static String reason(IOException e) {
+        if (e instanceof java.net.ConnectException && (e.getMessage() == null || e.getMessage().isEmpty())) {
+            return "connection refused";
+        }
+        if (e instanceof java.net.http.HttpTimeoutException) {
+            return "timed out";
+        }
+        String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        return message.isEmpty() ? e.getClass().getSimpleName() : message.substring(0, 1).toLowerCase(java.util.Locale.ROOT)
+                + message.substring(1);
     }
 }

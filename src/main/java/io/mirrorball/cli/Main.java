@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Map;
 import java.util.Properties;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code mirrorball} command line. Exit codes: 0 success, 1 failure, 2 invalid command line or
  * invalid configuration (the message names the offending key; no stack trace), 3 the store cannot
- * be opened because a running gateway holds it ({@code export}, {@code import}).
+ * be opened because a running gateway holds it ({@code export}, {@code import}, {@code serve}). A
+ * failure prints one line; its stack trace is logged at level debug.
  */
 @Command(name = "mirrorball", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "OCI registry gateway that stores images in IPFS.",
@@ -58,8 +60,10 @@ public final class Main implements Runnable {
                 failed.getErr().flush();
                 return EXIT_USAGE;
             }
-            failed.getErr().println("mirrorball " + failed.getCommandName() + ": " + e);
-            e.printStackTrace(failed.getErr());
+            // one line; the stack trace only at log level debug
+            LoggerFactory.getLogger("mirrorball").debug("mirrorball {} failed", failed.getCommandName(), e);
+            String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            failed.getErr().println("mirrorball " + failed.getCommandName() + ": " + message.replace('\n', ' '));
             failed.getErr().flush();
             return 1;
         });

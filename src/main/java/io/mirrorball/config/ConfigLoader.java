@@ -3,6 +3,7 @@ package io.mirrorball.config;
 import static io.mirrorball.config.ConfigValues.parseAddr;
 import static io.mirrorball.config.ConfigValues.parseAge;
 import static io.mirrorball.config.ConfigValues.parseBoolean;
+import static io.mirrorball.config.ConfigValues.parseChoice;
 import static io.mirrorball.config.ConfigValues.parseDuration;
 import static io.mirrorball.config.ConfigValues.parseGateways;
 import static io.mirrorball.config.ConfigValues.parseHtpasswd;
@@ -128,8 +129,11 @@ public final class ConfigLoader {
                 parseBoolean("auth.anonymous-pull", v.auth().anonymousPull()));
         MirrorballConfig.Metrics metrics = new MirrorballConfig.Metrics(
                 parseMetricsPath("metrics.path", v.metrics().path()));
+        MirrorballConfig.Log log = new MirrorballConfig.Log(
+                parseChoice("log.level", v.log().level(), MirrorballConfig.Log.LEVELS),
+                parseChoice("log.format", v.log().format(), MirrorballConfig.Log.FORMATS));
         return new MirrorballConfig(http, new MirrorballConfig.Storage(ipfs, uploads), upstream, upstreams, cache,
-                auth, metrics);
+                auth, metrics, log);
     }
 
     /** {@code http.tls}: both files or neither. */

@@ -253,6 +253,15 @@ final class ConfigValues {
         return (int) n;
     }
 
+    /** One of {@code choices} (lower case), in any case. */
+    static String parseChoice(String key, String raw, List<String> choices) {
+        String value = raw.trim().toLowerCase(Locale.ROOT);
+        if (!choices.contains(value)) {
+            throw new ConfigException(key, "invalid value '" + raw + "' (use one of " + String.join(", ", choices) + ")");
+        }
+        return value;
+    }
+
     static boolean parseBoolean(String key, String raw) {
         switch (raw.trim().toLowerCase(Locale.ROOT)) {
             case "true", "yes", "on", "1":

@@ -11,7 +11,7 @@ import java.util.Optional;
  * (see {@link ConfigLoader}). Every value is validated before a record is built.
  */
 public record MirrorballConfig(Http http, Storage storage, Upstream upstream, List<Upstream> upstreams, Cache cache,
-                               Auth auth, Metrics metrics) {
+                               Auth auth, Metrics metrics, Log log) {
 
     public MirrorballConfig {
         upstreams = List.copyOf(upstreams);
@@ -172,5 +172,21 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Li
     }
 
     public record Metrics(String path) {
+    }
+
+    /**
+     * The logs on standard error.
+     *
+     * @param level  {@code trace}, {@code debug}, {@code info}, {@code warn} or {@code error}
+     * @param format {@code text} (readable lines with key=value fields) or {@code json} (one object per line)
+     */
+    public record Log(String level, String format) {
+        public static final List<String> LEVELS = List.of("trace", "debug", "info", "warn", "error");
+        public static final List<String> FORMATS = List.of("text", "json");
+        public static final Log DEFAULT = new Log("info", "text");
+
+        public boolean json() {
+            return "json".equals(format);
+        }
     }
 }

@@ -13,7 +13,7 @@ import java.util.List;
  */
 @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
 record RawConfig(Http http, Storage storage, Upstream upstream, List<Upstream> upstreams, Cache cache, Auth auth,
-                 Metrics metrics) {
+                 Metrics metrics, Log log) {
 
     @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
     record Http(String addr, String idleTimeout, String maxThreads, String maxConnectionsPerClient,
@@ -59,5 +59,8 @@ record RawConfig(Http http, Storage storage, Upstream upstream, List<Upstream> u
     }
 
     record Metrics(String path) {
+    }
+
+    record Log(String level, String format) {
     }
 }

@@ -162,7 +162,26 @@ public final class ImageCloner {
         }
     }
 
+    /** Clones and writes a {@code clone} event line: its CID, duration and result. */
     private void cloneNow(ContentAddress address) {
+        long start = System.nanoTime();
+        String result = "failed";
+        try {
+            result = cloneAndPlace(address) ? "cloned" : "present";
+        } catch (OciException e) {
+            result = "refused";
+            throw e;
+        } catch (java.io.UncheckedIOException e) {
+            result = e.getCause() instanceof IpfsNotFoundException ? "not_found" : "failed";
+            throw e;
+        } finally {
+            io.mirrorball.log.Events.log("clone", "cid", address.cid(), "duration_ms",
+                    (System.nanoTime() - start) / 1_000_000, "result", result);
+        }
+    }
+
+    /** True when this clone placed the repository, false when another had placed it meanwhile. */
+    private boolean cloneAndPlace(ContentAddress address) {
         String refusal = refused.getIfPresent(address.cid());
         if (refusal != null) {
             throw new OciException(OciErrorCode.MANIFEST_INVALID, refusal);
@@ -179,7 +198,9 @@ public final class ImageCloner {
                 LOG.info("cloned {} ({} blobs, each checked against its digest)", address.cid(), stored.size());
                 clones.update(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
                 prefetch(address, stored.values());
+                return true;
             }
+            return false;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } finally {

@@ -71,9 +71,18 @@ public final class ImagePublisher {
      * Builds the image directory of a stored manifest (with every child of an index), computes its
      * CID, and places copies at {@code repositories/<cid>} and {@code repositories/<digest hex>}.
      * Each copy is placed by one {@code files/cp} of a complete DAG, so a failure leaves nothing
-     * half-published, and publishing again is idempotent.
+     * half-published, and publishing again is idempotent. Writes a {@code publish} event line naming
+     * {@code repository}, the repository it was pushed to or pulled through.
      */
-    public Published publish(StoredManifest top) throws IOException {
+    public Published publish(io.mirrorball.oci.RepositoryName repository, StoredManifest top) throws IOException {
+        long start = System.nanoTime();
+        Published result = publish(top);
+        io.mirrorball.log.Events.log("publish", "repository", repository, "digest", top.digest(), "cid", result.cid(),
+                "duration_ms", (System.nanoTime() - start) / 1_000_000);
+        return result;
+    }
+
+    private Published publish(StoredManifest top) throws IOException {
         long start = System.nanoTime();
         Image image = collect(top);
         Blocks blocks = new Blocks();

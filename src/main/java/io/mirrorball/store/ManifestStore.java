@@ -86,7 +86,7 @@ public final class ManifestStore {
         parsed.put(digest, storedManifest);
         writeLink(paths.revisionLink(name, digest), digest);
         // published before the tag moves: a failed publish leaves the tag where it was, and a retry succeeds
-        Cid published = publisher == null ? null : publisher.publish(storedManifest).cid();
+        Cid published = publisher == null ? null : publisher.publish(name, storedManifest).cid();
         if (reference.tag() != null) {
             writeLink(paths.tagIndexLink(name, reference.tag(), digest), digest);
             writeLink(paths.tagCurrentLink(name, reference.tag()), digest);

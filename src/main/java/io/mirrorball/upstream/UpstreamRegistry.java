@@ -243,14 +243,14 @@ public final class UpstreamRegistry implements AutoCloseable {
             known = readPersisted(key);
         }
         if (known.isPresent() && tags.isFresh(known.get())) {
-            return fromEntry(key, known.get(), head, false);
+            return fromEntry(key, known.get(), head, false, true);
         }
         String action = "pull manifest " + reference + " of " + name;
         try {
             if (known.isPresent() || head) {
                 Optional<TagCache.Entry> validated = headTag(name, key, action);
                 if (validated.isPresent()) {
-                    return fromEntry(key, validated.get(), head, false);
+                    return fromEntry(key, validated.get(), head, false, false);
                 }
             }
             return getTag(name, key, action);
@@ -258,7 +258,7 @@ public final class UpstreamRegistry implements AutoCloseable {
             if (known.isPresent() && isUpstreamFailure(e)) {
                 LOG.warn("{}: upstream failed ({}); serving the cached {}", action, e.getMessage(),
                         known.get().digest());
-                return fromEntry(key, known.get(), head, true);
+                return fromEntry(key, known.get(), head, true, false);
             }
             if (e instanceof UpstreamErrorException u && u.status() == 404) {
                 tags.invalidate(key);
@@ -318,23 +318,25 @@ public final class UpstreamRegistry implements AutoCloseable {
             boolean storing = persist(key, digest, mediaType, content);
             remember(name, digest, mediaType, content, !storing);
             tags.put(key, digest, mediaType, content.length);
-            return new UpstreamManifest(digest, mediaType, content.length, content, false);
+            return new UpstreamManifest(digest, mediaType, content.length, content, false, false);
         }
     }
 
-    private UpstreamManifest fromEntry(TagCache.Key key, TagCache.Entry entry, boolean head, boolean stale)
-            throws IOException {
+    /** {@code fresh}: the tag was answered without asking the upstream. */
+    private UpstreamManifest fromEntry(TagCache.Key key, TagCache.Entry entry, boolean head, boolean stale,
+                                       boolean fresh) throws IOException {
         RepositoryName name = key.name();
         CachedManifest cached = manifests.getIfPresent(entry.digest());
         if (cached == null && head && entry.mediaType() != null && entry.size() >= 0) {
-            return new UpstreamManifest(entry.digest(), entry.mediaType(), entry.size(), null, stale);
+            return new UpstreamManifest(entry.digest(), entry.mediaType(), entry.size(), null, stale, fresh);
         }
         UpstreamManifest manifest = byDigest(name, entry.digest(), stale);
         String mediaType = entry.mediaType() != null ? entry.mediaType() : manifest.mediaType();
         if (!stale && manifest.content() != null) {
             persist(key, manifest.digest(), mediaType, manifest.content());
         }
-        return new UpstreamManifest(manifest.digest(), mediaType, manifest.size(), manifest.content(), stale);
+        return new UpstreamManifest(manifest.digest(), mediaType, manifest.size(), manifest.content(), stale,
+                fresh && manifest.cached());
     }
 
     /** By digest: memory, then IPFS, then upstream (verified). */
@@ -343,7 +345,8 @@ public final class UpstreamRegistry implements AutoCloseable {
         if (cached != null) {
             cacheListener.served(digest);
             client.stats().hit();
-            return new UpstreamManifest(digest, cached.mediaType(), cached.content().length, cached.content(), stale);
+            return new UpstreamManifest(digest, cached.mediaType(), cached.content().length, cached.content(), stale,
+                    true);
         }
         Optional<BlobInfo> stored = mirroredStat(digest);
         if (stored.isPresent() && stored.get().size() <= Manifest.MAX_BYTES) {
@@ -352,7 +355,7 @@ public final class UpstreamRegistry implements AutoCloseable {
             byte[] content = readStored(stored.get());
             String mediaType = mediaType(null, content);
             manifests.put(digest, new CachedManifest(mediaType, content));
-            return new UpstreamManifest(digest, mediaType, content.length, content, stale);
+            return new UpstreamManifest(digest, mediaType, content.length, content, stale, true);
         }
         String action = "pull manifest " + digest + " of " + name;
         client.stats().miss();
@@ -371,7 +374,7 @@ public final class UpstreamRegistry implements AutoCloseable {
             }
             String mediaType = mediaType(ex.header("Content-Type"), content);
             remember(name, digest, mediaType, content, true);
-            return new UpstreamManifest(digest, mediaType, content.length, content, false);
+            return new UpstreamManifest(digest, mediaType, content.length, content, false, false);
         }
     }
 

@@ -145,7 +145,14 @@ public final class AuthFilter extends HttpFilter {
         }
         String[] credentials = basicCredentials(request.getHeader("Authorization"));
         if (credentials != null) {
-            request.setAttribute(USER_ATTRIBUTE, authenticate(credentials[0], credentials[1]));
+            try {
+                request.setAttribute(USER_ATTRIBUTE, authenticate(credentials[0], credentials[1]));
+            } catch (OciException refused) {
+                // the access line names who tried
+                request.setAttribute(USER_ATTRIBUTE, credentials[0]);
+                request.setAttribute(LOGIN_FAILED_ATTRIBUTE, Boolean.TRUE);
+                throw refused;
+            }
         } else if (anonymousPull && isPull(request)) {
             if (isVersionCheck(request)) {
                 response.setHeader("WWW-Authenticate", CHALLENGE);

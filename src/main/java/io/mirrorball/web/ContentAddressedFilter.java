@@ -42,6 +42,7 @@ public final class ContentAddressedFilter extends RouteFilter {
             throw new OciException(OciErrorCode.DENIED, route.name()
                     + " is content-addressed and read-only: push to an ordinary name instead");
         }
+        request.setAttribute(RequestLogFilter.SOURCE_ATTRIBUTE, "ipfs");
         MirrorballConfig.Ipfs ipfs = gateway().config().storage().ipfs();
         gateway().store().cloner().ensurePresent(address.get(), ipfs.cloneEnabled(), ipfs.cloneTimeout());
         if (route.kind() == RouteKind.MANIFEST && !address.get().isDigest()) {

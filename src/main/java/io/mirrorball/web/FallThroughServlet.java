@@ -42,6 +42,7 @@ public final class FallThroughServlet extends HttpServlet {
         }
         Upstreams.Target upstream = gateway.upstreams().resolve(route.name(), route.namespace())
                 .orElseThrow(() -> unknown(route));
+        request.setAttribute(RequestLogFilter.SOURCE_ATTRIBUTE, "upstream");
         try {
             switch (route.kind()) {
                 case MANIFEST -> manifest(upstream, route, request, response, gateway);
@@ -69,8 +70,11 @@ public final class FallThroughServlet extends HttpServlet {
     private static void manifest(Upstreams.Target upstream, Route route, HttpServletRequest request,
                                  HttpServletResponse response, Gateway gateway) throws IOException {
         UpstreamManifest manifest = upstream.manifest(route.reference(), route.isHead());
+        if (manifest.cached()) {
+            request.setAttribute(RequestLogFilter.SOURCE_ATTRIBUTE, "cache");
+        }
         if (upstream.config().publish()) {
-            publishedCid(gateway, manifest).ifPresent(cid -> response.setHeader("X-Ipfs-Path", "/ipfs/" + cid));
+            publishedCid(gateway, route, manifest).ifPresent(cid -> response.setHeader("X-Ipfs-Path", "/ipfs/" + cid));
         }
         String etag = "\"" + manifest.digest() + "\"";
         response.setHeader("Docker-Content-Digest", manifest.digest().toString());
@@ -94,7 +98,8 @@ public final class FallThroughServlet extends HttpServlet {
      * The chosen upstream's publish switch: the image's CID once every blob of it is in IPFS (mirrored as clients pulled
      * it); the first request that finds it complete publishes it, as a push would.
      */
-    private static Optional<Cid> publishedCid(Gateway gateway, UpstreamManifest manifest) throws IOException {
+    private static Optional<Cid> publishedCid(Gateway gateway, Route route, UpstreamManifest manifest)
+            throws IOException {
         RegistryStore store = gateway.store();
         Optional<Cid> published = store.publisher().publishedCid(manifest.digest());
         if (published.isPresent()) {
@@ -104,13 +109,15 @@ public final class FallThroughServlet extends HttpServlet {
         if (stored.isEmpty() || !store.publisher().isComplete(stored.get())) {
             return Optional.empty();
         }
-        return Optional.of(store.publisher().publish(stored.get()).cid());
+        return Optional.of(store.publisher().publish(route.name(), stored.get()).cid());
     }
 
     private void blob(Upstreams.Target upstream, Route route, HttpServletRequest request,
                       HttpServletResponse response) throws IOException {
         Optional<BlobInfo> stored = upstream.blob(route.digest(), route.isHead(), sink(request, response));
         if (stored.isPresent()) {
+            // the copy in IPFS answers: this request did not fetch it from the upstream
+            request.setAttribute(RequestLogFilter.SOURCE_ATTRIBUTE, "cache");
             BlobHandler.serve(stored.get(), request, response, route.isHead(),
                     Gateway.from(getServletContext()).store().blobs());
         }

@@ -20,10 +20,14 @@ import org.slf4j.LoggerFactory;
  * {@code MirrorballConfig} when the embedded server set one; otherwise it is loaded from the file
  * named by the context parameter or system property {@code mirrorball.config}, or the environment
  * variable {@code MIRRORBALL_CONFIG}, else conf/mirrorball.yml when present; MIRRORBALL_*
- * environment overrides always apply.
+ * environment overrides always apply. The embedded server ({@link GatewayServer}) starts the
+ * gateway before Jetty and hands it over as the context attribute {@link Gateway#ATTRIBUTE}; it then
+ * also closes it.
  */
 public final class GatewayListener implements ServletContextListener {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayListener.class);
+    /** The gateway this listener started (in a container), which it closes; null when the embedded server owns it. */
+    private Gateway started;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -31,20 +35,25 @@ public final class GatewayListener implements ServletContextListener {
         MirrorballConfig config = (MirrorballConfig) context.getAttribute(MirrorballConfig.class.getName());
         if (config == null) {
             config = ConfigLoader.load(configFile(context), System.getenv());
+            // in a container this is where the configuration is first read (the jar applies it in serve)
+            io.mirrorball.log.Logging.apply(config.log());
             context.setAttribute(MirrorballConfig.class.getName(), config);
             if (config.http().tls().isPresent()) {
                 LOG.warn("http.tls.certificate and http.tls.key are ignored in a servlet container: configure TLS"
                         + " on the container's connector (see docs/tls.md)");
             }
         }
-        Gateway gateway;
-        try {
-            Object clock = context.getAttribute(java.time.Clock.class.getName());
-            gateway = Gateway.start(config, clock instanceof java.time.Clock c ? c : java.time.Clock.systemUTC());
-        } catch (IOException e) {
-            throw new UncheckedIOException("mirrorball could not start: " + e.getMessage(), e);
+        if (!(context.getAttribute(Gateway.ATTRIBUTE) instanceof Gateway)) {
+            // in a container; the embedded server starts the gateway itself, and closes it
+            try {
+                Object clock = context.getAttribute(java.time.Clock.class.getName());
+                started = Gateway.start(config, clock instanceof java.time.Clock c ? c : java.time.Clock.systemUTC());
+            } catch (IOException e) {
+                throw new UncheckedIOException("mirrorball could not start: " + e.getMessage(), e);
+            }
+            context.setAttribute(Gateway.ATTRIBUTE, started);
         }
-        context.setAttribute(Gateway.ATTRIBUTE, gateway);
+        Gateway gateway = (Gateway) context.getAttribute(Gateway.ATTRIBUTE);
         // the Prometheus text format (OpenMetrics or protobuf when the scraper asks for it), see docs/observability.md
         ServletRegistration.Dynamic metrics = context.addServlet("metrics",
                 new PrometheusMetricsServlet(gateway.prometheus()));
@@ -71,12 +80,13 @@ public final class GatewayListener implements ServletContextListener {
 
     @Override
     public void contextDestroyed(ServletContextEvent event) {
-        Object gateway = event.getServletContext().getAttribute(Gateway.ATTRIBUTE);
-        if (gateway instanceof Gateway g) {
+        if (started != null) {
             try {
-                g.close();
+                started.close();
             } catch (IOException e) {
                 LOG.warn("closing the gateway: {}", e.toString());
+            } finally {
+                started = null;
             }
         }
     }

@@ -2,6 +2,7 @@ package io.mirrorball.web;
 
 import io.mirrorball.config.ConfigException;
 import io.mirrorball.config.MirrorballConfig;
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
@@ -47,13 +48,15 @@ public final class GatewayServer implements AutoCloseable {
     private final ServerConnector connector;
     private final WebAppContext webapp;
     private final CertificateReloader certificates;
+    private final Gateway gateway;
 
     private GatewayServer(Server server, ServerConnector connector, WebAppContext webapp,
-                          CertificateReloader certificates) {
+                          CertificateReloader certificates, Gateway gateway) {
         this.server = server;
         this.connector = connector;
         this.webapp = webapp;
         this.certificates = certificates;
+        this.gateway = gateway;
     }
 
     public static GatewayServer start(MirrorballConfig config) throws Exception {
@@ -88,6 +91,34 @@ public final class GatewayServer implements AutoCloseable {
         connector.setPort(config.http().port());
         connector.setIdleTimeout(limits.idleTimeout().toMillis());
         server.addConnector(connector);
+        // bound first, and the gateway (its node and store) opened before Jetty starts: a port in use or a
+        // store in use fails at once, as itself, before Jetty logs anything about it
+        connector.open();
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(config, clock);
+        } catch (IOException | RuntimeException e) {
+            connector.close();
+            throw e;
+        }
+        try {
+            return start(config, clock, server, scheduler, connector, certificates, gateway);
+        } catch (Exception e) {
+            try {
+                gateway.close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Deploys the webapp on the bound connector, with the started gateway, and starts Jetty. */
+    private static GatewayServer start(MirrorballConfig config, java.time.Clock clock, Server server,
+                                       Scheduler scheduler, ServerConnector connector,
+                                       CertificateReloader certificates, Gateway gateway)
+            throws Exception {
+        MirrorballConfig.Http limits = config.http();
 
         WebAppContext webapp = new WebAppContext();
         webapp.setContextPath("/");
@@ -100,6 +131,7 @@ public final class GatewayServer implements AutoCloseable {
         webapp.setThrowUnavailableOnStartupException(true);
         webapp.setAttribute(MirrorballConfig.class.getName(), config);
         webapp.setAttribute(java.time.Clock.class.getName(), clock);
+        webapp.setAttribute(Gateway.ATTRIBUTE, gateway);
         webapp.getServletHandler().setDecodeAmbiguousURIs(true);
         webapp.setInitParameter("org.eclipse.jetty.servlet.Default.dirAllowed", "false");
         Handler handler = webapp;
@@ -115,8 +147,17 @@ public final class GatewayServer implements AutoCloseable {
         server.setErrorHandler(new JsonErrorHandler());
         webapp.setErrorHandler(new JsonErrorHandler());
         server.setStopAtShutdown(true);
-        server.start();
-        return new GatewayServer(server, connector, webapp, certificates);
+        try {
+            server.start();
+        } catch (Exception e) {
+            try {
+                server.stop();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return new GatewayServer(server, connector, webapp, certificates, gateway);
     }
 
     /** TLS 1.2 and 1.3 with Jetty's cipher exclusions (no RSA key exchange, CBC-SHA1, NULL, anon), h2-safe first. */
@@ -158,12 +199,12 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * The base URI, e.g. {@code http://127.0.0.1:5000}, or {@code https://...} with {@code http.tls}; a
-     * wildcard host is reported as 127.0.0.1.
+     * The base URI to connect to, e.g. {@code http://127.0.0.1:5000} ({@code https} with {@code http.tls}); a wildcard host is given as
+     * 127.0.0.1 (see {@link #listening()} for where it listens).
      */
     public URI uri() {
         String host = connector.getHost();
-        if (host == null || host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
+        if (isWildcard(host)) {
             host = "127.0.0.1";
         }
         String scheme = certificates == null ? "http" : "https";
@@ -175,9 +216,33 @@ public final class GatewayServer implements AutoCloseable {
         return Optional.ofNullable(certificates);
     }
 
+    /**
+     * Where it really listens: {@code http://0.0.0.0:5000} for a wildcard host (see {@link #isWildcard}),
+     * with the port picked when the configured one was 0.
+     */
+    public String listening() {
+        String host = connector.getHost();
+        if (host == null || host.isEmpty()) {
+            host = "0.0.0.0";
+        }
+        String shown = host.contains(":") ? "[" + host + "]" : host;
+        return (certificates == null ? "http" : "https") + "://" + shown + ":" + connector.getLocalPort();
+    }
+
+    /** Whether it listens on every interface. */
+    public boolean listensEverywhere() {
+        return isWildcard(connector.getHost());
+    }
+
+    /** True for a host that means every interface: empty, {@code 0.0.0.0} or {@code ::}. */
+    public static boolean isWildcard(String host) {
+        return host == null || host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")
+                || host.equals("[::]");
+    }
+
     /** The running gateway (for tests in this package). */
     Gateway gateway() {
-        return Gateway.from(webapp.getServletContext());
+        return gateway;
     }
 
     public void join() throws InterruptedException {
@@ -186,6 +251,10 @@ public final class GatewayServer implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        server.stop();
+        try {
+            server.stop();
+        } finally {
+            gateway.close();
+        }
     }
 }

@@ -56,6 +56,7 @@ public final class IpfsPathServlet extends HttpServlet {
     }
 
     private void serve(HttpServletRequest request, HttpServletResponse response, boolean head) throws IOException {
+        request.setAttribute(RequestLogFilter.SOURCE_ATTRIBUTE, "ipfs");
         String path = request.getRequestURI().substring(request.getContextPath().length());
         String rest = path.startsWith("/ipfs/") ? path.substring("/ipfs/".length()) : "";
         if (rest.endsWith("/")) {

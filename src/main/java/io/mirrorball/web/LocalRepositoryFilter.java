@@ -20,12 +20,18 @@ public final class LocalRepositoryFilter extends RouteFilter {
             throws IOException, ServletException {
         switch (route.kind()) {
             case BASE -> ListHandler.base(route, response);
-            case CATALOG -> gateway().listHandler().catalog(route, request, response);
+            case CATALOG -> {
+                request.setAttribute(RequestLogFilter.SOURCE_ATTRIBUTE, "ipfs");
+                gateway().listHandler().catalog(route, request, response);
+            }
             default -> {
                 if (gateway().upstreams().any()
                         && !gateway().store().repositories().exists(route.name())) {
                     chain.doFilter(request, response);
                     return;
+                }
+                if (route.isRead()) {
+                    request.setAttribute(RequestLogFilter.SOURCE_ATTRIBUTE, "ipfs");
                 }
                 switch (route.kind()) {
                     case MANIFEST -> gateway().manifestHandler().get(route, request, response);

@@ -78,6 +78,8 @@ final class ConfigLoaderTest {
         assertNull(c.auth().htpasswd());
         assertTrue(c.auth().anonymousPull());
         assertEquals("/metrics", c.metrics().path());
+        assertEquals(new MirrorballConfig.Log("info", "text"), c.log());
+        assertFalse(c.log().json());
     }
 
     @Test
@@ -121,6 +123,7 @@ final class ConfigLoaderTest {
                   redirect-allow: [minio.internal, 10.20.0.0/16, "fd00::/8"]
                 auth: { htpasswd: { path: %s }, anonymous-pull: false }
                 metrics: { path: /_metrics }
+                log: { level: debug, format: json }
                 """.formatted(htpasswd));
         assertEquals("127.0.0.1", c.http().host());
         assertEquals(0, c.http().port());
@@ -139,6 +142,8 @@ final class ConfigLoaderTest {
                 Duration.ZERO, false, true, List.of("minio.internal", "10.20.0.0/16", "fd00::/8")), c.upstream());
         assertEquals(new MirrorballConfig.Auth(htpasswd, false), c.auth());
         assertEquals("/_metrics", c.metrics().path());
+        assertEquals(new MirrorballConfig.Log("debug", "json"), c.log());
+        assertTrue(c.log().json());
     }
 
     @Test
@@ -207,6 +212,8 @@ final class ConfigLoaderTest {
             MIRRORBALL_UPSTREAM_REDIRECT_ALLOW         | 10.0.0.0/8, minio.internal   | [10.0.0.0/8, minio.internal]
             MIRRORBALL_AUTH_ANONYMOUS_PULL             | false                        | false
             MIRRORBALL_METRICS_PATH                    | /stats/json                  | /stats/json
+            MIRRORBALL_LOG_LEVEL                       | WARN                         | warn
+            MIRRORBALL_LOG_FORMAT                      | json                         | json
             """)
     void load_envOverride_setsKey(String name, String value, String expected) {
         MirrorballConfig c = env(name, value);
@@ -228,7 +235,9 @@ final class ConfigLoaderTest {
                 Map.entry("MIRRORBALL_UPSTREAM_PUBLISH", x -> x.upstream().publish()),
                 Map.entry("MIRRORBALL_UPSTREAM_REDIRECT_ALLOW", x -> x.upstream().redirectAllow()),
                 Map.entry("MIRRORBALL_AUTH_ANONYMOUS_PULL", x -> x.auth().anonymousPull()),
-                Map.entry("MIRRORBALL_METRICS_PATH", x -> x.metrics().path()));
+                Map.entry("MIRRORBALL_METRICS_PATH", x -> x.metrics().path()),
+                Map.entry("MIRRORBALL_LOG_LEVEL", x -> x.log().level()),
+                Map.entry("MIRRORBALL_LOG_FORMAT", x -> x.log().format()));
         Object actual = read.get(name).apply(c);
         String shown = actual instanceof MirrorballConfig.Http h ? "Http[host=" + h.host() + ", port=" + h.port() + "]"
                 : actual.toString();
@@ -355,6 +364,8 @@ final class ConfigLoaderTest {
             metrics.path                 | /                    | must start with '/'
             metrics.path                 | /v2/metrics          | must not be under /v2
             metrics.path                 | /a b                 | without spaces
+            log.level                    | verbose              | invalid value 'verbose' (use one of trace, debug, info, warn, error)
+            log.format                   | logfmt               | invalid value 'logfmt' (use one of text, json)
             """)
     void load_invalidValue_namesKey(String key, String value, String problem) throws IOException {
         ConfigException fromEnv = envError(ConfigLoader.envName(key), value);
@@ -406,7 +417,7 @@ final class ConfigLoaderTest {
             storage: { ipfs: { clone_timeout: 5s } }    | storage.ipfs.clone_timeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
             storage: { ipfs: { cloneTimeout: 5s } }     | storage.ipfs.cloneTimeout: unknown configuration key (did you mean storage.ipfs.clone-timeout?)
             upstream: { ttl: 5m }                       | upstream.ttl: unknown configuration key (known keys of upstream: [mirror, name, password, publish, redirect-allow, tag-ttl, url, username])
-            server: { addr: ':5000' }                   | server: unknown configuration key (known sections: [auth, cache, http, metrics, storage, upstream, upstreams])
+            server: { addr: ':5000' }                   | server: unknown configuration key (known sections: [auth, cache, http, log, metrics, storage, upstream, upstreams])
             auth: { htpasswd: /etc/htpasswd }           | auth.htpasswd: must be a section with keys [path]
             http: { addr: [':5000'] }                   | http.addr: must be a single value, not a list
             http: ':5000'                               | http: must be a section
@@ -452,7 +463,7 @@ final class ConfigLoaderTest {
                 "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.name", "upstream.url", "upstream.username", "upstream.password",
                 "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "cache.max-size", "cache.max-idle", "auth.htpasswd.path",
-                "auth.anonymous-pull", "metrics.path"), ConfigLoader.keys());
+                "auth.anonymous-pull", "metrics.path", "log.level", "log.format"), ConfigLoader.keys());
     }
 
     @Test

@@ -93,7 +93,7 @@ final class UpstreamsTest {
         MirrorballConfig loaded = config("", entry("quay.io", "http://127.0.0.1:10"));
         MirrorballConfig twice = new MirrorballConfig(loaded.http(), loaded.storage(), loaded.upstream(),
                 List.of(loaded.upstreams().get(0), loaded.upstreams().get(0)), loaded.cache(), loaded.auth(),
-                loaded.metrics());
+                loaded.metrics(), loaded.log());
         assertThrows(IllegalArgumentException.class, () -> Upstreams.open(twice, null, null, tmp.resolve("mirror")));
         try (Stream<Path> left = Files.walk(tmp.resolve("mirror"))) {
             assertEquals(List.of(), left.filter(p -> p.getParent().getFileName().toString().equals("quay.io")).toList(),

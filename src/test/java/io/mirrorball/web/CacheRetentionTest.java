@@ -81,7 +81,7 @@ final class CacheRetentionTest {
         gateway = TestGateway.start(url, "/t-" + UUID.randomUUID(), tmp.resolve("gw"),
                 Map.of("MIRRORBALL_UPSTREAM_URL", source.uri().toString()),
                 config -> new MirrorballConfig(config.http(), config.storage(), config.upstream(), config.upstreams(),
-                        cache, config.auth(), config.metrics()),
+                        cache, config.auth(), config.metrics(), config.log()),
                 clock);
     }
 
