@@ -86,12 +86,18 @@ public final class ImagePublisher {
             digestRepositoryCid = tree.encode(blocks);
         }
         putAll(blocks);
+        node.filesRm(paths.deletedImage(cid)); // published again: no longer a deleted image
         place(cid, paths.repository(cid.toString()));
         if (digestRepository) {
             place(digestRepositoryCid, paths.repository(hex));
         }
         published.put(top.digest(), cid);
         return new Published(cid, top.digest());
+    }
+
+    /** Forgets the CID published for a manifest (its copies were deleted). */
+    void forget(Digest digest) {
+        published.invalidate(digest);
     }
 
     /** True when IPFS holds every manifest and blob of the image (so that it can be published). */
