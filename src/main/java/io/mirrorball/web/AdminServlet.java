@@ -35,6 +35,8 @@ public final class AdminServlet extends HttpServlet {
      * between its blobs and its manifest), and so are block files this recent on the embedded node.
      */
     static final Duration ONLINE_GRACE = Duration.ofHours(1);
+    /** How long a repair waits for a blob fetched again to be placed in the store after it streamed. */
+    private static final Duration REFETCH_PLACED = Duration.ofSeconds(60);
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -136,7 +138,20 @@ public final class AdminServlet extends HttpServlet {
             return false;
         }
         registry.get().blob(RepositoryName.parse(item.get().repository()), digest, false, new DiscardingSink());
-        return gateway.store().blobs().stat(digest).isPresent();
+        // the mirror's add may finish after the answer was streamed
+        long deadline = System.nanoTime() + REFETCH_PLACED.toNanos();
+        while (gateway.store().blobs().stat(digest).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The answer of an upstream fetch made only to put the blob into the store. */
