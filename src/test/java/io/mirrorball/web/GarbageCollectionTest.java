@@ -12,7 +12,12 @@ import io.mirrorball.oci.Digest;
 import io.mirrorball.testing.DockerRegistry;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.Skopeo;
+import at.favre.lib.crypto.bcrypt.BCrypt;
 import java.io.ByteArrayInputStream;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Base64;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -125,6 +130,22 @@ final class GarbageCollectionTest {
         assertNothingPullable(client, "adm/app", image, cid);
         assertOciError(client.get("/v2/adm/app/manifests/v1"), 404, "MANIFEST_UNKNOWN");
         assertOciError(client.delete("/v2/" + cid + "/manifests/latest"), 404, "MANIFEST_UNKNOWN");
+    }
+
+    @Test
+    void nonAdministrator_deleteOfCidAndAdminEndpoints_denied() throws Exception {
+        Path users = tmp.resolve("htpasswd");
+        Files.writeString(users, "alice:" + BCrypt.withDefaults().hashToString(4, "wonderland".toCharArray()) + "\n");
+        RegistryClient client = start(Map.of("MIRRORBALL_AUTH_HTPASSWD_PATH", users.toString()));
+        String alice = "Basic " + Base64.getEncoder().encodeToString("alice:wonderland".getBytes(StandardCharsets.UTF_8));
+        String cid = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+
+        assertOciError(client.send("DELETE", "/v2/" + cid + "/manifests/latest", BodyPublishers.noBody(),
+                "Authorization", alice), 403, "DENIED");
+        assertOciError(client.send("POST", "/admin/gc", BodyPublishers.noBody(), "Authorization", alice), 403,
+                "DENIED");
+        assertOciError(client.send("POST", "/admin/fsck?repair=true", BodyPublishers.noBody(), "Authorization",
+                alice), 403, "DENIED");
     }
 
     @Test
