@@ -76,6 +76,13 @@ public final class GcCommand implements Callable<Integer> {
         JsonNode result;
         try {
             result = url != null ? online() : offline(config.load(env));
+        } catch (io.mirrorball.ipfs.IpfsNodeInUseException
+                 | io.mirrorball.upstream.retention.LedgerInUseException e) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("mirrorball gc: the store is in use by a running gateway (" + e.getMessage()
+                    + "); stop it, or run the gc on it: mirrorball gc --url http://<its address>");
+            err.flush();
+            return StoreCommands.EXIT_STORE_UNUSABLE;
         } catch (Exception e) {
             return StoreCommands.fail(spec.commandLine().getErr(), "gc", e);
         }

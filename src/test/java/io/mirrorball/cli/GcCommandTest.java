@@ -138,7 +138,7 @@ final class GcCommandTest {
 
         Run refused = mirrorball(env, "gc");
         assertEquals(StoreCommands.EXIT_STORE_UNUSABLE, refused.code(), refused.err());
-        assertTrue(refused.err().contains("running gateway"), refused.err());
+        assertTrue(refused.err().contains("running gateway") && refused.err().contains("--url"), refused.err());
 
         gateway.close();
         gateway = null;
@@ -185,6 +185,10 @@ final class GcCommandTest {
         while (!mirrorball(env, "cache", "ls").out().contains(layer) && System.nanoTime() < deadline) {
             Thread.sleep(100); // the ledger hears of a mirrored blob when its add is done
         }
+        Run online = mirrorball(env, "gc", "--url", gateway.uri().toString(), "--dry-run", "--output", "json");
+        assertEquals(0, online.code(), online.err());
+        assertTrue(JSON.readTree(online.out()).path("dryRun").asBoolean(), online.out());
+        assertFalse(online.out().contains(layer), "cached within its retention: " + online.out());
         gateway.close(); // flushes the cache ledger
         gateway = null;
 
