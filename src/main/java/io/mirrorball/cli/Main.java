@@ -54,6 +54,7 @@ public final class Main implements Runnable {
         commandLine.addSubcommand("export", new ExportCommand(env));
         commandLine.addSubcommand("import", new ImportCommand(env));
         commandLine.addSubcommand("cache", new CacheCommand(env));
+        commandLine.addSubcommand("gc", new GcCommand(env));
         commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
             if (e instanceof ConfigException) {
                 failed.getErr().println("mirrorball: invalid configuration: " + e.getMessage());

@@ -37,6 +37,23 @@ public final class BlobStore implements AutoCloseable {
     /** Blob digest to where it is: immutable while the blob exists, so cached without expiry. */
     private final Cache<Digest, BlobInfo> located = Caffeine.newBuilder().maximumSize(200_000).build();
     private final OverlappedDigestCopy verifiedCopy = new OverlappedDigestCopy();
+    /**
+     * Online gc: every digest placed or linked since the current mark began. Writers record under the
+     * read lock before they act; the sweep removes a blob under the write lock only if it was not
+     * recorded, so a blob a push (or a pull-through, or a clone) wrote or linked after the mark listed
+     * the references is never swept under it.
+     */
+    private final java.util.Set<Digest> touchedSinceMark = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.locks.ReentrantReadWriteLock sweepLock =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+    /**
+     * When each blob was last placed or linked here (System.nanoTime), for the grace of an online gc: a
+     * blob uploaded before the gc whose manifest comes after it. Kept for a day at most.
+     */
+    private final Cache<Digest, Long> lastWritten = Caffeine.newBuilder().maximumSize(1_000_000)
+            .expireAfterWrite(java.time.Duration.ofDays(1)).build();
+    /** True from {@link #beginMark} to {@link #endMark}: only then are writes recorded. */
+    private volatile boolean marking;
 
     BlobStore(IpfsNode node, MfsPaths paths) {
         this.node = node;
@@ -58,6 +75,36 @@ public final class BlobStore implements AutoCloseable {
         return Optional.of(info);
     }
 
+    /** Every digest with a blob entry ({@code blobs/<alg>/<xx>/<hex>/data}), for gc and scrub. */
+    java.util.List<Digest> digests() throws IOException {
+        java.util.List<Digest> digests = new java.util.ArrayList<>();
+        for (IpfsNode.FileEntry algorithm : list(paths.blobs())) {
+            if (!algorithm.directory() || !algorithm.name().matches("[a-z0-9]+")) {
+                continue;
+            }
+            for (IpfsNode.FileEntry prefix : list(paths.blobs() + "/" + algorithm.name())) {
+                if (!prefix.directory() || !prefix.name().matches("[a-f0-9]{2}")) {
+                    continue;
+                }
+                for (IpfsNode.FileEntry blob : list(paths.blobPrefix(algorithm.name(), prefix.name()))) {
+                    String text = algorithm.name() + ":" + blob.name();
+                    if (blob.directory() && Digest.isDigest(text) && blob.name().startsWith(prefix.name())) {
+                        digests.add(Digest.parse(text));
+                    }
+                }
+            }
+        }
+        return digests;
+    }
+
+    private java.util.List<IpfsNode.FileEntry> list(String dir) throws IOException {
+        try {
+            return node.filesLs(dir);
+        } catch (io.mirrorball.ipfs.IpfsNotFoundException e) {
+            return java.util.List.of();
+        }
+    }
+
     /** The blob if it is linked into this repository and IPFS holds it. */
     public Optional<BlobInfo> stat(RepositoryName name, Digest digest) throws IOException {
         if (!isLinked(name, digest)) {
@@ -72,11 +119,66 @@ public final class BlobStore implements AutoCloseable {
 
     /** Makes a blob that IPFS holds visible in a repository. */
     public void link(RepositoryName name, Digest digest) throws IOException {
-        if (!isLinked(name, digest)) {
-            node.filesWrite(paths.layerLink(name, digest), digest.toString().getBytes(StandardCharsets.UTF_8));
+        sweepLock.readLock().lock();
+        try {
+            lastWritten.put(digest, System.nanoTime());
+            if (marking) {
+                touchedSinceMark.add(digest);
+            }
+            if (!isLinked(name, digest)) {
+                node.filesWrite(paths.layerLink(name, digest), digest.toString().getBytes(StandardCharsets.UTF_8));
+            }
+        } finally {
+            sweepLock.readLock().unlock();
         }
     }
 
+    /** Starts a gc mark: from now on every blob placed or linked is recorded (see {@link #removeUnlessTouched}). */
+    void beginMark() {
+        sweepLock.writeLock().lock();
+        try {
+            touchedSinceMark.clear();
+            marking = true;
+        } finally {
+            sweepLock.writeLock().unlock();
+        }
+    }
+
+    /** Ends a gc's recording (after its sweep). */
+    void endMark() {
+        sweepLock.writeLock().lock();
+        try {
+            marking = false;
+            touchedSinceMark.clear();
+        } finally {
+            sweepLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * The sweep of a gc: removes the blob (as {@link #remove}) unless it was placed or linked since
+     * {@link #beginMark} or within {@code grace}; empty when it was, or when the store did not hold it.
+     */
+    Optional<BlobInfo> removeUnlessRecent(Digest digest, java.time.Duration grace) throws IOException {
+        sweepLock.writeLock().lock();
+        try {
+            if (recentlyWritten(digest, grace)) {
+                return Optional.empty();
+            }
+            return remove(digest);
+        } finally {
+            sweepLock.writeLock().unlock();
+        }
+    }
+
+    /** True when the blob was placed or linked here since {@link #beginMark}, or within {@code grace}. */
+    boolean recentlyWritten(Digest digest, java.time.Duration grace) {
+        if (touchedSinceMark.contains(digest)) {
+            return true;
+        }
+        Long written = lastWritten.getIfPresent(digest);
+        return written != null && System.nanoTime() - written <= grace.toNanos();
+    }
     /** Removes a blob from a repository (the bytes stay in IPFS for other repositories). */
     public boolean unlink(RepositoryName name, Digest digest) throws IOException {
         if (!isLinked(name, digest)) {
@@ -271,6 +373,19 @@ public final class BlobStore implements AutoCloseable {
      * version, or a clone of another DAG of the same bytes) is replaced by the verified one.
      */
     private BlobInfo place(Digest digest, Cid cid, long size) throws IOException {
+        sweepLock.readLock().lock();
+        try {
+            lastWritten.put(digest, System.nanoTime());
+            if (marking) {
+                touchedSinceMark.add(digest);
+            }
+            return placeRecorded(digest, cid, size);
+        } finally {
+            sweepLock.readLock().unlock();
+        }
+    }
+
+    private BlobInfo placeRecorded(Digest digest, Cid cid, long size) throws IOException {
         String target = paths.blobData(digest);
         BlobInfo info = new BlobInfo(digest, size, cid);
         Optional<IpfsNode.FileStat> existing = node.filesStat(target);

@@ -102,6 +102,10 @@ public final class ImageCloner {
         if (isPresent(address)) {
             return;
         }
+        if (!address.isDigest() && node.filesStat(paths.deletedImage(address.cid())).isPresent()) {
+            // the node may still hold its blocks (until a gc): a deleted image is not served from them
+            throw new OciException(OciErrorCode.NAME_UNKNOWN, "repository " + address.name() + " was deleted here");
+        }
         if (address.isDigest() || !cloneEnabled) {
             throw new OciException(OciErrorCode.NAME_UNKNOWN, "repository " + address.name() + " is not here"
                     + (address.isDigest() ? "" : " and cloning is disabled"));

@@ -98,6 +98,7 @@ public final class ImagePublisher {
             digestRepositoryCid = tree.encode(blocks);
         }
         putAll(blocks);
+        node.filesRm(paths.deletedImage(cid)); // published again: no longer a deleted image
         place(cid, paths.repository(cid.toString()));
         if (digestRepository) {
             place(digestRepositoryCid, paths.repository(hex));
@@ -110,6 +111,11 @@ public final class ImagePublisher {
     /** The publishes that finished (for metrics), with their durations. */
     public com.codahale.metrics.Timer publishes() {
         return publishes;
+    }
+
+    /** Forgets the CID published for a manifest (its copies were deleted). */
+    void forget(Digest digest) {
+        published.invalidate(digest);
     }
 
     /** True when IPFS holds every manifest and blob of the image (so that it can be published). */

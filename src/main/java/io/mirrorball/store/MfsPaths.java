@@ -63,6 +63,19 @@ final class MfsPaths {
         return blobs() + "/" + algorithm + "/" + twoHex;
     }
 
+    /** {@code _staging}: clones being assembled (gc removes what a crash left there, offline only). */
+    String stagingRoot() {
+        return root + "/_staging";
+    }
+
+    /**
+     * {@code _deleted/<cid>}: the mark of an image deleted here. A pull of that CID is not cloned from
+     * the blocks the node may still hold; a push that publishes the same image again removes the mark.
+     */
+    String deletedImage(Cid cid) {
+        return root + "/_deleted/" + cid;
+    }
+
     /** A private directory where a clone is assembled before one move makes it visible. */
     String staging(String id) {
         return root + "/_staging/" + id;

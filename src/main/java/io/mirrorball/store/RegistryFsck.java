@@ -94,31 +94,41 @@ public final class RegistryFsck {
     }
 
     private void checkBlob(Digest digest, boolean repair) throws IOException {
+        Optional<String> problem = blobProblem(node, paths, digest);
+        if (problem.isEmpty()) {
+            Optional<IpfsNode.FileStat> stat = node.filesStat(paths.blobData(digest));
+            blobs++;
+            bytes += stat.map(IpfsNode.FileStat::size).orElse(0L);
+            sound.add(digest);
+            return;
+        }
+        report(paths.blobDirectory(digest), problem.get(), repair);
+    }
+
+    /**
+     * Reads a blob entry whole and checks it against its digest: empty when it is sound, else what is
+     * wrong (no data, a block missing, bytes that are not the digest's). An unavailable node throws.
+     */
+    static Optional<String> blobProblem(IpfsNode node, MfsPaths paths, Digest digest) throws IOException {
         String data = paths.blobData(digest);
-        String problem;
         try {
             Optional<IpfsNode.FileStat> stat = node.filesStat(data);
             if (stat.isEmpty() || stat.get().directory()) {
-                problem = "blob directory without data";
-            } else {
-                try (InputStream in = node.catUnverified(stat.get().cid().toString(), 0, -1)) {
-                    StreamCopy.copyVerified(in, OutputStream.nullOutputStream(), digest, stat.get().size(),
-                            "blob " + digest);
-                }
-                blobs++;
-                bytes += stat.get().size();
-                sound.add(digest);
-                return;
+                return Optional.of("blob directory without data");
             }
+            try (InputStream in = node.catUnverified(stat.get().cid().toString(), 0, -1)) {
+                StreamCopy.copyVerified(in, OutputStream.nullOutputStream(), digest, stat.get().size(),
+                        "blob " + digest);
+            }
+            return Optional.empty();
         } catch (IpfsNotFoundException e) {
-            problem = "blob lost: a block of it is missing (" + e.getMessage() + ")";
+            return Optional.of("blob lost: a block of it is missing (" + e.getMessage() + ")");
         } catch (IpfsException e) {
             if (e.kind() != IpfsException.Kind.CORRUPT && e.kind() != IpfsException.Kind.FAILED) {
                 throw e; // the node is unavailable: nothing can be judged
             }
-            problem = "blob lost: " + e.getMessage();
+            return Optional.of("blob lost: " + e.getMessage());
         }
-        report(paths.blobDirectory(digest), problem, repair);
     }
 
     /** Walks repositories: directories holding {@code _layers} or {@code _manifests}, at any depth. */

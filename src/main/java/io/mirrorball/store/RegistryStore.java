@@ -19,6 +19,9 @@ public final class RegistryStore implements AutoCloseable {
     private final UpstreamTags upstreamTags;
     private final ImagePublisher publisher;
     private final ImageCloner cloner;
+    private final ImageDeleter deleter;
+    private final GarbageCollector collector;
+    private final Scrub scrub;
     private final ExecutorService cloneThreads;
     /** The parallel block/puts of publishing (never shared with clones, which may wait on the network). */
     private final ExecutorService publishThreads;
@@ -42,6 +45,9 @@ public final class RegistryStore implements AutoCloseable {
         this.cloneVerifyThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-clone-verify"));
         this.cloner = new ImageCloner(node, paths, blobs, cloneThreads, prefetchThreads, cloneVerifyThreads,
                 maxCloneWaits);
+        this.deleter = new ImageDeleter(node, paths, manifests, publisher, repositories);
+        this.collector = new GarbageCollector(this, node, paths);
+        this.scrub = new Scrub(node, paths, blobs);
     }
 
     /** As {@link #open(IpfsNode, String, Path, Duration, Clock, int)} with the default bound of 64 clone waits. */
@@ -95,6 +101,21 @@ public final class RegistryStore implements AutoCloseable {
 
     public ImageCloner cloner() {
         return cloner;
+    }
+
+    /** Deletion of manifests and of the published copies no repository needs any more. */
+    public ImageDeleter deleter() {
+        return deleter;
+    }
+
+    /** Mark and sweep of the store. */
+    public GarbageCollector collector() {
+        return collector;
+    }
+
+    /** The online check of stored blobs against their digests. */
+    public Scrub scrub() {
+        return scrub;
     }
 
     /**

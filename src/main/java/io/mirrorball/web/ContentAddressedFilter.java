@@ -14,7 +14,8 @@ import java.util.Optional;
 /**
  * Repositories named by content: a CIDv1 ({@code bafy...}), an ipdr {@code ciq...} name, or a
  * manifest digest in hex. They are served from IPFS, cloned first when they are not here, and are
- * read-only: every write is DENIED.
+ * read-only: every write is DENIED, except an administrator's DELETE of a manifest, which takes the
+ * image down here (docs/gc.md).
  */
 public final class ContentAddressedFilter extends RouteFilter {
     private static final long serialVersionUID = 1L;
@@ -32,6 +33,11 @@ public final class ContentAddressedFilter extends RouteFilter {
                 throw new OciException(OciErrorCode.NAME_INVALID, route.name() + " is not a valid CID");
             }
             chain.doFilter(request, response);
+            return;
+        }
+        if (route.kind() == RouteKind.MANIFEST && route.method().equals("DELETE")
+                && Boolean.TRUE.equals(request.getAttribute(AuthFilter.ADMIN_ATTRIBUTE))) {
+            gateway().manifestHandler().deleteContentAddressed(address.get(), route, response);
             return;
         }
         boolean readable = route.isRead() && switch (route.kind()) {

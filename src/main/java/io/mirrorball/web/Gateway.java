@@ -49,7 +49,7 @@ public final class Gateway implements AutoCloseable {
         this.nodeProbe = new NodeProbe(node, NodeProbe.TIMEOUT);
         this.blobHandler = new BlobHandler(store.blobs());
         this.uploadHandler = new UploadHandler(store.uploads(), store.blobs());
-        this.manifestHandler = new ManifestHandler(store.manifests(), store.publisher());
+        this.manifestHandler = new ManifestHandler(store.manifests(), store.publisher(), store.deleter());
         this.listHandler = new ListHandler(store, config.upstream().enabled() ? config.upstream().name() : "");
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("mirrorball-housekeeping"));
     }

@@ -3,6 +3,8 @@ package io.mirrorball.web;
 import io.mirrorball.oci.Manifest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
+import io.mirrorball.store.ContentAddress;
+import io.mirrorball.store.ImageDeleter;
 import io.mirrorball.store.ImagePublisher;
 import io.mirrorball.store.ManifestStore;
 import io.mirrorball.store.StoredManifest;
@@ -16,10 +18,12 @@ import java.io.OutputStream;
 final class ManifestHandler {
     private final ManifestStore manifests;
     private final ImagePublisher publisher;
+    private final ImageDeleter deleter;
 
-    ManifestHandler(ManifestStore manifests, ImagePublisher publisher) {
+    ManifestHandler(ManifestStore manifests, ImagePublisher publisher, ImageDeleter deleter) {
         this.manifests = manifests;
         this.publisher = publisher;
+        this.deleter = deleter;
     }
 
     void get(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -63,11 +67,23 @@ final class ManifestHandler {
         response.setContentLength(0);
     }
 
+    /**
+     * DELETE by digest removes the manifest from the repository with its tags (and its published copies
+     * once no repository holds it); DELETE by tag removes only the tag (docs/gc.md).
+     */
     void delete(Route route, HttpServletResponse response) throws IOException {
-        if (!manifests.delete(route.name(), route.reference())) {
+        if (!deleter.delete(route.name(), route.reference())) {
             throw new OciException(OciErrorCode.MANIFEST_UNKNOWN, "manifest " + route.reference() + " is not in "
                     + route.name());
         }
+        response.setStatus(HttpServletResponse.SC_ACCEPTED);
+        response.setContentLength(0);
+    }
+
+    /** An administrator's DELETE of a manifest of a content-addressed repository: the image is taken down here. */
+    void deleteContentAddressed(ContentAddress address, Route route, HttpServletResponse response)
+            throws IOException {
+        deleter.deleteContentAddressed(address, route.reference());
         response.setStatus(HttpServletResponse.SC_ACCEPTED);
         response.setContentLength(0);
     }

@@ -143,14 +143,13 @@ final class ContentAddressedTest {
             RegistryClient.assertOciError(client.post("/v2/" + repo + "/blobs/uploads/", new byte[0]), 403, "DENIED");
             RegistryClient.assertOciError(client.put("/v2/" + repo + "/manifests/latest", image.manifest(),
                     image.mediaType()), 403, "DENIED");
-            RegistryClient.assertOciError(client.delete("/v2/" + repo + "/manifests/" + image.digest()), 403,
-                    "DENIED");
             RegistryClient.assertOciError(client.delete("/v2/" + repo + "/blobs/" + image.blobs().get(0).digest()),
                     403, "DENIED");
         }
         // the pushed name stays an ordinary mutable repository
         RegistryClient.expect(client.delete("/v2/app/manifests/v1"), 202, "delete tag of the pushed name");
         RegistryClient.expect(client.get("/v2/" + cid + "/manifests/latest"), 200, "CID still pullable");
+        // an administrator (a loopback client without auth) may delete it: see GarbageCollectionTest
     }
 
     @Test
