@@ -65,7 +65,7 @@ final class ServeCommand implements Callable<Integer> {
             out.flush();
             if (pushesOpenToAnyone(loaded)) {
                 LOG.warn("pushes are open to anyone who can reach {}: no authentication is configured "
-                        + "(auth.htpasswd.path); configure it, or listen on a loopback address such as 127.0.0.1:{}",
+                        + "(auth.htpasswd.path or auth.token); configure it, or listen on a loopback address such as 127.0.0.1:{}",
                         server.listening(), loaded.http().port());
             }
             server.join();
@@ -80,8 +80,8 @@ final class ServeCommand implements Callable<Integer> {
      * address other hosts can reach (a wildcard or a non-loopback address).
      */
     static boolean pushesOpenToAnyone(MirrorballConfig config) {
-        // every way to authenticate counts here: htpasswd users (and, once configured, token auth)
-        if (config.auth().htpasswd() != null) {
+        // every way to authenticate counts here: htpasswd users and token auth
+        if (config.auth().htpasswd() != null || config.auth().token() != null) {
             return false;
         }
         String host = config.http().host();

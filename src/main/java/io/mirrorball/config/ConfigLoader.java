@@ -6,7 +6,6 @@ import static io.mirrorball.config.ConfigValues.parseBoolean;
 import static io.mirrorball.config.ConfigValues.parseChoice;
 import static io.mirrorball.config.ConfigValues.parseDuration;
 import static io.mirrorball.config.ConfigValues.parseGateways;
-import static io.mirrorball.config.ConfigValues.parseHtpasswd;
 import static io.mirrorball.config.ConfigValues.parseInt;
 import static io.mirrorball.config.ConfigValues.parseMetricsPath;
 import static io.mirrorball.config.ConfigValues.parseMfsRoot;
@@ -124,9 +123,7 @@ public final class ConfigLoader {
         MirrorballConfig.Cache cache = new MirrorballConfig.Cache(
                 parseSize("cache.max-size", v.cache().maxSize()),
                 parseAge("cache.max-idle", v.cache().maxIdle()));
-        MirrorballConfig.Auth auth = new MirrorballConfig.Auth(
-                parseHtpasswd("auth.htpasswd.path", v.auth().htpasswd().path(), workDir),
-                parseBoolean("auth.anonymous-pull", v.auth().anonymousPull()));
+        MirrorballConfig.Auth auth = AuthSection.build(v.auth(), workDir);
         MirrorballConfig.Metrics metrics = new MirrorballConfig.Metrics(
                 parseMetricsPath("metrics.path", v.metrics().path()));
         MirrorballConfig.Log log = new MirrorballConfig.Log(

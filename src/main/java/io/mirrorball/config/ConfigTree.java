@@ -32,24 +32,32 @@ import java.util.regex.Pattern;
  * <p>Every value in the result is text (a list of values is joined with commas, as the environment
  * writes it), so that {@link RawConfig} binds without loss and validation can quote what was written.
  * A key the schema does not know, a mapping where a value belongs, or a value where a section belongs
- * is refused with its path ({@code upstreams[1].tag-ttl}).
+ * is refused with its path ({@code upstreams[1].tag-ttl}, {@code auth.access[2].pul}).
  *
- * <p>Scalar keys are overridden by {@code MIRRORBALL_<PATH>}. The list {@code upstreams} is replaced
- * whole by {@code MIRRORBALL_UPSTREAMS} (YAML flow text, {@code [{name: ghcr.io, url: https://ghcr.io}]}),
- * and one key of entry N (from 0; N may be the next new entry) is set by
- * {@code MIRRORBALL_UPSTREAMS_<N>_<KEY>}, e.g. {@code MIRRORBALL_UPSTREAMS_0_PASSWORD}.
+ * <p>A few keys are lists of mappings ({@link #ENTRY_LISTS}: {@code upstreams}, {@code auth.access},
+ * {@code auth.groups}); each entry is checked against the schema of one entry and gets its defaults.
+ * Scalar keys are overridden by {@code MIRRORBALL_<PATH>}. A list of mappings is replaced whole by
+ * {@code MIRRORBALL_<PATH>} (YAML flow text, {@code [{name: ghcr.io, url: https://ghcr.io}]}), and one
+ * key of entry N (from 0; N may be the next new entry) is set by {@code MIRRORBALL_<PATH>_<N>_<KEY>},
+ * e.g. {@code MIRRORBALL_UPSTREAMS_0_PASSWORD} or {@code MIRRORBALL_AUTH_ACCESS_1_PULL}.
  */
 final class ConfigTree {
     static final String UPSTREAMS = "upstreams";
-    private static final String UPSTREAMS_ENV = ConfigLoader.ENV_PREFIX + "UPSTREAMS";
-    private static final Pattern UPSTREAM_ENTRY_ENV = Pattern.compile(Pattern.quote(UPSTREAMS_ENV) + "_(\\d{1,4})_(.+)");
+    static final String AUTH_ACCESS = "auth.access";
+    static final String AUTH_GROUPS = "auth.groups";
     private static final YAMLMapper YAML = YAMLMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
 
     /** The schema and defaults; never handed out, only copies of it. */
     private static final ObjectNode DEFAULTS = readDefaults();
-    /** One entry of {@code upstreams}: the keys of {@code upstream}, with their defaults. */
-    private static final ObjectNode UPSTREAM_ENTRY = upstreamEntry();
+    /**
+     * The lists of mappings, by dotted path, each with the schema of one entry (its keys and their
+     * defaults): an entry of {@code upstreams} has the keys of {@code upstream}.
+     */
+    private static final Map<String, ObjectNode> ENTRY_LISTS = Map.of(
+            UPSTREAMS, ((ObjectNode) DEFAULTS.get("upstream")).deepCopy(),
+            AUTH_ACCESS, entrySchema("{prefix: '', pull: [], push: [], delete: []}"),
+            AUTH_GROUPS, entrySchema("{name: '', members: []}"));
     /** Every scalar or list-of-values key, dotted, in documentation order. */
     private static final List<String> KEYS = leaves(DEFAULTS, "", new ArrayList<>());
     private static final Map<String, String> ENV_TO_KEY = envToKey();
@@ -93,42 +101,62 @@ final class ConfigTree {
 
     /** Applies every {@code MIRRORBALL_*} variable (except {@link ConfigLoader#CONFIG_FILE_ENV}) to {@code tree}. */
     static void mergeEnv(ObjectNode tree, Map<String, String> env) {
-        TreeMap<Integer, Map<String, String>> entries = new TreeMap<>();
+        // list path -> entry index -> variable -> value, applied after the whole-list variables
+        Map<String, TreeMap<Integer, Map<String, String>>> entries = new TreeMap<>();
         for (String name : new TreeSet<>(env.keySet())) {
             if (!name.startsWith(ConfigLoader.ENV_PREFIX) || name.equals(ConfigLoader.CONFIG_FILE_ENV)) {
                 continue;
             }
             String value = env.get(name);
             String key = ENV_TO_KEY.get(name);
-            Matcher entry = UPSTREAM_ENTRY_ENV.matcher(name);
             if (key != null) {
-                setLeaf(tree, key, value);
-            } else if (name.equals(UPSTREAMS_ENV)) {
-                tree.set(UPSTREAMS, upstreamList(value));
-            } else if (entry.matches()) {
-                entries.computeIfAbsent(Integer.parseInt(entry.group(1)), i -> new TreeMap<>()).put(name, value);
-            } else {
+                setNode(tree, key, TextNode.valueOf(value));
+                continue;
+            }
+            String list = listOfVariable(name);
+            if (list != null) {
+                setNode(tree, list, entryList(list, value));
+                continue;
+            }
+            Matcher entry = null;
+            for (String path : ENTRY_LISTS.keySet()) {
+                Matcher m = entryEnvPattern(path).matcher(name);
+                if (m.matches()) {
+                    entry = m;
+                    entries.computeIfAbsent(path, p -> new TreeMap<>())
+                            .computeIfAbsent(Integer.parseInt(m.group(1)), i -> new TreeMap<>()).put(name, value);
+                    break;
+                }
+            }
+            if (entry == null) {
+                List<String> lists = new ArrayList<>();
+                new TreeSet<>(ENTRY_LISTS.keySet()).forEach(path -> lists.add(envName(path) + ", " + envName(path)
+                        + "_<N>_<KEY>"));
                 throw new ConfigException(name, "unknown environment variable (known: "
-                        + String.join(", ", ENV_TO_KEY.keySet()) + ", " + UPSTREAMS_ENV + ", " + UPSTREAMS_ENV
-                        + "_<N>_<KEY>)");
+                        + String.join(", ", ENV_TO_KEY.keySet()) + ", " + String.join(", ", lists) + ")");
             }
         }
-        ArrayNode list = (ArrayNode) tree.get(UPSTREAMS);
-        entries.forEach((index, values) -> {
+        entries.forEach((path, byIndex) -> setEntries(tree, path, byIndex));
+    }
+
+    private static void setEntries(ObjectNode tree, String path, TreeMap<Integer, Map<String, String>> byIndex) {
+        ArrayNode list = (ArrayNode) nodeAt(tree, path);
+        ObjectNode schema = ENTRY_LISTS.get(path);
+        byIndex.forEach((index, values) -> {
             if (index > list.size()) {
-                throw new ConfigException(values.keySet().iterator().next(), "there is no upstreams entry "
+                throw new ConfigException(values.keySet().iterator().next(), "there is no " + path + " entry "
                         + (index - 1) + "; number the entries from 0 without gaps (the file has " + list.size() + ")");
             }
             if (index == list.size()) {
-                list.add(newEntry(UPSTREAMS + "[" + index + "]"));
+                list.add(newEntry(schema, path + "[" + index + "]"));
             }
             ObjectNode target = (ObjectNode) list.get(index);
             values.forEach((name, value) -> {
-                String suffix = UPSTREAM_ENTRY_ENV.matcher(name).replaceFirst("$2");
-                String key = entryKeyOf(suffix);
+                String suffix = entryEnvPattern(path).matcher(name).replaceFirst("$2");
+                String key = entryKeyOf(schema, suffix);
                 if (key == null) {
-                    throw new ConfigException(name, "unknown key " + suffix + " of an upstreams entry (known: "
-                            + new TreeSet<>(envSuffixes()) + ")");
+                    throw new ConfigException(name, "unknown key " + suffix + " of a " + path + " entry (known: "
+                            + new TreeSet<>(envSuffixes(schema)) + ")");
                 }
                 target.set(key, TextNode.valueOf(value));
             });
@@ -152,8 +180,8 @@ final class ConfigTree {
             if (expected == null) {
                 throw new ConfigException(path, "unknown configuration key" + suggestion(schema, prefix, name));
             }
-            if (path.equals(UPSTREAMS)) {
-                target.set(name, upstreamList(node, path));
+            if (ENTRY_LISTS.containsKey(path)) {
+                target.set(name, entryList(node, path));
             } else if (expected.isObject()) {
                 if (node.isNull()) {
                     if (!target.has(name)) {
@@ -187,7 +215,8 @@ final class ConfigTree {
         }
     }
 
-    private static ArrayNode upstreamList(String text) {
+    /** The list of mappings at {@code path} from the text of its whole-list variable. */
+    private static ArrayNode entryList(String path, String text) {
         if (text.isBlank()) {
             return YAML.createArrayNode();
         }
@@ -195,49 +224,88 @@ final class ConfigTree {
         try {
             node = YAML.readTree(text);
         } catch (JacksonException e) {
-            throw new ConfigException(UPSTREAMS_ENV, "invalid YAML: " + e.getOriginalMessage()
-                    + " (write a list such as [{name: ghcr.io, url: https://ghcr.io}])");
+            throw new ConfigException(envName(path), "invalid YAML: " + e.getOriginalMessage()
+                    + " (write a list of mappings such as " + example(path) + ")");
         }
-        return upstreamList(node, UPSTREAMS);
+        return entryList(node, path);
     }
 
-    private static ArrayNode upstreamList(JsonNode node, String path) {
+    private static ArrayNode entryList(JsonNode node, String path) {
+        ObjectNode schema = ENTRY_LISTS.get(path);
         ArrayNode list = YAML.createArrayNode();
         if (node == null || node.isNull() || node.isMissingNode()) {
             return list;
         }
         if (!node.isArray()) {
-            throw new ConfigException(path, "must be a list of upstreams, each a mapping with keys "
-                    + children(UPSTREAM_ENTRY) + ", not " + describe(node));
+            throw new ConfigException(path, "must be a list of " + noun(path) + ", each a mapping with keys "
+                    + children(schema) + ", not " + describe(node));
         }
         for (int i = 0; i < node.size(); i++) {
             JsonNode item = node.get(i);
             String itemPath = path + "[" + i + "]";
             if (!item.isObject()) {
-                throw new ConfigException(itemPath, "must be a mapping with keys " + children(UPSTREAM_ENTRY)
+                throw new ConfigException(itemPath, "must be a mapping with keys " + children(schema)
                         + ", not " + describe(item));
             }
-            ObjectNode entry = newEntry(itemPath);
-            merge(UPSTREAM_ENTRY, entry, item, itemPath);
+            ObjectNode entry = newEntry(schema, itemPath);
+            merge(schema, entry, item, itemPath);
             list.add(entry);
         }
         return list;
     }
 
-    /** An entry of {@code upstreams} holding the defaults. */
-    private static ObjectNode newEntry(String path) {
+    private static String noun(String path) {
+        return switch (path) {
+            case AUTH_ACCESS -> "access rules";
+            case AUTH_GROUPS -> "groups";
+            default -> path;
+        };
+    }
+
+    private static String example(String path) {
+        return switch (path) {
+            case UPSTREAMS -> "[{name: ghcr.io, url: https://ghcr.io}]";
+            case AUTH_ACCESS -> "[{prefix: team-a/, pull: [alice, '@devs'], push: [alice]}]";
+            case AUTH_GROUPS -> "[{name: devs, members: [bob, carol]}]";
+            default -> "[{key: value}]";
+        };
+    }
+
+    /** An entry of a list of mappings holding the defaults. */
+    private static ObjectNode newEntry(ObjectNode schema, String path) {
         ObjectNode entry = YAML.createObjectNode();
-        merge(UPSTREAM_ENTRY, entry, UPSTREAM_ENTRY, path);
+        merge(schema, entry, schema, path);
         return entry;
     }
 
-    private static void setLeaf(ObjectNode tree, String key, String value) {
+    private static JsonNode nodeAt(ObjectNode tree, String key) {
+        JsonNode node = tree;
+        for (String part : key.split("\\.")) {
+            node = node.get(part);
+        }
+        return node;
+    }
+
+    private static void setNode(ObjectNode tree, String key, JsonNode value) {
         String[] path = key.split("\\.");
         ObjectNode node = tree;
         for (int i = 0; i < path.length - 1; i++) {
             node = (ObjectNode) node.get(path[i]);
         }
-        node.set(path[path.length - 1], TextNode.valueOf(value));
+        node.set(path[path.length - 1], value);
+    }
+
+    private static String listOfVariable(String name) {
+        for (String path : ENTRY_LISTS.keySet()) {
+            if (envName(path).equals(name)) {
+                return path;
+            }
+        }
+        return null;
+    }
+
+    private static Pattern entryEnvPattern(String path) {
+        return Pattern.compile(Pattern.quote(envName(path)) + "_(\\d{1,4})_(.+)");
     }
 
     // ---- the schema -----------------------------------------------------------------------------
@@ -253,8 +321,12 @@ final class ConfigTree {
         }
     }
 
-    private static ObjectNode upstreamEntry() {
-        return ((ObjectNode) DEFAULTS.get("upstream")).deepCopy();
+    private static ObjectNode entrySchema(String yaml) {
+        try {
+            return (ObjectNode) YAML.readTree(yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException("entry schema " + yaml, e);
+        }
     }
 
     private static List<String> leaves(JsonNode node, String prefix, List<String> keys) {
@@ -262,7 +334,7 @@ final class ConfigTree {
             String key = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
             if (field.getValue().isObject()) {
                 leaves(field.getValue(), key, keys);
-            } else if (!key.equals(UPSTREAMS)) {
+            } else if (!ENTRY_LISTS.containsKey(key)) {
                 keys.add(key);
             }
         }
@@ -280,14 +352,14 @@ final class ConfigTree {
         return Collections.unmodifiableMap(m);
     }
 
-    private static List<String> envSuffixes() {
+    private static List<String> envSuffixes(ObjectNode schema) {
         List<String> suffixes = new ArrayList<>();
-        UPSTREAM_ENTRY.fieldNames().forEachRemaining(k -> suffixes.add(k.toUpperCase(Locale.ROOT).replace('-', '_')));
+        schema.fieldNames().forEachRemaining(k -> suffixes.add(k.toUpperCase(Locale.ROOT).replace('-', '_')));
         return suffixes;
     }
 
-    private static String entryKeyOf(String envSuffix) {
-        for (var it = UPSTREAM_ENTRY.fieldNames(); it.hasNext(); ) {
+    private static String entryKeyOf(ObjectNode schema, String envSuffix) {
+        for (var it = schema.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (key.toUpperCase(Locale.ROOT).replace('-', '_').equals(envSuffix)) {
                 return key;

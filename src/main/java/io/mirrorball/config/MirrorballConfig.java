@@ -167,8 +167,62 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Li
         public static final Cache NONE = new Cache(0, Duration.ZERO);
     }
 
-    /** {@code htpasswd} empty means no authentication. */
-    public record Auth(Path htpasswd, boolean anonymousPull) {
+    /**
+     * Authentication and access rules (docs/auth.md). At most one of {@code htpasswd} and {@code token}
+     * is set; neither means no authentication (and then no admins, groups or rules).
+     *
+     * @param htpasswd      the htpasswd file of Basic authentication, or null
+     * @param token         token authentication (the Docker token spec), or null
+     * @param anonymousPull pulls without credentials where no access rule decides
+     * @param admins        users and {@code @groups} allowed administrative operations; empty means every
+     *                      authenticated user
+     * @param groups        named sets of users, referred to as {@code @name}
+     * @param access        the access rules by repository prefix, in config order
+     */
+    public record Auth(Path htpasswd, Token token, boolean anonymousPull, List<String> admins, List<Group> groups,
+                       List<AccessRule> access) {
+        public Auth {
+            admins = List.copyOf(admins);
+            groups = List.copyOf(groups);
+            access = List.copyOf(access);
+        }
+
+        /** Basic authentication (or none, when {@code htpasswd} is null) without groups or rules. */
+        public Auth(Path htpasswd, boolean anonymousPull) {
+            this(htpasswd, null, anonymousPull, List.of(), List.of(), List.of());
+        }
+
+        /** Whether any authentication is configured. */
+        public boolean enabled() {
+            return htpasswd != null || token != null;
+        }
+    }
+
+    /**
+     * Token authentication as distribution's {@code auth.token}: clients get a JWT from the token service
+     * at {@code realm}, issued by {@code issuer} for {@code service}, signed by a key whose certificate
+     * is (or chains to one) in {@code rootCertBundle}.
+     */
+    public record Token(URI realm, String service, String issuer, Path rootCertBundle) {
+    }
+
+    /** A named group of users ({@code @name} in rules and admins). */
+    public record Group(String name, List<String> members) {
+        public Group {
+            members = List.copyOf(members);
+        }
+    }
+
+    /**
+     * Who may pull, push and delete under a repository name prefix: user names, {@code @group}, and in
+     * {@code pull} also {@code anonymous}.
+     */
+    public record AccessRule(String prefix, List<String> pull, List<String> push, List<String> delete) {
+        public AccessRule {
+            pull = List.copyOf(pull);
+            push = List.copyOf(push);
+            delete = List.copyOf(delete);
+        }
     }
 
     public record Metrics(String path) {

@@ -51,8 +51,19 @@ record RawConfig(Http http, Storage storage, Upstream upstream, List<Upstream> u
     record Cache(String maxSize, String maxIdle) {
     }
 
+    /** {@code admins} is the list joined with commas; so are the lists inside the entries. */
     @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
-    record Auth(Htpasswd htpasswd, String anonymousPull) {
+    record Auth(Htpasswd htpasswd, Token token, String anonymousPull, String admins, List<Group> groups,
+                List<Access> access) {
+    }
+
+    record Token(String realm, String service, String issuer, String rootcertbundle) {
+    }
+
+    record Group(String name, String members) {
+    }
+
+    record Access(String prefix, String pull, String push, String delete) {
     }
 
     record Htpasswd(String path) {

@@ -1,7 +1,5 @@
 package io.mirrorball.web;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.oci.OciErrorCode;
@@ -12,45 +10,45 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import io.mirrorball.web.auth.AccessRules;
+import io.mirrorball.web.auth.BearerChallenge;
+import io.mirrorball.web.auth.InvalidTokenException;
+import io.mirrorball.web.auth.RequiredAccess;
+import io.mirrorball.web.auth.Scope;
+import io.mirrorball.web.auth.TokenGrant;
+import io.mirrorball.web.auth.TokenVerifier;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
-import java.time.Duration;
+import java.time.Clock;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Filter 3 of the chain: htpasswd Basic authentication.
+ * Filter 3 of the chain: authentication (htpasswd Basic or bearer tokens) and access rules.
  *
  * <ul>
- *   <li>No {@code auth.htpasswd.path} configured: every request passes.</li>
- *   <li>Pulls (GET, HEAD) pass without credentials when {@code auth.anonymous-pull} is true. An
- *       anonymous {@code GET /v2/} then also carries the Basic challenge header, so clients that read
- *       it (skopeo, podman) know to send their credentials for pushes.</li>
- *   <li>Every other request needs valid Basic credentials; a refusal is
- *       {@link OciErrorCode#UNAUTHORIZED} with {@code WWW-Authenticate: Basic realm="mirrorball"},
- *       which the errors filter turns into the 401.</li>
- *   <li>Credentials that are sent are always checked, even on a pull that could be anonymous: a
- *       wrong password is a 401, never a silent downgrade. (Basic with an empty user and password,
- *       which some clients send when they have none, counts as no credentials.)</li>
+ *   <li>No authentication configured: every request passes; clients on the loopback address are
+ *       administrators ({@value #ADMIN_ATTRIBUTE}), others get 403 on {@code /admin/}.</li>
+ *   <li>{@code /livez}, {@code /readyz} and the metrics path never need credentials.</li>
+ *   <li>htpasswd ({@code auth.htpasswd.path}): Basic credentials, checked whenever they are sent (a
+ *       wrong password is a 401, never a silent downgrade; Basic with an empty user and password counts
+ *       as none). The challenge is {@code Basic realm="mirrorball"}.</li>
+ *   <li>Token ({@code auth.token}): a bearer JWT of the Docker token spec ({@link TokenVerifier}); the
+ *       token must grant the scopes the request needs ({@link RequiredAccess}, as distribution derives
+ *       them), else 401 with a {@code Bearer} challenge naming them ({@code error="invalid_token"} or
+ *       {@code "insufficient_scope"}, as distribution answers).</li>
+ *   <li>Then the access rules ({@link AccessRules}) decide: a client without credentials that may not
+ *       do what it asks gets 401 with the challenge, an authenticated user 403 DENIED.</li>
+ *   <li>The version check {@code /v2/} passes without credentials when anonymous pulls are possible
+ *       anywhere, carrying the challenge header so that clients that read it (skopeo, podman) know
+ *       where to authenticate for pushes; otherwise it is a 401 with the challenge.</li>
  * </ul>
  *
- * <p>{@code /livez}, {@code /readyz} and the metrics path ({@code metrics.path}) pass without
- * credentials, whatever is configured (credentials sent to them are not checked).
- *
- * <p>The authenticated user is put in the request attribute {@value #USER_ATTRIBUTE}. Verified
- * credentials are cached for a minute (bcrypt is slow on purpose; a push of many chunks must not pay
- * it per request), keyed by a salted SHA-256 of {@code user:password} and the file's generation. The
- * file is read again whenever its modification time, size or identity changes; the cache is then
- * dropped, so a removed user or changed password takes effect on the next request.
+ * <p>The authenticated user (htpasswd user or token subject) is put in {@value #USER_ATTRIBUTE}; on a
+ * refused login {@value #LOGIN_FAILED_ATTRIBUTE} is TRUE (and the user attribute holds the name tried).
+ * Users of {@code auth.admins} (every authenticated user when it is empty) get {@value #ADMIN_ATTRIBUTE}.
  */
 public final class AuthFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
@@ -67,37 +65,29 @@ public final class AuthFilter extends HttpFilter {
      */
     public static final String ADMIN_ATTRIBUTE = "mirrorball.admin";
     static final String CHALLENGE = "Basic realm=\"mirrorball\"";
-    private static final Duration CACHE_EXPIRY = Duration.ofMinutes(1);
-    private static final long CACHE_SIZE = 10_000;
+    private static final Set<String> OPEN_PATHS = Set.of("/livez", "/readyz");
 
     private final transient Ticker ticker;
-    private final transient AtomicLong bcryptVerifications = new AtomicLong();
-    private final byte[] salt = new byte[32];
-    private transient Path file;
-    private boolean anonymousPull;
-    /** Paths that never need credentials: the health checks and the metrics. */
-    private transient java.util.Set<String> open = java.util.Set.of();
-    private transient Cache<String, String> verified;
-    /** The users as of the last read of {@link #file}; replaced whole on reload. */
-    private transient volatile Loaded loaded;
-
-    private record FileState(Object key, long modified, long size) {
-        static FileState of(Path file) throws IOException {
-            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-            return new FileState(attributes.fileKey(), attributes.lastModifiedTime().toMillis(), attributes.size());
-        }
-    }
-
-    private record Loaded(Htpasswd users, FileState state, long generation) {
-    }
+    private final transient Clock clock;
+    private transient String metricsPath;
+    private transient HtpasswdLogins logins;
+    private transient TokenVerifier tokens;
+    private transient BearerChallenge bearer;
+    private transient AccessRules rules;
 
     public AuthFilter() {
-        this(Ticker.systemTicker());
+        this(Ticker.systemTicker(), Clock.systemUTC());
     }
 
     /** For tests: the ticker drives the expiry of cached credentials. */
     AuthFilter(Ticker ticker) {
+        this(ticker, Clock.systemUTC());
+    }
+
+    /** For tests: the ticker drives the expiry of cached credentials, the clock that of tokens. */
+    AuthFilter(Ticker ticker, Clock clock) {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     @Override
@@ -107,128 +97,174 @@ public final class AuthFilter extends HttpFilter {
             throw new ServletException("AuthFilter: servlet context attribute " + MirrorballConfig.class.getName()
                     + " is missing");
         }
-        this.file = config.auth().htpasswd();
-        this.anonymousPull = config.auth().anonymousPull();
-        this.open = java.util.Set.of(HealthServlet.LIVE, HealthServlet.READY, config.metrics().path());
-        if (file == null) {
-            LOG.info("auth: no htpasswd file configured, every request is allowed");
-            return;
+        MirrorballConfig.Auth auth = config.auth();
+        this.metricsPath = config.metrics().path();
+        this.rules = AccessRules.of(auth);
+        if (auth.htpasswd() != null) {
+            try {
+                this.logins = HtpasswdLogins.open(auth.htpasswd(), ticker);
+            } catch (IOException e) {
+                throw new ServletException("auth.htpasswd.path: cannot read " + auth.htpasswd() + ": " + e, e);
+            }
+            LOG.info("auth: {} users from {}, anonymous pulls {}, {} access rules", logins.users(), auth.htpasswd(),
+                    auth.anonymousPull() ? "allowed" : "refused", auth.access().size());
+        } else if (auth.token() != null) {
+            try {
+                this.tokens = TokenVerifier.of(auth.token(), clock, ticker);
+            } catch (IOException e) {
+                throw new ServletException("auth.token.rootcertbundle: " + e.getMessage(), e);
+            }
+            this.bearer = new BearerChallenge(auth.token().realm().toString(), auth.token().service());
+            LOG.info("auth: tokens of {} for service {} (realm {}), anonymous pulls {}, {} access rules",
+                    auth.token().issuer(), auth.token().service(), auth.token().realm(),
+                    auth.anonymousPull() ? "allowed" : "refused", auth.access().size());
+        } else {
+            LOG.info("auth: no authentication configured, every request is allowed");
         }
-        new SecureRandom().nextBytes(salt);
-        this.verified = Caffeine.newBuilder()
-                .maximumSize(CACHE_SIZE)
-                .expireAfterWrite(CACHE_EXPIRY)
-                .ticker(ticker)
-                .build();
-        try {
-            this.loaded = load(0);
-        } catch (IOException e) {
-            throw new ServletException("auth.htpasswd.path: cannot read " + file + ": " + e, e);
-        }
-        LOG.info("auth: {} users from {}, anonymous pulls {}", loaded.users().size(), file,
-                anonymousPull ? "allowed" : "refused");
     }
 
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        if (file == null) {
+        String path = request.getRequestURI().substring(request.getContextPath().length());
+        if (OPEN_PATHS.contains(path) || path.equals(metricsPath)) {
+            chain.doFilter(request, response);
+            return;
+        }
+        RequiredAccess need = RequiredAccess.of(request.getMethod(), path, request.getQueryString());
+        if (logins == null && tokens == null) {
             if (isLoopback(request.getRemoteAddr())) {
                 request.setAttribute(ADMIN_ATTRIBUTE, Boolean.TRUE);
+            } else if (need.kind() == RequiredAccess.Kind.ADMIN) {
+                throw new OciException(OciErrorCode.DENIED, "administrative operations are only for clients on "
+                        + "the loopback address while no authentication is configured");
             }
             chain.doFilter(request, response);
             return;
         }
-        if (open.contains(request.getRequestURI().substring(request.getContextPath().length()))) {
-            chain.doFilter(request, response); // probes and scrapers have no credentials
-            return;
-        }
-        String[] credentials = basicCredentials(request.getHeader("Authorization"));
-        if (credentials != null) {
-            try {
-                request.setAttribute(USER_ATTRIBUTE, authenticate(credentials[0], credentials[1]));
-            } catch (OciException refused) {
-                // the access line names who tried
-                request.setAttribute(USER_ATTRIBUTE, credentials[0]);
-                request.setAttribute(LOGIN_FAILED_ATTRIBUTE, Boolean.TRUE);
-                throw refused;
+        String user = tokens != null ? bearerUser(request, need) : basicUser(request);
+        if (user != null) {
+            request.setAttribute(USER_ATTRIBUTE, user);
+            if (rules.isAdmin(user)) {
+                request.setAttribute(ADMIN_ATTRIBUTE, Boolean.TRUE);
             }
-        } else if (anonymousPull && isPull(request)) {
-            if (isVersionCheck(request)) {
-                response.setHeader("WWW-Authenticate", CHALLENGE);
-            }
-        } else {
-            throw unauthorized("authentication required");
         }
+        authorize(request, response, need, user);
         chain.doFilter(request, response);
+    }
+
+    /** Refuses what the user (null: anonymous) may not do: 401 with the challenge when anonymous, else 403. */
+    private void authorize(HttpServletRequest request, HttpServletResponse response, RequiredAccess need,
+                           String user) {
+        switch (need.kind()) {
+            case BASE -> {
+                if (user == null) {
+                    if (!rules.anyAnonymousPull()) {
+                        throw challenge(need, BearerChallenge.Error.NONE, "authentication required");
+                    }
+                    response.setHeader("WWW-Authenticate", challengeHeader(need, BearerChallenge.Error.NONE));
+                }
+            }
+            case ADMIN -> {
+                if (request.getAttribute(ADMIN_ATTRIBUTE) == null) {
+                    if (user == null) {
+                        throw challenge(need, BearerChallenge.Error.NONE, "authentication required");
+                    }
+                    throw new OciException(OciErrorCode.DENIED, "administrative operations are not allowed for "
+                            + "this user");
+                }
+            }
+            case CATALOG, REPOSITORY -> {
+                for (Scope scope : need.scopes()) {
+                    if (!rules.allows(user, scope)) {
+                        if (user == null) {
+                            throw challenge(need, BearerChallenge.Error.NONE, "authentication required");
+                        }
+                        throw new OciException(OciErrorCode.DENIED, "requested access to the resource is denied");
+                    }
+                }
+            }
+            case OTHER -> {
+                if (user == null && !(need.isRead() && rules.anonymousPull())) {
+                    throw challenge(need, BearerChallenge.Error.NONE, "authentication required");
+                }
+            }
+        }
+    }
+
+    /** The user of valid Basic credentials, or null when none were sent. */
+    private String basicUser(HttpServletRequest request) {
+        String[] credentials;
+        try {
+            credentials = basicCredentials(request.getHeader("Authorization"));
+        } catch (OciException e) {
+            request.setAttribute(LOGIN_FAILED_ATTRIBUTE, Boolean.TRUE);
+            throw e;
+        }
+        if (credentials == null) {
+            return null;
+        }
+        if (!logins.verify(credentials[0], credentials[1])) {
+            LOG.info("auth: refused credentials for user '{}'", LogText.escape(credentials[0]));
+            request.setAttribute(USER_ATTRIBUTE, credentials[0]);
+            request.setAttribute(LOGIN_FAILED_ATTRIBUTE, Boolean.TRUE);
+            throw unauthorized("invalid username or password");
+        }
+        return credentials[0];
+    }
+
+    /**
+     * The subject of a valid bearer token granting what the request needs; null when no token was sent
+     * (or an anonymous token with the needed scopes).
+     */
+    private String bearerUser(HttpServletRequest request, RequiredAccess need) {
+        String token = bearerToken(request.getHeader("Authorization"));
+        if (token == null) {
+            return null;
+        }
+        TokenGrant grant;
+        try {
+            grant = tokens.verify(token);
+        } catch (InvalidTokenException e) {
+            LOG.info("auth: refused a bearer token: {}", LogText.escape(e.getMessage()));
+            request.setAttribute(LOGIN_FAILED_ATTRIBUTE, Boolean.TRUE);
+            throw challenge(need, BearerChallenge.Error.INVALID_TOKEN, "invalid token");
+        }
+        for (Scope scope : need.scopes()) {
+            if (!grant.allows(scope)) {
+                throw challenge(need, BearerChallenge.Error.INSUFFICIENT_SCOPE, "the token does not grant "
+                        + scope);
+            }
+        }
+        return grant.subject().isEmpty() ? null : grant.subject();
     }
 
     /** How many bcrypt verifications ran (the cache is working when this stays low). */
     long bcryptVerifications() {
-        return bcryptVerifications.get();
+        return logins == null ? 0 : logins.bcryptVerifications();
     }
 
-    private String authenticate(String user, String password) {
-        Loaded current = current();
-        String key = cacheKey(current.generation(), user, password);
-        String cached = verified.getIfPresent(key);
-        if (cached != null) {
-            return cached;
-        }
-        bcryptVerifications.incrementAndGet();
-        if (!current.users().verify(user, password)) {
-            LOG.info("auth: refused credentials for user '{}'", LogText.escape(user));
-            throw unauthorized("invalid username or password");
-        }
-        verified.put(key, user);
-        return user;
+    private OciException challenge(RequiredAccess need, BearerChallenge.Error error, String detail) {
+        return new OciException(OciErrorCode.UNAUTHORIZED, detail)
+                .withHeader("WWW-Authenticate", challengeHeader(need, error));
     }
 
-    /** The users, read again when the file changed since the last look. */
-    private Loaded current() {
-        Loaded last = loaded;
-        FileState now;
-        try {
-            now = FileState.of(file);
-        } catch (IOException e) {
-            LOG.warn("auth: htpasswd file {} is unreadable, refusing logins: {}", file, e.toString());
-            throw new OciException(OciErrorCode.UNAVAILABLE, "the htpasswd file cannot be read", e);
-        }
-        if (now.equals(last.state())) {
-            return last;
-        }
-        synchronized (this) {
-            if (!now.equals(loaded.state())) {
-                try {
-                    loaded = load(loaded.generation() + 1);
-                } catch (IOException e) {
-                    LOG.warn("auth: cannot reload htpasswd file {}, refusing logins: {}", file, e.toString());
-                    throw new OciException(OciErrorCode.UNAVAILABLE, "the htpasswd file cannot be read", e);
-                }
-                verified.invalidateAll();
-                LOG.info("auth: reloaded {} ({} users)", file, loaded.users().size());
-            }
-            return loaded;
-        }
+    private String challengeHeader(RequiredAccess need, BearerChallenge.Error error) {
+        return bearer == null ? CHALLENGE : bearer.header(need.scopes(), error);
     }
 
-    private Loaded load(long generation) throws IOException {
-        // the state is taken before the read: a change during the read is seen by the next request
-        FileState state = FileState.of(file);
-        Htpasswd users = Htpasswd.read(file);
-        users.problems().forEach(problem -> LOG.warn("auth: {}", LogText.escape(problem)));
-        return new Loaded(users, state, generation);
-    }
-
-    private String cacheKey(long generation, String user, String password) {
-        try {
-            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            sha256.update(salt);
-            sha256.update((generation + "\n" + user + ":" + password).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(sha256.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    /** The token of a Bearer Authorization header, or null when there is none or it is another scheme. */
+    static String bearerToken(String authorization) {
+        if (authorization == null) {
+            return null;
         }
+        String value = authorization.strip();
+        int space = value.indexOf(' ');
+        if (space < 0 || !value.substring(0, space).equalsIgnoreCase("Bearer")) {
+            return null;
+        }
+        String token = value.substring(space + 1).strip();
+        return token.isEmpty() ? null : token;
     }
 
     /**
@@ -270,16 +306,6 @@ public final class AuthFilter extends HttpFilter {
     static boolean isLoopback(String address) {
         return address != null && (address.startsWith("127.") || address.equals("::1")
                 || address.equals("0:0:0:0:0:0:0:1") || address.equals("[::1]"));
-    }
-
-    private static boolean isPull(HttpServletRequest request) {
-        String method = request.getMethod();
-        return "GET".equals(method) || "HEAD".equals(method);
-    }
-
-    private static boolean isVersionCheck(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
-        return "/v2/".equals(path) || "/v2".equals(path);
     }
 
     static OciException unauthorized(String detail) {

@@ -299,7 +299,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(32, names.size());
+        assertEquals(39, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -463,7 +463,8 @@ final class ConfigLoaderTest {
                 "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.name", "upstream.url", "upstream.username", "upstream.password",
                 "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "cache.max-size", "cache.max-idle", "auth.htpasswd.path",
-                "auth.anonymous-pull", "metrics.path", "log.level", "log.format"), ConfigLoader.keys());
+                "auth.token.realm", "auth.token.service", "auth.token.issuer", "auth.token.rootcertbundle",
+                "auth.anonymous-pull", "auth.admins", "metrics.path", "log.level", "log.format"), ConfigLoader.keys());
     }
 
     @Test

@@ -37,16 +37,16 @@ public final class TestTokenIssuer implements AutoCloseable {
     private final PrivateKey key;
     private final Certificate certificate;
     private final Path certPem;
-    private final String username;
-    private final String password;
+    private final Map<String, String> users = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile Policy policy = (user, type, name, actions) -> actions;
+    private volatile boolean anonymous;
     private final AtomicInteger issued = new AtomicInteger();
     private volatile boolean accessTokenField;
     private volatile String refreshToken;
     private volatile Map<String, String> lastForm = Map.of();
 
     private TestTokenIssuer(Path dir, String username, String password) throws Exception {
-        this.username = username;
-        this.password = password;
+        users.put(username, password);
         Files.createDirectories(dir);
         Path store = dir.resolve("issuer.p12");
         run(dir, "keytool", "-genkeypair", "-alias", "issuer", "-keyalg", "RSA", "-keysize", "2048",
@@ -66,6 +66,7 @@ public final class TestTokenIssuer implements AutoCloseable {
         server.createContext("/token", exchange -> {
             try (exchange) {
                 Map<String, String> query;
+                String subject = username;
                 if (exchange.getRequestMethod().equals("POST")) {
                     // OAuth2: grant_type=refresh_token with the identity token, in a form body
                     byte[] form = exchange.getRequestBody().readNBytes(64 * 1024);
@@ -79,9 +80,8 @@ public final class TestTokenIssuer implements AutoCloseable {
                     }
                 } else {
                     String auth = exchange.getRequestHeaders().getFirst("Authorization");
-                    String expected = "Basic " + Base64.getEncoder().encodeToString((username + ":" + password)
-                            .getBytes(StandardCharsets.UTF_8));
-                    if (!expected.equals(auth)) {
+                    subject = userOf(auth);
+                    if (subject == null) {
                         exchange.sendResponseHeaders(401, -1);
                         return;
                     }
@@ -90,7 +90,7 @@ public final class TestTokenIssuer implements AutoCloseable {
                 boolean oauth = accessTokenField || exchange.getRequestMethod().equals("POST");
                 byte[] body;
                 try {
-                    String jwt = jwt(query.get("scope"));
+                    String jwt = jwt(subject, query.get("scope"));
                     Map<String, Object> answer = new LinkedHashMap<>();
                     answer.put(oauth ? "access_token" : "token", jwt);
                     answer.put("expires_in", 300);
@@ -139,6 +139,145 @@ public final class TestTokenIssuer implements AutoCloseable {
         return lastForm;
     }
 
+    /** Which actions the service grants a user (subject "" when anonymous) of those asked on a resource. */
+    @FunctionalInterface
+    public interface Policy {
+        List<String> grant(String user, String type, String name, List<String> asked);
+    }
+
+    /** Also issue tokens to this user. */
+    public TestTokenIssuer addUser(String name, String password) {
+        users.put(name, password);
+        return this;
+    }
+
+    /** Grant what the policy allows instead of everything asked. */
+    public TestTokenIssuer policy(Policy policy) {
+        this.policy = policy;
+        return this;
+    }
+
+    /** Issue tokens (subject "") to requests without credentials. */
+    public TestTokenIssuer allowAnonymous(boolean value) {
+        anonymous = value;
+        return this;
+    }
+
+    /** The settings of a mirrorball gateway that accepts this issuer's tokens. */
+    public Map<String, String> gatewayEnv() {
+        return Map.of(
+                "MIRRORBALL_AUTH_TOKEN_REALM", realm().toString(),
+                "MIRRORBALL_AUTH_TOKEN_SERVICE", SERVICE,
+                "MIRRORBALL_AUTH_TOKEN_ISSUER", ISSUER,
+                "MIRRORBALL_AUTH_TOKEN_ROOTCERTBUNDLE", certPem.toString());
+    }
+
+    /** The claims of a token, to change before {@link #sign}: iss, sub, aud, exp, nbf, iat, jti, access. */
+    public Map<String, Object> claims(String subject, String... scopes) {
+        long now = System.currentTimeMillis() / 1000;
+        Map<String, Object> claims = new LinkedHashMap<>();
+        claims.put("iss", ISSUER);
+        claims.put("sub", subject);
+        claims.put("aud", SERVICE);
+        claims.put("exp", now + 300);
+        claims.put("nbf", now - 10);
+        claims.put("iat", now);
+        claims.put("jti", "t-" + issued.get() + "-" + System.nanoTime());
+        List<Map<String, Object>> access = new ArrayList<>();
+        for (String scope : scopes) {
+            int first = scope.indexOf(':');
+            int last = scope.lastIndexOf(':');
+            access.add(Map.of("type", scope.substring(0, first), "name", scope.substring(first + 1, last),
+                    "actions", List.of(scope.substring(last + 1).split(","))));
+        }
+        claims.put("access", access);
+        return claims;
+    }
+
+    /** A valid token (RS256, x5c with the issuer's certificate) for the subject and scopes. */
+    public String token(String subject, String... scopes) throws Exception {
+        return sign(claims(subject, scopes));
+    }
+
+    /** The claims signed by the issuer's key, its certificate in x5c. */
+    public String sign(Map<String, Object> claims) throws Exception {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("typ", "JWT");
+        header.put("alg", "RS256");
+        header.put("x5c", List.of(Base64.getEncoder().encodeToString(certificate.getEncoded())));
+        return sign(header, claims, key);
+    }
+
+    /** The claims signed by the issuer's key, which the header names only by kid (its JWK thumbprint). */
+    public String signWithKid(Map<String, Object> claims) throws Exception {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("typ", "JWT");
+        header.put("alg", "RS256");
+        header.put("kid", com.nimbusds.jose.jwk.RSAKey.parse((java.security.cert.X509Certificate) certificate)
+                .computeThumbprint().toString());
+        return sign(header, claims, key);
+    }
+
+    /** Forged: the issuer's certificate in x5c, but signed by another key. */
+    public String signForged(Map<String, Object> claims) throws Exception {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("typ", "JWT");
+        header.put("alg", "RS256");
+        header.put("x5c", List.of(Base64.getEncoder().encodeToString(certificate.getEncoded())));
+        return sign(header, claims, otherKey().getPrivate());
+    }
+
+    /** Signed by a key the registry does not know, named by its own kid. */
+    public String signWithUnknownKey(Map<String, Object> claims) throws Exception {
+        java.security.KeyPair other = otherKey();
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("typ", "JWT");
+        header.put("alg", "RS256");
+        header.put("kid", new com.nimbusds.jose.jwk.RSAKey.Builder(
+                (java.security.interfaces.RSAPublicKey) other.getPublic()).build().computeThumbprint().toString());
+        return sign(header, claims, other.getPrivate());
+    }
+
+    /** Unsigned: {@code alg: none}. */
+    public String unsigned(Map<String, Object> claims) throws Exception {
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        return b64.encodeToString(JSON.writeValueAsBytes(Map.of("typ", "JWT", "alg", "none"))) + "."
+                + b64.encodeToString(JSON.writeValueAsBytes(claims)) + ".";
+    }
+
+    private static java.security.KeyPair otherKey() throws Exception {
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        return generator.generateKeyPair();
+    }
+
+    private static String sign(Map<String, Object> header, Map<String, Object> claims, PrivateKey signer)
+            throws Exception {
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        String signingInput = b64.encodeToString(JSON.writeValueAsBytes(header)) + "."
+                + b64.encodeToString(JSON.writeValueAsBytes(claims));
+        Signature signature = Signature.getInstance("SHA256withRSA");
+        signature.initSign(signer);
+        signature.update(signingInput.getBytes(StandardCharsets.US_ASCII));
+        return signingInput + "." + b64.encodeToString(signature.sign());
+    }
+
+    /** The user of valid Basic credentials, "" for none when anonymous tokens are issued, else null. */
+    private String userOf(String authorization) {
+        if (authorization == null || !authorization.startsWith("Basic ")) {
+            return anonymous ? "" : null;
+        }
+        String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()),
+                StandardCharsets.UTF_8);
+        int colon = decoded.indexOf(':');
+        if (colon < 0) {
+            return null;
+        }
+        String user = decoded.substring(0, colon);
+        String password = users.get(user);
+        return password != null && password.equals(decoded.substring(colon + 1)) ? user : null;
+    }
+
     /** The REGISTRY_AUTH_TOKEN_* settings for docker-registry. */
     public Map<String, String> registryEnv() {
         return Map.of(
@@ -148,38 +287,24 @@ public final class TestTokenIssuer implements AutoCloseable {
                 "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE", certPem.toString());
     }
 
-    private String jwt(String scope) throws Exception {
+    private String jwt(String subject, String scope) throws Exception {
         List<Map<String, Object>> access = new ArrayList<>();
         if (scope != null) {
             for (String one : scope.split(" ")) {
-                String[] parts = one.split(":");
-                if (parts.length == 3) {
-                    access.add(Map.of("type", parts[0], "name", parts[1],
-                            "actions", List.of(parts[2].split(","))));
+                int first = one.indexOf(':');
+                int last = one.lastIndexOf(':');
+                if (first > 0 && last > first) {
+                    String type = one.substring(0, first);
+                    String name = one.substring(first + 1, last);
+                    List<String> granted = policy.grant(subject, type, name,
+                            List.of(one.substring(last + 1).split(",")));
+                    access.add(Map.of("type", type, "name", name, "actions", granted));
                 }
             }
         }
-        long now = System.currentTimeMillis() / 1000;
-        Map<String, Object> header = new LinkedHashMap<>();
-        header.put("typ", "JWT");
-        header.put("alg", "RS256");
-        header.put("x5c", List.of(Base64.getEncoder().encodeToString(certificate.getEncoded())));
-        Map<String, Object> claims = new LinkedHashMap<>();
-        claims.put("iss", ISSUER);
-        claims.put("sub", username);
-        claims.put("aud", SERVICE);
-        claims.put("exp", now + 300);
-        claims.put("nbf", now - 10);
-        claims.put("iat", now);
-        claims.put("jti", "t-" + issued.get() + "-" + System.nanoTime());
+        Map<String, Object> claims = claims(subject);
         claims.put("access", access);
-        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-        String signingInput = b64.encodeToString(JSON.writeValueAsBytes(header)) + "."
-                + b64.encodeToString(JSON.writeValueAsBytes(claims));
-        Signature signature = Signature.getInstance("SHA256withRSA");
-        signature.initSign(key);
-        signature.update(signingInput.getBytes(StandardCharsets.US_ASCII));
-        return signingInput + "." + b64.encodeToString(signature.sign());
+        return sign(claims);
     }
 
     private static Map<String, String> query(String raw) {

@@ -207,6 +207,15 @@ final class AuthFilterTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"/livez", "/readyz", "/metrics"})
+    void doFilter_healthAndMetrics_needNoCredentials(String path) throws Exception {
+        start(htpasswd("alice", "wonderland"), false);
+        HttpResponse<String> response = send("GET", path, null);
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("-", response.body());
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"PUT", "POST", "PATCH", "DELETE", "OPTIONS"})
     void doFilter_anonymousPull_refusesWritesWithoutCredentials(String method) throws Exception {
         start(htpasswd("alice", "wonderland"), true);
@@ -214,7 +223,7 @@ final class AuthFilterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/v2/", "/v2", "/v2/app/manifests/latest", "/livez/x", "/metricsx"})
+    @ValueSource(strings = {"/v2/", "/v2", "/v2/app/manifests/latest", "/ipfs/bafy", "/livez/x", "/metricsx"})
     void doFilter_noAnonymousPull_versionCheckAndPullsGet401WithChallenge(String path) throws Exception {
         start(htpasswd("alice", "wonderland"), false);
         assertUnauthorized(send("GET", path, null));
