@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The authenticated user (htpasswd user or token subject) is put in {@value #USER_ATTRIBUTE}; on a
  * refused login {@value #LOGIN_FAILED_ATTRIBUTE} is TRUE (and the user attribute holds the name tried).
- * Users of {@code auth.admins} (every authenticated user when it is empty) get {@value #ADMIN_ATTRIBUTE}.
+ * Users of {@code auth.admins} (nobody when it is empty) get {@value #ADMIN_ATTRIBUTE}.
  */
 public final class AuthFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;

@@ -69,12 +69,12 @@ public final class AccessRules {
         return anonymousPull;
     }
 
-    /** Whether {@code user} may use administrative operations; with no admins listed every user may. */
+    /** Whether {@code user} may use administrative operations; with no admins listed nobody may. */
     public boolean isAdmin(String user) {
         if (user == null) {
             return false;
         }
-        return admins.isEmpty() || matches(admins, user);
+        return matches(admins, user);
     }
 
     /** The rule with the longest prefix of {@code repository}. */
