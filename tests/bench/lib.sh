@@ -40,7 +40,7 @@ free_port() {
 wait_http() { # url method seconds
   local deadline=$((SECONDS + $3))
   while [ $SECONDS -lt $deadline ]; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X "$2" --max-time 2 "$1" || true)
+    code=$(curl -sk -o /dev/null -w '%{http_code}' -X "$2" --max-time 2 "$1" || true)
     case "$code" in 200|401) return 0;; esac
     sleep 0.2
   done
@@ -101,7 +101,10 @@ start_registry() {
 }
 
 # start_gateway UPSTREAM-URL [JAVA-OPTION...]: the jar on the node $API ($MFS_ROOT), in front of that upstream
-# (none when empty); sets GW, GW_PORT and GATEWAY_PID (also in PIDS); its log goes to $WORK/gateway.log
+# (none when empty); sets GW, GW_PORT and GATEWAY_PID (also in PIDS); its log goes to $WORK/gateway.log.
+# GW_ENV (an array of NAME=VALUE) adds configuration; GW_SCHEME (http) is how start-up is awaited.
+GW_ENV=()
+GW_SCHEME=http
 start_gateway() {
   GW_PORT="$(free_port)"
   GW="127.0.0.1:$GW_PORT"
@@ -114,11 +117,11 @@ start_gateway() {
   for var in $(compgen -e | grep '^MIRRORBALL_' || true); do unset_vars+=(-u "$var"); done
   (cd "$WORK/gw" && exec env "${unset_vars[@]}" MIRRORBALL_STORAGE_IPFS_NODE="$API" MIRRORBALL_HTTP_ADDR="$GW" \
      MIRRORBALL_STORAGE_UPLOADS_PATH="$WORK/uploads" MIRRORBALL_STORAGE_IPFS_MFS_ROOT="$MFS_ROOT" \
-     MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH="$WORK/gw/embedded" "${upstream[@]}" \
+     MIRRORBALL_STORAGE_IPFS_EMBEDDED_PATH="$WORK/gw/embedded" "${upstream[@]}" "${GW_ENV[@]}" \
      java "$@" -jar "$JAR" serve >>"$WORK/gateway.log" 2>&1 </dev/null) &
   GATEWAY_PID=$!
   PIDS+=("$GATEWAY_PID")
-  wait_http "http://$GW/v2/" GET 60 || die "gateway did not start: $(tail -20 "$WORK/gateway.log")"
+  wait_http "$GW_SCHEME://$GW/v2/" GET 60 || die "gateway did not start: $(tail -20 "$WORK/gateway.log")"
 }
 
 # started_up: the end of start-up; with BENCH_DRY_RUN=1 the script stops here, before measuring anything

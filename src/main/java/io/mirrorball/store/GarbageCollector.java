@@ -2,7 +2,6 @@ package io.mirrorball.store;
 
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.IpfsNode;
-import io.mirrorball.ipfs.IpfsNotFoundException;
 import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.ipfs.embedded.GcReport;
 import io.mirrorball.oci.Descriptor;
@@ -34,7 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class GarbageCollector {
     private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
-    private static final Logger EVENTS = LoggerFactory.getLogger("mirrorball.event");
 
     private final RegistryStore store;
     private final IpfsNode node;
@@ -184,7 +182,7 @@ public final class GarbageCollector {
             LOG.info("gc: the embedded node freed {} bytes ({} blob files, {} block files)", report.bytesFreed(),
                     report.blobFilesRemoved(), report.blockFilesRemoved());
         }
-        EVENTS.info("gc removed={} freed={} dry-run={}", removed.size(), freed, options.dryRun());
+        io.mirrorball.log.Events.log("gc", "removed", removed.size(), "freed", freed, "dry-run", options.dryRun());
         return new Result(options.dryRun(), removed, freed, removedBlobs);
     }
 
@@ -215,28 +213,14 @@ public final class GarbageCollector {
         }
     }
 
+    private List<IpfsNode.FileEntry> list(String dir) throws IOException {
+        return MfsListing.entries(node, dir);
+    }
+
     /** {@code <dir>/<algorithm>/<hex>}: the digests named by the entries. */
     private List<Digest> digestsUnder(String dir) throws IOException {
         List<Digest> digests = new ArrayList<>();
-        for (IpfsNode.FileEntry algorithm : list(dir)) {
-            if (!algorithm.directory()) {
-                continue;
-            }
-            for (IpfsNode.FileEntry hex : list(dir + "/" + algorithm.name())) {
-                String text = algorithm.name() + ":" + hex.name();
-                if (Digest.isDigest(text)) {
-                    digests.add(Digest.parse(text));
-                }
-            }
-        }
+        MfsListing.digestsUnder(node, dir, digests);
         return digests;
-    }
-
-    private List<IpfsNode.FileEntry> list(String dir) throws IOException {
-        try {
-            return node.filesLs(dir);
-        } catch (IpfsNotFoundException e) {
-            return List.of();
-        }
     }
 }

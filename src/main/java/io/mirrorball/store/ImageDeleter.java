@@ -14,8 +14,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Deletion of manifests (docs/gc.md). A DELETE by digest removes the revision from its repository with
@@ -26,7 +24,6 @@ import org.slf4j.LoggerFactory;
  * The bytes stay under {@code blobs/} until a gc sweeps them.
  */
 public final class ImageDeleter {
-    private static final Logger EVENTS = LoggerFactory.getLogger("mirrorball.event");
 
     private final IpfsNode node;
     private final MfsPaths paths;
@@ -54,7 +51,7 @@ public final class ImageDeleter {
             if (!manifests.delete(name, reference)) {
                 return false;
             }
-            EVENTS.info("delete repository={} tag={} digest={}", name, reference.tag(),
+            io.mirrorball.log.Events.log("delete", "repository", name, "tag", reference.tag(), "digest",
                     digest.map(Digest::toString).orElse("-"));
             return true;
         }
@@ -63,7 +60,7 @@ public final class ImageDeleter {
         if (!manifests.delete(name, reference)) {
             return false;
         }
-        EVENTS.info("delete repository={} digest={}", name, digest);
+        io.mirrorball.log.Events.log("delete", "repository", name, "digest", digest);
         if (!heldByOrdinaryRepository(digest)) {
             unpublish(digest, cids);
         }
@@ -92,13 +89,13 @@ public final class ImageDeleter {
             RepositoryName ordinary = RepositoryName.parse(repository);
             if (node.filesStat(paths.revisionLink(ordinary, digest)).isPresent()) {
                 manifests.delete(ordinary, Reference.ofDigest(digest));
-                EVENTS.info("delete repository={} digest={}", ordinary, digest);
+                io.mirrorball.log.Events.log("delete", "repository", ordinary, "digest", digest);
             }
         }
         if (address.cid() != null && !address.name().equals(address.cid().toString())) {
             // an ipdr (ciq...) name: its own directory, besides the bafy... one
             node.filesRm(paths.repository(address.name()));
-            EVENTS.info("delete repository={} digest={}", address.name(), digest);
+            io.mirrorball.log.Events.log("delete", "repository", address.name(), "digest", digest);
         }
         unpublish(digest, cids);
         return digest;
@@ -146,13 +143,13 @@ public final class ImageDeleter {
         for (Cid cid : cids) {
             if (node.filesStat(paths.repository(cid.toString())).isPresent()) {
                 node.filesRm(paths.repository(cid.toString()));
-                EVENTS.info("delete repository={} digest={}", cid, digest);
+                io.mirrorball.log.Events.log("delete", "repository", cid, "digest", digest);
             }
             node.pinRm(cid);
         }
         if (digest.algorithm().equals("sha256") && node.filesStat(paths.repository(digest.hex())).isPresent()) {
             node.filesRm(paths.repository(digest.hex()));
-            EVENTS.info("delete repository={} digest={}", digest.hex(), digest);
+            io.mirrorball.log.Events.log("delete", "repository", digest.hex(), "digest", digest);
         }
         publisher.forget(digest);
     }

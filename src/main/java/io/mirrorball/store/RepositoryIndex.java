@@ -91,36 +91,17 @@ public final class RepositoryIndex {
                 continue;
             }
             if (e.name().equals("_layers")) {
-                digestsUnder(dir + "/_layers", referenced);
+                MfsListing.digestsUnder(node, dir + "/_layers", referenced);
             } else if (e.name().equals("_manifests")) {
-                digestsUnder(dir + "/_manifests/revisions", referenced);
+                MfsListing.digestsUnder(node, dir + "/_manifests/revisions", referenced);
             } else if (!e.name().startsWith("_")) {
                 collect(dir + "/" + e.name(), referenced, depth + 1);
             }
         }
     }
 
-    /** {@code <dir>/<algorithm>/<hex>}: the digests named by the entries. */
-    private void digestsUnder(String dir, Set<Digest> into) throws IOException {
-        for (IpfsNode.FileEntry algorithm : list(dir)) {
-            if (!algorithm.directory()) {
-                continue;
-            }
-            for (IpfsNode.FileEntry hex : list(dir + "/" + algorithm.name())) {
-                String text = algorithm.name() + ":" + hex.name();
-                if (Digest.isDigest(text)) {
-                    into.add(Digest.parse(text));
-                }
-            }
-        }
-    }
-
     private List<IpfsNode.FileEntry> list(String dir) throws IOException {
-        try {
-            return node.filesLs(dir);
-        } catch (IpfsNotFoundException e) {
-            return List.of();
-        }
+        return MfsListing.entries(node, dir);
     }
 
     private void walk(String dir, String prefix, List<String> names, int depth) throws IOException {

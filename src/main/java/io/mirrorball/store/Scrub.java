@@ -19,7 +19,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Scrub {
     private static final Logger LOG = LoggerFactory.getLogger(Scrub.class);
-    private static final Logger EVENTS = LoggerFactory.getLogger("mirrorball.event");
 
     private final IpfsNode node;
     private final MfsPaths paths;
@@ -90,8 +89,8 @@ public final class Scrub {
                     : "removed from serving until it is pushed or pulled again");
             findings.add(new Finding(digest, problem.get(), action));
         }
-        EVENTS.info("fsck checked={} problems={} repaired={}", checked + findings.size(), findings.size(),
-                findings.stream().filter(f -> f.action().equals("repaired")).count());
+        io.mirrorball.log.Events.log("fsck", "checked", checked + findings.size(), "problems", findings.size(),
+                "repaired", findings.stream().filter(f -> f.action().equals("repaired")).count());
         return new Report(checked + findings.size(), bytes, findings, repair);
     }
 

@@ -10,39 +10,13 @@ import io.mirrorball.oci.RepositoryName;
  */
 public interface CacheListener {
     /** Does nothing: no retention. */
-    CacheListener NONE = new CacheListener() {
-        @Override
-        public void stored(String upstream, RepositoryName name, Digest digest, long size) {
-        }
-
-        @Override
-        public void served(Digest digest) {
-        }
-
-        @Override
-        public boolean holds(Digest digest) {
-            return true;
-        }
-    };
+    CacheListener NONE = new NoCacheRecord(true);
 
     /**
      * Keeps no record and holds nothing: every blob the mirror serves comes from the upstream (for an
      * instance that cannot keep the ledger, so cannot tell pulled content from pushed).
      */
-    CacheListener UNTRACKED = new CacheListener() {
-        @Override
-        public void stored(String upstream, RepositoryName name, Digest digest, long size) {
-        }
-
-        @Override
-        public void served(Digest digest) {
-        }
-
-        @Override
-        public boolean holds(Digest digest) {
-            return false;
-        }
-    };
+    CacheListener UNTRACKED = new NoCacheRecord(false);
 
     /** A blob or manifest of {@code name} from {@code upstream} (its name) is now in the store. */
     void stored(String upstream, RepositoryName name, Digest digest, long size);
