@@ -37,7 +37,7 @@ file="$WORK/blob.bin"
 head -c $((BLOB_MIB << 20)) /dev/urandom >"$file"
 SIZE=$((BLOB_MIB << 20))
 LAYER="sha256:$(sha256sum "$file" | cut -c1-64)"
-curl -sf -o /dev/null -X POST -T "$file" -H 'Content-Type: application/octet-stream' \
+curl -sf -o /dev/null -X POST --data-binary @"$file" -H 'Content-Type: application/octet-stream' \
   "http://$PLAIN/v2/bench/ops/blobs/uploads/?digest=$LAYER" || die "push of the layer failed"
 rm -f "$file"
 printf '{}' >"$WORK/config.json"
