@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the gateway's tests need on a fresh Debian machine (run as root):
 # skopeo, docker-registry, containerd (with ctr) and podman (real pull-through clients, run as root by
-# testing/Containerd and testing/Podman; the tests fail without them) and Tomcat from Debian, Maven and
+# testing/Containerd and testing/Podman; the tests fail without them), Chromium (the web page's browser
+# tests drive it through Playwright's Java driver, which Maven fetches) and Tomcat from Debian, Maven and
 # JDK 17, curl and python3 (tests/run.sh summarises the reports with it), Kubo, the IPFS node of the
 # tests, built with Go from the module in tests/kit/kubo into tests/.kit/bin/ipfs, and disco, the
 # registry of the interoperability tests, from tests/kit/disco into tests/.kit/bin/disco (Go itself is
@@ -13,7 +14,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 need=()
 # command -> Debian package
 for pair in skopeo:skopeo docker-registry:docker-registry mvn:maven javac:openjdk-17-jdk-headless \
-            containerd:containerd ctr:containerd podman:podman curl:curl python3:python3; do
+            containerd:containerd ctr:containerd podman:podman chromium:chromium curl:curl python3:python3; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 [ -x /usr/share/tomcat10/bin/catalina.sh ] || need+=(tomcat10)

@@ -238,8 +238,19 @@ final class CacheRetentionTest {
         Path again = pull("app:1.0.0", "app1-again");
         assertTrue(gateway.gateway().upstream().orElseThrow().upstreamRequests() > upstreamBefore);
         assertSameFiles(first, again);
-        assertTrue(stored(ownLayer), "mirrored again");
-        assertTrue(ledger().item(ownLayer).isPresent());
+        awaitStored(ownLayer); // the mirror copy commits after the client has its last byte
+        awaitLedger(Set.of(ownLayer));
+    }
+
+    /** Waits until the store holds {@code digest}: a pulled-through blob is committed once the tee ends. */
+    private void awaitStored(Digest digest) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!stored(digest)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(digest + " was never mirrored again");
+            }
+            Thread.sleep(20);
+        }
     }
 
     private static long minimumFreed(long removedBytes) {
