@@ -131,6 +131,24 @@ public final class PushHistory {
         all.forEach(this::remember);
         if (Files.size(file) > COMPACT_AT) {
             compact();
+        } else {
+            endWithNewline();
+        }
+    }
+
+    /** After a crash cut the last line short: ends it, so that the next push starts a line of its own. */
+    private void endWithNewline() throws IOException {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = channel.size();
+            if (size == 0) {
+                return;
+            }
+            java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+            channel.read(last, size - 1);
+            if (last.get(0) != '\n') {
+                channel.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), size);
+            }
         }
     }
 

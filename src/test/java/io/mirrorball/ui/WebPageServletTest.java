@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import at.favre.lib.crypto.bcrypt.BCrypt;
+import io.mirrorball.testing.HtpasswdFile;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.Skopeo;
 import io.mirrorball.web.TestGateway;
@@ -12,11 +12,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,8 +41,7 @@ final class WebPageServletTest {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(gateway.uri() + path))
                 .timeout(Duration.ofSeconds(30));
         if (user != null) {
-            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                    (user + ":" + user + "-pw").getBytes(StandardCharsets.UTF_8)));
+            request.header("Authorization", HtpasswdFile.basic(user, user + "-pw"));
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -110,12 +106,7 @@ final class WebPageServletTest {
 
     @Test
     void pages_accessRules_anonymousSeesOnlyWhatItMayPull() throws Exception {
-        StringBuilder users = new StringBuilder();
-        for (String user : new String[] {"alice", "bob"}) {
-            users.append(user).append(':').append(BCrypt.withDefaults().hashToString(BCrypt.MIN_COST,
-                    (user + "-pw").toCharArray())).append('\n');
-        }
-        Path htpasswd = Files.writeString(tmp.resolve("htpasswd"), users);
+        Path htpasswd = HtpasswdFile.write(tmp.resolve("htpasswd"), Map.of("alice", "alice-pw", "bob", "bob-pw"));
         gateway = TestGateway.start(tmp, Map.of(
                 "MIRRORBALL_AUTH_HTPASSWD_PATH", htpasswd.toString(),
                 "MIRRORBALL_AUTH_ANONYMOUS_PULL", "true",
