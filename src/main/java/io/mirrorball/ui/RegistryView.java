@@ -32,11 +32,11 @@ import java.util.Set;
  * <p>An image published from a repository the visitor may not see stays hidden under its CID too: a CID
  * row is shown when one of the repositories it was published for is visible, or, when this instance does
  * not know where it came from (a clone, or another instance's publish), only to a visitor who sees every
- * repository. The listing is read at most every {@link #LISTING_FOR}; tags and images are read per page.
+ * repository. The listing is read again after every change this gateway made (a push, a pull-through of a
+ * new tag), else at most every {@link #LISTING_FOR}; tags and images are read per page.
  */
 final class RegistryView {
     static final Duration LISTING_FOR = Duration.ofSeconds(5);
-    private static final String KEY = "all";
 
     /** A repository of the listing and where its tags live. */
     record Entry(RepositoryRow row, RepositoryName name, String upstream, RepositoryName remoteName) {
@@ -46,7 +46,8 @@ final class RegistryView {
     private final String defaultUpstream;
     private final CacheLedger ledger;
     private final ImageFactsReader facts;
-    private final LoadingCache<String, Map<String, Entry>> listing;
+    /** The listing by {@link RegistryStore#changes()}: read again after a change here, or after {@link #LISTING_FOR}. */
+    private final LoadingCache<Long, Map<String, Entry>> listing;
 
     /**
      * @param defaultUpstream the default upstream's name (its repositories keep their names), or null
@@ -57,7 +58,7 @@ final class RegistryView {
         this.defaultUpstream = defaultUpstream;
         this.ledger = ledger;
         this.facts = new ImageFactsReader(store.manifests());
-        this.listing = Caffeine.newBuilder().expireAfterWrite(LISTING_FOR).build(key -> read());
+        this.listing = Caffeine.newBuilder().expireAfterWrite(LISTING_FOR).maximumSize(4).build(changes -> read());
     }
 
     /** The repositories the visitor may see, sorted by name, whose name contains {@code query} (any case). */
@@ -112,7 +113,7 @@ final class RegistryView {
     private List<Entry> visible(Visitor visitor) throws IOException {
         Map<String, Entry> all;
         try {
-            all = listing.get(KEY);
+            all = listing.get(store.changes());
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
