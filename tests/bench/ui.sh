@@ -3,7 +3,8 @@
 # repositories (200) of BENCH_TAGS tags (3) each are pushed with curl, then each page is timed against
 # the registry API's own listing as the baseline, measured in the same run:
 #   GET /v2/_catalog?n=100000 (baseline), /ui/ cold (listing and store usage read) and warm (cached),
-#   /ui/?q= (server-side search), /ui/r/<name> (tags with media type, platforms, size) and an image page.
+#   /ui/?q= (server-side search), /ui/r/<name> (tags with media type, platforms, size), an image page,
+#   and /ui/ right after a push (the listing is read again; a page waits for it at most 1 s).
 # Each is the median of BENCH_ROUNDS (20) requests (cold: the first request after start-up and one after
 # each cache expiry is not repeated: one sample).
 #
@@ -71,6 +72,11 @@ repo=$(median "/ui/r/team-1/app-1")
 grep -q 'data-tag="v1"' "$WORK/page.html" || die "the repository page lists no tag v1"
 image=$(median "/ui/r/team-1/app-1/-/v1")
 grep -q 'id="cid-link"' "$WORK/page.html" || die "the image page shows no CID"
+# a push moves the listing: the next page waits for the new one at most 1 s, else shows the previous one
+curl -sf -o /dev/null -X PUT --data-binary @"$WORK/manifest.json" \
+  -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' "http://$GW/v2/team-1/app-1/manifests/again" \
+  || die "the last push failed"
+after_push=$(once "/ui/")
 
 row "repositories x tags (and as many CID images)" "$REPOS x $TAGS"
 row "GET /v2/_catalog (baseline, median)" "$(ms "$catalog")"
@@ -79,5 +85,6 @@ row "GET /ui/ warm (median)" "$(ms "$warm") ($(calc '%.1f' "$warm/$catalog") x c
 row "GET /ui/?q=app-1 (median)" "$(ms "$search") ($(calc '%.1f' "$search/$catalog") x catalog)"
 row "GET /ui/r/<name>, $TAGS tags (median)" "$(ms "$repo") ($(calc '%.1f' "$repo/$catalog") x catalog)"
 row "GET /ui/r/<name>/-/<tag> (median)" "$(ms "$image") ($(calc '%.1f' "$image/$catalog") x catalog)"
+row "GET /ui/ right after a push (one sample)" "$(ms "$after_push") ($(calc '%.1f' "$after_push/$catalog") x catalog)"
 row "page size /ui/ (bytes)" "$(curl -s "http://$GW/ui/" | wc -c)"
 save_results
