@@ -266,13 +266,16 @@ public final class BlobStore implements AutoCloseable {
      * them), streamed through a digest, and only a CID whose content matches {@code digest} is placed.
      * One that does not match is an {@link OciException} MANIFEST_INVALID, and nothing is placed.
      *
+     * @param size      the size the image gives for it, or -1: more bytes than that are not read
      * @param image     the image being cloned, for the error message
      * @param abandoned checked between reads: true stops the check (another blob of the clone failed)
      */
-    BlobInfo placeCloned(Digest digest, Cid cid, String image, BooleanSupplier abandoned) throws IOException {
+    BlobInfo placeCloned(Digest digest, Cid cid, long expectedSize, String image, BooleanSupplier abandoned)
+            throws IOException {
         MessageDigest md = digest.newMessageDigest();
         long size = 0;
-        try (InputStream in = node.catUnverified(cid.toString(), 0, -1)) { // checked against the digest below
+        long limit = expectedSize < 0 ? -1 : expectedSize + 1; // one byte more tells a longer blob
+        try (InputStream in = node.catUnverified(cid.toString(), 0, limit)) { // checked against the digest below
             byte[] buffer = new byte[StreamCopy.BUFFER];
             int n;
             while ((n = in.read(buffer)) > 0) {
@@ -283,10 +286,11 @@ public final class BlobStore implements AutoCloseable {
                 size += n;
             }
         }
-        if (!MessageDigest.isEqual(md.digest(), digest.bytes())) {
-            throw new OciException(OciErrorCode.MANIFEST_INVALID, image + " is not a valid image: its disco.json"
-                    + " lists " + digest + " as " + cid + ", whose " + size + " bytes do not match that digest;"
-                    + " nothing was cloned");
+        if (!MessageDigest.isEqual(md.digest(), digest.bytes()) || (expectedSize >= 0 && size != expectedSize)) {
+            throw new OciException(OciErrorCode.MANIFEST_INVALID, image + " is not a valid image: it lists "
+                    + digest + " as " + cid + ", whose " + (size > expectedSize && expectedSize >= 0 ? "more than "
+                    + expectedSize : size) + " bytes do not match that digest" + (expectedSize >= 0 ? " and size "
+                    + expectedSize : "") + "; nothing was cloned");
         }
         return place(digest, cid, size);
     }

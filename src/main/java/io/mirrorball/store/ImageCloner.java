@@ -9,6 +9,7 @@ import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.IpfsNotFoundException;
 import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
 import java.io.IOException;
@@ -67,6 +68,15 @@ public final class ImageCloner {
     private final ExecutorService verifyThreads;
     /** Images refused because a blob's CID holds other bytes: content-addressed, so refused for good. */
     private final Cache<Cid, String> refused = Caffeine.newBuilder().maximumSize(10_000).build();
+
+    /** Publishes the images of other programs' formats as mirrorball images (set once by the RegistryStore). */
+    private ImagePublisher publisher;
+    private ManifestStore manifests;
+
+    void publishForeignImagesWith(ManifestStore manifests, ImagePublisher publisher) {
+        this.manifests = manifests;
+        this.publisher = publisher;
+    }
 
     ImageCloner(IpfsNode node, MfsPaths paths, BlobStore blobs, ExecutorService executor,
                 ExecutorService prefetchThreads, ExecutorService verifyThreads, int maxWaits) {
@@ -194,11 +204,18 @@ public final class ImageCloner {
         long start = System.nanoTime();
         try {
             node.filesCp("/ipfs/" + address.cid(), staging);
-            JsonNode disco = readDiscoJson(staging, address);
-            Map<Digest, BlobInfo> stored = placeVerified(address, disco);
+            boolean directory = node.filesStat(staging).map(IpfsNode.FileStat::directory).orElse(false);
+            String ready = staging; // the repository to place: the copy itself, or one assembled beside it
+            Map<Digest, BlobInfo> stored;
+            if (directory && node.filesStat(staging + "/disco.json").isPresent()) {
+                stored = placeVerified(address, discoBlobs(readDiscoJson(staging, address), address));
+            } else {
+                ready = staging + "-repository";
+                stored = cloneForeign(address, staging, directory, ready);
+            }
             if (node.filesStat(paths.repository(address.name())).isEmpty()) {
                 node.filesMkdir(paths.repositories());
-                node.filesMv(staging, paths.repository(address.name()));
+                node.filesMv(ready, paths.repository(address.name()));
                 LOG.info("cloned {} ({} blobs, each checked against its digest)", address.cid(), stored.size());
                 clones.update(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
                 prefetch(address, stored.values());
@@ -208,10 +225,12 @@ public final class ImageCloner {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } finally {
-            try {
-                node.filesRm(staging);
-            } catch (IOException e) {
-                LOG.warn("removing staging copy {}: {}", staging, e.toString());
+            for (String leftover : List.of(staging, staging + "-repository")) {
+                try {
+                    node.filesRm(leftover);
+                } catch (IOException e) {
+                    LOG.warn("removing staging copy {}: {}", leftover, e.toString());
+                }
             }
         }
     }
@@ -224,25 +243,106 @@ public final class ImageCloner {
      * (MANIFEST_INVALID, remembered for this CID): the others are stopped, the repository never
      * becomes visible, and only blobs whose bytes were proven right stay in the store.
      */
-    private Map<Digest, BlobInfo> placeVerified(ContentAddress address, JsonNode disco) throws IOException {
+    private static Map<Digest, List<ForeignImage.Listed>> discoBlobs(JsonNode disco, ContentAddress address) {
+        Map<Digest, List<ForeignImage.Listed>> listed = new LinkedHashMap<>(); // all parsed before any check starts
+        for (JsonNode entry : disco.get("blobs")) {
+            listed.computeIfAbsent(discoDigest(entry, address), d -> new ArrayList<>())
+                    .add(new ForeignImage.Listed(discoCid(entry, address), -1));
+        }
+        return listed;
+    }
+
+    /**
+     * Clones an image of another program's format (ipdr's directory, nerdctl's descriptor): its manifests are
+     * read and hashed, its blobs checked like disco's, and then it is published as a mirrorball image; the
+     * repository assembled at {@code repository} is a copy of that image's directory with every tag the
+     * foreign image had.
+     */
+    private Map<Digest, BlobInfo> cloneForeign(ContentAddress address, String staging, boolean directory,
+                                               String repository) throws IOException {
+        String image = address.cid().toString();
+        ForeignManifests foreignManifests = new ForeignManifests(node, blobs, image);
+        ForeignImage foreign;
+        try {
+            if (directory && IpdrImageReader.recognizes(node, staging)) {
+                foreign = new IpdrImageReader(node, foreignManifests).read(staging);
+            } else if (!directory) {
+                foreign = new NerdctlImageReader(foreignManifests).read(foreignManifests.readFile(staging,
+                        NerdctlImageReader.DESCRIPTOR_CAP, "its descriptor"));
+            } else {
+                throw new OciException(OciErrorCode.NAME_UNKNOWN, image + " is not an image: no disco.json, no"
+                        + " ipdr manifests/ directory and no OCI descriptor");
+            }
+        } catch (OciException e) {
+            if (e.code() == OciErrorCode.MANIFEST_INVALID) {
+                LOG.warn("refused to clone {}: {}", image, e.getMessage());
+                refused.put(address.cid(), e.getMessage());
+            }
+            throw e;
+        }
+        Map<Digest, List<ForeignImage.Listed>> listed = new LinkedHashMap<>();
+        foreign.blobs().forEach((digest, where) -> listed.put(digest, List.of(where)));
+        Map<Digest, BlobInfo> stored = placeVerified(address, listed);
+        RepositoryName name = RepositoryName.parse(address.name());
+        Cid first = null;
+        for (Digest top : foreign.tops()) {
+            StoredManifest manifest = manifests.read(top).orElseThrow(() -> new OciException(
+                    OciErrorCode.MANIFEST_BLOB_UNKNOWN, "manifest " + top + " of " + image + " is not stored"));
+            Cid published = publisher.publish(name, manifest).cid();
+            if (first == null) {
+                first = published;
+                node.filesCp("/ipfs/" + published, repository);
+            } else {
+                linkImage(repository, manifest);
+            }
+        }
+        for (Map.Entry<String, Digest> tag : foreign.tags().entrySet()) {
+            writeLink(MfsPaths.tagIndexLinkIn(repository, tag.getKey(), tag.getValue()), tag.getValue());
+            writeLink(MfsPaths.tagCurrentLinkIn(repository, tag.getKey()), tag.getValue());
+        }
+        LOG.info("read {} as an image of {} ({} tags)", image, foreign.format(), foreign.tags().size());
+        return stored;
+    }
+
+    /** Links a further top manifest of a foreign image, its children and their blobs into the repository. */
+    private void linkImage(String repository, StoredManifest top) throws IOException {
+        writeLink(MfsPaths.revisionLinkIn(repository, top.digest()), top.digest());
+        List<io.mirrorball.oci.Manifest> images = new ArrayList<>();
+        images.add(top.manifest());
+        for (io.mirrorball.oci.Descriptor child : top.manifest().manifests()) {
+            writeLink(MfsPaths.revisionLinkIn(repository, child.digest()), child.digest());
+            manifests.read(child.digest()).ifPresent(m -> images.add(m.manifest()));
+        }
+        for (io.mirrorball.oci.Manifest image : images) {
+            for (io.mirrorball.oci.Descriptor blob : image.blobs()) {
+                if (blobs.stat(blob.digest()).isPresent()) {
+                    writeLink(MfsPaths.layerLinkIn(repository, blob.digest()), blob.digest());
+                }
+            }
+        }
+    }
+
+    private void writeLink(String path, Digest digest) throws IOException {
+        node.filesWrite(path, digest.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private Map<Digest, BlobInfo> placeVerified(ContentAddress address, Map<Digest, List<ForeignImage.Listed>> listed)
+            throws IOException {
         Map<Digest, BlobInfo> stored = new LinkedHashMap<>();
         CompletionService<BlobInfo> checked = new ExecutorCompletionService<>(verifyThreads);
         List<Future<BlobInfo>> checks = new ArrayList<>();
         AtomicBoolean failed = new AtomicBoolean();
         String image = address.cid().toString();
-        Map<Digest, List<Cid>> listed = new LinkedHashMap<>(); // all parsed before any check starts
-        for (JsonNode entry : disco.get("blobs")) {
-            listed.computeIfAbsent(discoDigest(entry, address), d -> new ArrayList<>()).add(discoCid(entry, address));
-        }
-        for (Map.Entry<Digest, List<Cid>> blob : listed.entrySet()) {
+        for (Map.Entry<Digest, List<ForeignImage.Listed>> blob : listed.entrySet()) {
             Digest digest = blob.getKey();
             Optional<BlobInfo> present = blobs.stat(digest);
             if (present.isPresent()) {
                 stored.put(digest, present.get());
                 continue;
             }
-            for (Cid cid : blob.getValue()) { // a digest listed twice: every CID given for it must hold its bytes
-                checks.add(checked.submit(() -> blobs.placeCloned(digest, cid, image, failed::get)));
+            for (ForeignImage.Listed where : blob.getValue()) { // listed twice: every CID given must hold its bytes
+                checks.add(checked.submit(() -> blobs.placeCloned(digest, where.cid(), where.size(), image,
+                        failed::get)));
             }
         }
         Throwable failure = null;

@@ -106,7 +106,12 @@ final class MfsPaths {
     }
 
     String layerLink(RepositoryName name, Digest digest) {
-        return repository(name) + "/_layers/" + digest.algorithm() + "/" + digest.hex() + "/link";
+        return layerLinkIn(repository(name), digest);
+    }
+
+    /** {@code <repository directory>/_layers/<algorithm>/<hex>/link}, for a repository being assembled elsewhere. */
+    static String layerLinkIn(String repositoryDirectory, Digest digest) {
+        return repositoryDirectory + "/_layers/" + digest.algorithm() + "/" + digest.hex() + "/link";
     }
 
     String layerDirectory(RepositoryName name, Digest digest) {
@@ -133,7 +138,11 @@ final class MfsPaths {
     }
 
     String revisionLink(RepositoryName name, Digest digest) {
-        return revisionDirectory(name, digest) + "/link";
+        return revisionLinkIn(repository(name), digest);
+    }
+
+    static String revisionLinkIn(String repositoryDirectory, Digest digest) {
+        return repositoryDirectory + "/_manifests/revisions/" + digest.algorithm() + "/" + digest.hex() + "/link";
     }
 
     String revisionDirectory(RepositoryName name, Digest digest) {
@@ -154,11 +163,20 @@ final class MfsPaths {
     }
 
     String tagCurrentLink(RepositoryName name, String tag) {
-        return tag(name, tag) + "/current/link";
+        return tagCurrentLinkIn(repository(name), tag);
+    }
+
+    static String tagCurrentLinkIn(String repositoryDirectory, String tag) {
+        return repositoryDirectory + "/_manifests/tags/" + tag + "/current/link";
     }
 
     String tagIndexLink(RepositoryName name, String tag, Digest digest) {
-        return tag(name, tag) + "/index/" + digest.algorithm() + "/" + digest.hex() + "/link";
+        return tagIndexLinkIn(repository(name), tag, digest);
+    }
+
+    static String tagIndexLinkIn(String repositoryDirectory, String tag, Digest digest) {
+        return repositoryDirectory + "/_manifests/tags/" + tag + "/index/" + digest.algorithm() + "/" + digest.hex()
+                + "/link";
     }
 
     /** Referrers of a subject: one directory per referring manifest (an extension of disco's layout). */

@@ -53,6 +53,7 @@ public final class RegistryStore implements AutoCloseable {
         this.cloneVerifyThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-clone-verify"));
         this.cloner = new ImageCloner(node, paths, blobs, cloneThreads, prefetchThreads, cloneVerifyThreads,
                 maxCloneWaits);
+        cloner.publishForeignImagesWith(manifests, publisher);
         this.deleter = new ImageDeleter(node, paths, manifests, publisher, repositories);
         this.collector = new GarbageCollector(this, node, paths);
         this.scrub = new Scrub(node, paths, blobs);

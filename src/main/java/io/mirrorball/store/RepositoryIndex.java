@@ -141,8 +141,9 @@ public final class RepositoryIndex {
             }
             if (e.name().equals("_manifests") || e.name().equals("_layers")) {
                 isRepository = true;
-            } else if (depth == 1 && e.name().equals("blobs") && isContentAddressed(prefix)) {
-                continue; // the blob links of a published image, thousands of them: never a repository
+            } else if (depth == 1 && (e.name().equals("blobs") || e.name().equals("manifests"))
+                    && isContentAddressed(prefix)) {
+                continue; // a published image's blob and manifest links (docs/formats.md): never a repository
             } else if (!e.name().startsWith("_")) {
                 walk(dir + "/" + e.name(), prefix.isEmpty() ? e.name() : prefix + "/" + e.name(), names, depth + 1);
             }

@@ -3,6 +3,7 @@ package io.mirrorball.web;
 import io.mirrorball.config.MirrorballConfig;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
+import io.mirrorball.oci.RepositoryName;
 import io.mirrorball.store.ContentAddress;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -49,6 +50,9 @@ public final class ContentAddressedFilter extends RouteFilter {
                     + " is content-addressed and read-only: push to an ordinary name instead");
         }
         request.setAttribute(RequestLogFilter.SOURCE_ATTRIBUTE, "ipfs");
+        if (!address.get().name().equals(route.name().value())) {
+            route = route.withName(RepositoryName.parse(address.get().name())); // ipfs/<cid>: the repository <cid>
+        }
         MirrorballConfig.Ipfs ipfs = gateway().config().storage().ipfs();
         gateway().store().cloner().ensurePresent(address.get(), ipfs.cloneEnabled(), ipfs.cloneTimeout());
         if (route.kind() == RouteKind.MANIFEST && !address.get().isDigest()) {

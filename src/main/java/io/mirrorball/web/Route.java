@@ -36,6 +36,11 @@ public record Route(RouteKind kind, String method, RepositoryName name, Referenc
         return route;
     }
 
+    /** The same request for another repository name (an alias such as nerdctl's {@code ipfs/<cid>}). */
+    public Route withName(RepositoryName other) {
+        return new Route(kind, method, other, reference, digest, uploadId, ns);
+    }
+
     public boolean isRead() {
         return method.equals("GET") || method.equals("HEAD");
     }
