@@ -48,12 +48,6 @@ public final class CacheCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "Missing command: use ls or prune");
     }
 
-    private static void checkOutput(CommandSpec spec, String output) {
-        if (!output.equals("table") && !output.equals("json")) {
-            throw new ParameterException(spec.commandLine(), "--output must be table or json, not '" + output + "'");
-        }
-    }
-
     private static String origin(CachedItem item) {
         String repo = item.repository().isEmpty() ? "-" : item.repository();
         return item.upstream().isEmpty() ? repo : item.upstream() + "/" + repo;
@@ -90,9 +84,8 @@ public final class CacheCommand implements Runnable {
         @Mixin
         ConfigOption config = new ConfigOption();
 
-        @Option(names = "--output", paramLabel = "table|json", defaultValue = "table",
-                description = "result format (default: ${DEFAULT-VALUE})")
-        String output;
+        @Mixin
+        OutputOption output = new OutputOption();
 
         @Spec
         CommandSpec spec;
@@ -102,11 +95,11 @@ public final class CacheCommand implements Runnable {
 
         @Override
         public Integer call() {
-            checkOutput(spec, output);
+            boolean json = output.json();
             return StoreCommands.run(spec.commandLine(), "cache ls", config, parent.env, loaded -> {
                 List<CachedItem> items = CacheLedger.readOnly(Gateway.cacheLedgerPath(loaded));
                 PrintWriter out = spec.commandLine().getOut();
-                if (output.equals("json")) {
+                if (json) {
                     out.println(json(items).toString());
                 } else {
                     table(out, items);
@@ -128,9 +121,8 @@ public final class CacheCommand implements Runnable {
         @Option(names = "--dry-run", description = "only list what would be removed now")
         boolean dryRun;
 
-        @Option(names = "--output", paramLabel = "table|json", defaultValue = "table",
-                description = "result format (default: ${DEFAULT-VALUE})")
-        String output;
+        @Mixin
+        OutputOption output = new OutputOption();
 
         @Spec
         CommandSpec spec;
@@ -140,9 +132,9 @@ public final class CacheCommand implements Runnable {
 
         @Override
         public Integer call() {
-            checkOutput(spec, output);
+            boolean json = output.json();
             return StoreCommands.run(spec.commandLine(), "cache prune", config, parent.env, loaded -> {
-                print(spec.commandLine().getOut(), plan(loaded));
+                print(spec.commandLine().getOut(), plan(loaded), json);
                 return 0;
             });
         }
@@ -161,8 +153,8 @@ public final class CacheCommand implements Runnable {
             }
         }
 
-        private void print(PrintWriter out, RetentionPlan plan) {
-            if (output.equals("json")) {
+        private void print(PrintWriter out, RetentionPlan plan, boolean json) {
+            if (json) {
                 ObjectNode result = JSON.createObjectNode();
                 result.put("dryRun", dryRun);
                 result.set("idle", json(plan.idle()));

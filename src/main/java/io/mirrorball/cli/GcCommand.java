@@ -27,7 +27,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -55,9 +54,8 @@ public final class GcCommand implements Callable<Integer> {
             description = "a running gateway (e.g. http://127.0.0.1:5000): run the gc there, online")
     URI url;
 
-    @Option(names = "--output", paramLabel = "table|json", defaultValue = "table",
-            description = "result format (default: ${DEFAULT-VALUE})")
-    String output;
+    @Mixin
+    OutputOption output = new OutputOption();
 
     @Spec
     CommandSpec spec;
@@ -70,9 +68,7 @@ public final class GcCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!output.equals("table") && !output.equals("json")) {
-            throw new ParameterException(spec.commandLine(), "--output must be table or json, not '" + output + "'");
-        }
+        boolean json = output.json();
         JsonNode result;
         try {
             result = url != null ? online() : offline(config.load(env));
@@ -87,7 +83,7 @@ public final class GcCommand implements Callable<Integer> {
             return StoreCommands.fail(spec.commandLine().getErr(), "gc", e);
         }
         PrintWriter out = spec.commandLine().getOut();
-        if (output.equals("json")) {
+        if (json) {
             out.println(result.toString());
         } else {
             out.printf("%-10s  %-71s  %12s%n", "KIND", "NAME", "SIZE");

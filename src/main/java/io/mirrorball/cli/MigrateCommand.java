@@ -133,8 +133,8 @@ final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "list what would be copied; write nothing")
     boolean dryRun;
 
-    @Option(names = "--output", paramLabel = "table|json", defaultValue = "table", description = "result format (default: ${DEFAULT-VALUE})")
-    String output;
+    @Mixin
+    OutputOption output = new OutputOption();
 
     @Option(names = "--progress", paramLabel = "auto|plain|none", defaultValue = "auto",
             description = "progress on stderr: a live display on a terminal, plain lines, or errors only (default: ${DEFAULT-VALUE})")
@@ -159,9 +159,7 @@ final class MigrateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!output.equals("table") && !output.equals("json")) {
-            throw usage("--output must be table or json, not '" + output + "'");
-        }
+        boolean json = output.json();
         MigrateOptions options;
         SourceOpener opener;
         List<String> texts = new ArrayList<>(sources);
@@ -214,7 +212,7 @@ final class MigrateCommand implements Callable<Integer> {
                     }
                 }
             }
-            if (output.equals("json")) {
+            if (json) {
                 report.printJson(out);
             } else {
                 report.printTable(out);

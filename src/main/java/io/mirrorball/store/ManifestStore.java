@@ -48,6 +48,13 @@ public final class ManifestStore {
         this.publisher = publisher;
     }
 
+    /** Records every push (set once by the RegistryStore). */
+    private PushHistory history;
+
+    void recordPushesIn(PushHistory history) {
+        this.history = history;
+    }
+
     /**
      * Result of a PUT. {@code subject} is the digest named by the manifest's subject field, or null;
      * {@code published} is the image's CID.
@@ -95,6 +102,9 @@ public final class ManifestStore {
         if (manifest.subject() != null) {
             subject = manifest.subject().digest();
             writeLink(paths.referrerLink(name, subject, digest), digest);
+        }
+        if (history != null) {
+            history.pushed(name, reference.tag(), digest, published);
         }
         return new PutResult(digest, manifest, subject, published);
     }
@@ -187,6 +197,15 @@ public final class ManifestStore {
             }
         }
         return manifest;
+    }
+
+    /**
+     * Reads an image configuration (or another small blob) whole, verified against its digest; empty when
+     * the store does not hold it, MANIFEST_TOO_LARGE over {@code cap} bytes.
+     */
+    public Optional<byte[]> readSmallBlob(Digest digest, int cap) throws IOException {
+        Optional<BlobInfo> blob = blobs.stat(digest);
+        return blob.isEmpty() ? Optional.empty() : Optional.of(blobs.readSmall(blob.get(), cap));
     }
 
     /** Reads and verifies manifest bytes by digest from the blob layout. */

@@ -2,7 +2,10 @@ package io.mirrorball.store;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.mirrorball.ipfs.IpfsNode;
+import io.mirrorball.ipfs.Cid;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,6 +25,8 @@ public final class RegistryStore implements AutoCloseable {
     private final ImageDeleter deleter;
     private final GarbageCollector collector;
     private final Scrub scrub;
+    private final PushHistory pushHistory;
+    private final MfsPaths paths;
     private final ExecutorService cloneThreads;
     /** The parallel block/puts of publishing (never shared with clones, which may wait on the network). */
     private final ExecutorService publishThreads;
@@ -30,8 +35,10 @@ public final class RegistryStore implements AutoCloseable {
     private final ExecutorService cloneVerifyThreads;
 
     private RegistryStore(IpfsNode node, MfsPaths paths, UploadStore uploads, BlobStore blobs,
-                          ExecutorService cloneThreads, int maxCloneWaits) {
+                          ExecutorService cloneThreads, int maxCloneWaits, PushHistory pushHistory) {
         this.cloneThreads = cloneThreads;
+        this.paths = paths;
+        this.pushHistory = pushHistory;
         this.node = node;
         this.blobs = blobs;
         this.uploads = uploads;
@@ -41,6 +48,7 @@ public final class RegistryStore implements AutoCloseable {
         this.publishThreads = Executors.newFixedThreadPool(8, Threads.named("mirrorball-publish"));
         this.publisher = new ImagePublisher(node, paths, blobs, manifests, publishThreads);
         manifests.publishWith(publisher);
+        manifests.recordPushesIn(pushHistory);
         this.prefetchThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-prefetch"));
         this.cloneVerifyThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-clone-verify"));
         this.cloner = new ImageCloner(node, paths, blobs, cloneThreads, prefetchThreads, cloneVerifyThreads,
@@ -67,7 +75,7 @@ public final class RegistryStore implements AutoCloseable {
         BlobStore blobs = new BlobStore(node, paths);
         ExecutorService cloneThreads = Executors.newFixedThreadPool(4, Threads.named("mirrorball-clone"));
         return new RegistryStore(node, paths, new UploadStore(uploadsPath, uploadExpiry, clock, blobs), blobs,
-                cloneThreads, maxCloneWaits);
+                cloneThreads, maxCloneWaits, PushHistory.open(uploadsPath.resolve("history"), clock));
     }
 
     public IpfsNode node() {
@@ -111,6 +119,47 @@ public final class RegistryStore implements AutoCloseable {
     /** Mark and sweep of the store. */
     public GarbageCollector collector() {
         return collector;
+    }
+
+    /** When tags were pushed here, and the latest pushes (local to this instance). */
+    public PushHistory pushHistory() {
+        return pushHistory;
+    }
+
+    /** What the store holds: the bytes of every blob's blocks and the number of blobs. */
+    public record Usage(long bytes, long blobs) {
+    }
+
+    /**
+     * The size and number of blobs under {@code blobs/}: one stat and one listing per two-hex prefix,
+     * so a caller that shows it often caches it.
+     */
+    public Usage usage() throws IOException {
+        long bytes = node.filesStat(paths.blobs()).map(IpfsNode.FileStat::cumulativeSize).orElse(0L);
+        long count = 0;
+        for (IpfsNode.FileEntry algorithm : MfsListing.entries(node, paths.blobs())) {
+            if (!algorithm.directory() || !algorithm.name().matches("[a-z0-9]+")) {
+                continue;
+            }
+            for (IpfsNode.FileEntry prefix : MfsListing.entries(node, paths.blobs() + "/" + algorithm.name())) {
+                if (prefix.directory() && prefix.name().matches("[a-f0-9]{2}")) {
+                    count += MfsListing.entries(node, paths.blobPrefix(algorithm.name(), prefix.name())).size();
+                }
+            }
+        }
+        return new Usage(bytes, count);
+    }
+
+    /**
+     * The {@code disco.json} of an image published or cloned here, streamed from MFS; empty when this
+     * store holds no image directory of that CID. Never fetches from the network.
+     */
+    public Optional<InputStream> discoJson(Cid cid) throws IOException {
+        String path = paths.repository(cid.toString()) + "/disco.json";
+        if (node.filesStat(path).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(node.filesRead(path, 0, -1));
     }
 
     /** The online check of stored blobs against their digests. */

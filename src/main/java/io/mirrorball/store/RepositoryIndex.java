@@ -71,6 +71,22 @@ public final class RepositoryIndex {
     }
 
     /**
+     * The image directories named by a CID ({@code repositories/<cid>}: published here, or cloned),
+     * sorted. The digest-named copies are left out: each holds the same image as a CID directory.
+     */
+    public List<RepositoryName> contentAddressed() throws IOException {
+        List<RepositoryName> names = new ArrayList<>();
+        for (IpfsNode.FileEntry e : list(paths.repositories())) {
+            if (e.directory() && RepositoryName.isValid(e.name())) {
+                RepositoryName name = RepositoryName.parse(e.name());
+                ContentAddress.of(name).filter(a -> a.cid() != null).ifPresent(a -> names.add(name));
+            }
+        }
+        names.sort(java.util.Comparator.comparing(RepositoryName::value));
+        return names;
+    }
+
+    /**
      * Every digest that a local repository references: the {@code _layers} and
      * {@code _manifests/revisions} entries of every repository under {@code repositories/}, pushed
      * names and the published image directories ({@code <cid>}, {@code <digest hex>}) alike. Retention

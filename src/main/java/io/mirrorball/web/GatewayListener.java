@@ -60,6 +60,11 @@ public final class GatewayListener implements ServletContextListener {
         if (metrics != null) {
             metrics.addMapping(config.metrics().path());
         }
+        // the read-only web page: / redirects to /ui/ (see WebPageServlet)
+        ServletRegistration.Dynamic page = context.addServlet("web-page", io.mirrorball.ui.WebPageServlet.class);
+        if (page != null) {
+            page.addMapping("", "/ui/*");
+        }
         ServletRegistration.Dynamic health = context.addServlet("health", HealthServlet.class);
         if (health != null) {
             health.addMapping(HealthServlet.LIVE, HealthServlet.READY);

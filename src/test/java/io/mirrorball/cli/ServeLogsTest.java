@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import at.favre.lib.crypto.bcrypt.BCrypt;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mirrorball.oci.Digest;
+import io.mirrorball.testing.HtpasswdFile;
 import io.mirrorball.testing.MigrateProcess;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -17,11 +17,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,17 +66,15 @@ final class ServeLogsTest {
 
     @Test
     void serve_jsonFormat_everyLineIsJsonWithAccessAndEventFields() throws Exception {
-        Path htpasswd = tmp.resolve("htpasswd");
-        Files.writeString(htpasswd, "alice:" + BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(4,
-                "s3cret".toCharArray()) + "\n");
+        Path htpasswd = HtpasswdFile.write(tmp.resolve("htpasswd"), "alice", "s3cret");
         Map<String, String> env = env("json", "127.0.0.1:0");
         env.put("MIRRORBALL_LOG_FORMAT", "json");
         env.put("MIRRORBALL_AUTH_HTPASSWD_PATH", htpasswd.toString());
         try (MigrateProcess run = serve("json", env)) {
             URI uri = awaitListening(run);
             assertNotEquals(0, uri.getPort(), run.stdout());
-            String alice = "Basic " + Base64.getEncoder().encodeToString("alice:s3cret".getBytes(StandardCharsets.UTF_8));
-            String wrong = "Basic " + Base64.getEncoder().encodeToString("alice:guess".getBytes(StandardCharsets.UTF_8));
+            String alice = HtpasswdFile.basic("alice", "s3cret");
+            String wrong = HtpasswdFile.basic("alice", "guess");
             assertEquals(401, send(uri, "GET", "/v2/", wrong, null).statusCode());
             byte[] blob = "a layer that is not very large".repeat(100).getBytes(StandardCharsets.UTF_8);
             Digest digest = push(uri, alice, "app", blob);

@@ -1,7 +1,5 @@
 package io.mirrorball.testing;
 
-import at.favre.lib.crypto.bcrypt.BCrypt;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -120,10 +118,7 @@ public final class DockerRegistry implements AutoCloseable {
                         .append("  secret: mirrorball-test-secret\n")
                         .append("  headers:\n    X-Content-Type-Options: [nosniff]\n");
                 if (username != null) {
-                    Path htpasswd = dir.resolve("htpasswd");
-                    String hash = BCrypt.with(BCrypt.Version.VERSION_2Y)
-                            .hashToString(5, password.toCharArray());
-                    Files.writeString(htpasswd, username + ":" + hash + "\n");
+                    Path htpasswd = HtpasswdFile.write(dir.resolve("htpasswd"), username, password);
                     yaml.append("auth:\n  htpasswd:\n    realm: mirrorball-test\n    path: ")
                             .append(quote(htpasswd)).append('\n');
                 }

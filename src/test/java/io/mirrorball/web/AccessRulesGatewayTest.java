@@ -5,18 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import at.favre.lib.crypto.bcrypt.BCrypt;
+import io.mirrorball.testing.HtpasswdFile;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.Skopeo;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -38,12 +35,8 @@ final class AccessRulesGatewayTest {
 
     @BeforeEach
     void start() throws Exception {
-        StringBuilder users = new StringBuilder();
-        for (String user : List.of("alice", "bob", "carol", "root")) {
-            users.append(user).append(':').append(BCrypt.withDefaults().hashToString(BCrypt.MIN_COST,
-                    (user + "-pw").toCharArray())).append('\n');
-        }
-        Path htpasswd = Files.writeString(tmp.resolve("htpasswd"), users);
+        Path htpasswd = HtpasswdFile.write(tmp.resolve("htpasswd"),
+                Map.of("alice", "alice-pw", "bob", "bob-pw", "carol", "carol-pw", "root", "root-pw"));
         gateway = TestGateway.start(tmp, Map.of(
                 "MIRRORBALL_AUTH_HTPASSWD_PATH", htpasswd.toString(),
                 "MIRRORBALL_AUTH_ANONYMOUS_PULL", "false",
@@ -64,8 +57,7 @@ final class AccessRulesGatewayTest {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(gateway.uri() + path))
                 .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30));
         if (user != null) {
-            request.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                    (user + ":" + user + "-pw").getBytes(StandardCharsets.UTF_8)));
+            request.header("Authorization", HtpasswdFile.basic(user, user + "-pw"));
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }

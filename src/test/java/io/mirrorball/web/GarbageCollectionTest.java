@@ -10,14 +10,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.testing.DockerRegistry;
+import io.mirrorball.testing.HtpasswdFile;
 import io.mirrorball.testing.OciLayoutBuilder;
 import io.mirrorball.testing.Skopeo;
-import at.favre.lib.crypto.bcrypt.BCrypt;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest.BodyPublishers;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.util.Base64;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -134,10 +131,9 @@ final class GarbageCollectionTest {
 
     @Test
     void nonAdministrator_deleteOfCidAndAdminEndpoints_denied() throws Exception {
-        Path users = tmp.resolve("htpasswd");
-        Files.writeString(users, "alice:" + BCrypt.withDefaults().hashToString(4, "wonderland".toCharArray()) + "\n");
+        Path users = HtpasswdFile.write(tmp.resolve("htpasswd"), "alice", "wonderland");
         RegistryClient client = start(Map.of("MIRRORBALL_AUTH_HTPASSWD_PATH", users.toString()));
-        String alice = "Basic " + Base64.getEncoder().encodeToString("alice:wonderland".getBytes(StandardCharsets.UTF_8));
+        String alice = HtpasswdFile.basic("alice", "wonderland");
         String cid = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 
         assertOciError(client.send("DELETE", "/v2/" + cid + "/manifests/latest", BodyPublishers.noBody(),

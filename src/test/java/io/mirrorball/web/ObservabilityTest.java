@@ -3,14 +3,13 @@ package io.mirrorball.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import at.favre.lib.crypto.bcrypt.BCrypt;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mirrorball.testing.DockerRegistry;
+import io.mirrorball.testing.HtpasswdFile;
 import io.mirrorball.testing.KuboNode;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -175,8 +174,7 @@ final class ObservabilityTest {
 
     @Test
     void healthAndMetrics_htpasswdWithoutAnonymousPull_answerWithoutCredentials() throws Exception {
-        Path htpasswd = tmp.resolve("htpasswd");
-        Files.writeString(htpasswd, "alice:" + BCrypt.withDefaults().hashToString(4, "secret".toCharArray()) + "\n");
+        Path htpasswd = HtpasswdFile.write(tmp.resolve("htpasswd"), "alice", "secret");
         Map<String, String> env = new HashMap<>();
         env.put("MIRRORBALL_AUTH_HTPASSWD_PATH", htpasswd.toString());
         env.put("MIRRORBALL_AUTH_ANONYMOUS_PULL", "false");

@@ -118,7 +118,8 @@ final class RegistryApiErrorsTest {
     void outsideV2_404() {
         HttpResponse<byte[]> r = client.get("/v3/");
         assertEquals(404, r.statusCode(), describe(r));
-        assertEquals(404, client.get("/").statusCode());
+        assertEquals(404, client.get("/nothing").statusCode());
+        assertEquals(302, client.get("/").statusCode(), "/ redirects to the web page");
     }
 
     static Stream<Arguments> wrongMethods() {

@@ -127,6 +127,10 @@ final class TomcatWarIT {
                 java.util.Map.of("route", "manifest", "status", "2xx")) > 0, "metrics servlet registered by the listener");
         assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + host
                 + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "health servlet too");
+        HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + host
+                + "/ui/r/org/app/-/v1")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, page.statusCode(), "the web page (its precompiled templates are in the WAR)");
+        assertTrue(page.body().contains("/ipfs/" + cid + "?format=car"), page.body());
 
         // issue 9: Tomcat, like Jetty, would parse a form body as parameters; parameters come from the query only
         byte[] form = "digest=sha256:00&mount=x&from=y".getBytes(StandardCharsets.UTF_8);

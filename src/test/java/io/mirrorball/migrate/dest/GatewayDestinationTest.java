@@ -13,6 +13,7 @@ import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.oci.Reference;
 import io.mirrorball.oci.RepositoryName;
+import io.mirrorball.testing.HtpasswdFile;
 import io.mirrorball.web.TestGateway;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -157,10 +158,7 @@ final class GatewayDestinationTest {
 
     @Test
     void connect_gatewayWantsCredentials_isDeniedWithoutThem() throws Exception {
-        Path htpasswd = tmp.resolve("htpasswd");
-        // bob:hunter2, bcrypt
-        java.nio.file.Files.writeString(htpasswd, "bob:" + at.favre.lib.crypto.bcrypt.BCrypt.withDefaults()
-                .hashToString(4, "hunter2".toCharArray()) + "\n");
+        Path htpasswd = HtpasswdFile.write(tmp.resolve("htpasswd"), "bob", "hunter2");
         try (TestGateway secured = TestGateway.start(tmp.resolve("secured"), Map.of(
                 "MIRRORBALL_AUTH_HTPASSWD_PATH", htpasswd.toString(), "MIRRORBALL_AUTH_ANONYMOUS_PULL", "false"))) {
             MigrateException e = assertThrows(MigrateException.class,
