@@ -153,7 +153,20 @@ final class WebPageBrowserTest {
     void listing_pushedImages_rowsWithKindTagCountAndStats(boolean javaScript) throws Exception {
         Pushed pushed = publicGateway();
         Browser.Visitor visitor = javaScript ? Browser.Visitor.anonymous() : Browser.Visitor.anonymous().withoutJavaScript();
-        Page page = open(browser.page(visitor), pushed.gateway(), "/ui/");
+        Page page = browser.page(visitor);
+        List<String> errors = new ArrayList<>(); // chromium's /favicon.ico 404 is in neither list
+        page.onConsoleMessage(message -> {
+            if (message.type().equals("error") && !message.text().startsWith("Failed to load resource")) {
+                errors.add(message.text());
+            }
+        });
+        page.onResponse(response -> {
+            if (response.status() >= 400) {
+                errors.add(response.status() + " " + response.url());
+            }
+        });
+        open(page, pushed.gateway(), "/");
+        assertEquals(pushed.gateway().uri() + "/ui/", page.url(), "/ redirects to the listing");
 
         assertEquals(List.of("app", "base", "org/tools"), page.locator("#repositories tr[data-kind=pushed]").all()
                 .stream().map(r -> r.getAttribute("data-repository")).sorted().toList());
@@ -178,6 +191,7 @@ final class WebPageBrowserTest {
         assertThat(multi.locator(".digest")).containsText(pushed.tools().indexDigest().toString());
         assertThat(multi.locator(".platforms")).hasText("linux/amd64, linux/arm64");
         assertThat(multi.locator(".time time")).hasAttribute("datetime", Pattern.compile("^\\d{4}-\\d\\d-\\d\\dT"));
+        assertEquals(List.of(), errors, "no failed resource, script error or CSP violation");
     }
 
     @Test
@@ -251,6 +265,10 @@ final class WebPageBrowserTest {
     void pullCommands_skopeoByTagDigestAndCid_pullThePushedManifest() throws Exception {
         Pushed pushed = publicGateway();
         Page page = open(browser.page(), pushed.gateway(), "/ui/r/app/-/1.1");
+        page.context().grantPermissions(List.of("clipboard-read", "clipboard-write"));
+        Locator byTag = page.locator("code.pull[data-client=skopeo][data-by=tag]");
+        byTag.locator("xpath=ancestor::*[button[contains(@class,'copy')]][1]/button").click();
+        assertEquals(byTag.innerText(), page.evaluate("navigator.clipboard.readText()"), "the copy button copies the command");
         Skopeo skopeo = Skopeo.in(tmp.resolve("skopeo-pull"));
         for (String by : List.of("tag", "digest", "cid")) {
             String command = page.locator("code.pull[data-client=skopeo][data-by=" + by + "]").innerText().strip();
