@@ -98,6 +98,7 @@ public final class ImageDeleter {
             io.mirrorball.log.Events.log("delete", "repository", address.name(), "digest", digest);
         }
         unpublish(digest, cids);
+        manifests.changed();
         return digest;
     }
 

@@ -48,6 +48,18 @@ public final class ManifestStore {
         this.publisher = publisher;
     }
 
+    /** Puts and deletes so far: the web page reads its listing again when this moves. */
+    private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+
+    long writes() {
+        return writes.get();
+    }
+
+    /** Something else changed which repositories or tags exist (a content-addressed delete, a gc sweep). */
+    void changed() {
+        writes.incrementAndGet();
+    }
+
     /** Records every push (set once by the RegistryStore). */
     private PushHistory history;
 
@@ -103,6 +115,7 @@ public final class ManifestStore {
             subject = manifest.subject().digest();
             writeLink(paths.referrerLink(name, subject, digest), digest);
         }
+        writes.incrementAndGet();
         if (history != null) {
             history.pushed(name, reference.tag(), digest, published);
         }
@@ -237,6 +250,7 @@ public final class ManifestStore {
      * @return false when there was nothing to delete
      */
     public boolean delete(RepositoryName name, Reference reference) throws IOException {
+        writes.incrementAndGet();
         if (reference.tag() != null) {
             if (node.filesStat(paths.tag(name, reference.tag())).isEmpty()) {
                 return false;

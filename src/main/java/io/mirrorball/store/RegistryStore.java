@@ -126,6 +126,15 @@ public final class RegistryStore implements AutoCloseable {
         return pushHistory;
     }
 
+    /**
+     * A number that moves whenever a repository or tag may have appeared or gone here (pushes, deletes,
+     * upstream tags, clones, gc): readers that cache listings read them again when it moved. Another
+     * instance sharing the MFS root does not move it.
+     */
+    public long changes() {
+        return manifests.writes() + upstreamTags.writes() + cloner.clones().getCount();
+    }
+
     /** What the store holds: the bytes of every blob's blocks and the number of blobs. */
     public record Usage(long bytes, long blobs) {
     }

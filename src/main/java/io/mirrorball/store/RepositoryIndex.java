@@ -120,6 +120,10 @@ public final class RepositoryIndex {
         return MfsListing.entries(node, dir);
     }
 
+    private static boolean isContentAddressed(String component) {
+        return RepositoryName.isValid(component) && ContentAddress.of(RepositoryName.parse(component)).isPresent();
+    }
+
     private void walk(String dir, String prefix, List<String> names, int depth) throws IOException {
         if (depth > 32) {
             return;
@@ -137,6 +141,8 @@ public final class RepositoryIndex {
             }
             if (e.name().equals("_manifests") || e.name().equals("_layers")) {
                 isRepository = true;
+            } else if (depth == 1 && e.name().equals("blobs") && isContentAddressed(prefix)) {
+                continue; // the blob links of a published image, thousands of them: never a repository
             } else if (!e.name().startsWith("_")) {
                 walk(dir + "/" + e.name(), prefix.isEmpty() ? e.name() : prefix + "/" + e.name(), names, depth + 1);
             }

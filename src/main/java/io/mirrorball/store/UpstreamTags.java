@@ -30,6 +30,8 @@ public final class UpstreamTags {
 
     private final IpfsNode node;
     private final MfsPaths paths;
+    /** Tag writes and removals so far (see {@link RegistryStore#changes()}). */
+    private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
 
     UpstreamTags(IpfsNode node, MfsPaths paths) {
         this.node = node;
@@ -65,6 +67,7 @@ public final class UpstreamTags {
     public void write(String upstream, RepositoryName name, String tag, Digest digest, String mediaType)
             throws IOException {
         requireTag(tag);
+        writes.incrementAndGet();
         if (mediaType != null && MediaTypes.ALL.contains(mediaType)) {
             node.filesWrite(paths.upstreamRevisionMediaType(upstream, name, digest),
                     mediaType.getBytes(StandardCharsets.UTF_8));
@@ -78,6 +81,7 @@ public final class UpstreamTags {
      */
     public boolean remove(String upstream, RepositoryName name, String tag) throws IOException {
         requireTag(tag);
+        writes.incrementAndGet();
         String path = paths.upstreamTag(upstream, name, tag);
         if (node.filesStat(path).isEmpty()) {
             return false;
@@ -91,7 +95,12 @@ public final class UpstreamTags {
 
     /** Forgets everything learned about a repository from an upstream. */
     public void removeRepository(String upstream, RepositoryName name) throws IOException {
+        writes.incrementAndGet();
         node.filesRm(paths.upstreamRepository(upstream, name));
+    }
+
+    long writes() {
+        return writes.get();
     }
 
     /** The upstreams something was learned from, sorted. */

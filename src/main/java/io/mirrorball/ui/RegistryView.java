@@ -1,7 +1,7 @@
 package io.mirrorball.ui;
 
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.LoadingCache;
 import io.mirrorball.ipfs.Cid;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.OciException;
@@ -24,6 +24,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.io.InterruptedIOException;
 
 /**
  * The registry as the web page shows it, read from the store: pushed repositories, what was pulled
@@ -32,11 +40,14 @@ import java.util.Set;
  * <p>An image published from a repository the visitor may not see stays hidden under its CID too: a CID
  * row is shown when one of the repositories it was published for is visible, or, when this instance does
  * not know where it came from (a clone, or another instance's publish), only to a visitor who sees every
- * repository. The listing is read at most every {@link #LISTING_FOR}; tags and images are read per page.
+ * repository. The listing is read again after every change this gateway made (a push, a pull-through of a
+ * new tag), else at most every {@link #LISTING_FOR}; tags and images are read per page.
  */
 final class RegistryView {
     static final Duration LISTING_FOR = Duration.ofSeconds(5);
-    private static final String KEY = "all";
+    /** How long a page waits for a listing being read again before it shows the previous one. */
+    static final Duration FRESH_WAIT = Duration.ofSeconds(1);
+    private static final int READERS = 4;
 
     /** A repository of the listing and where its tags live. */
     record Entry(RepositoryRow row, RepositoryName name, String upstream, RepositoryName remoteName) {
@@ -46,7 +57,14 @@ final class RegistryView {
     private final String defaultUpstream;
     private final CacheLedger ledger;
     private final ImageFactsReader facts;
-    private final LoadingCache<String, Map<String, Entry>> listing;
+    /** The listing by {@link RegistryStore#changes()}: read again after a change here, or after {@link #LISTING_FOR}. */
+    private final AsyncLoadingCache<Long, Map<String, Entry>> listing;
+    /** The last listing read completely: shown while a newer one takes longer than {@link #FRESH_WAIT}. */
+    private volatile Map<String, Entry> lastListing;
+    /** Reads the listings, one at a time. */
+    private final ExecutorService loader;
+    /** Reads the tags of the repositories of a listing side by side (never the loader: it waits for them). */
+    private final ExecutorService readers;
 
     /**
      * @param defaultUpstream the default upstream's name (its repositories keep their names), or null
@@ -57,7 +75,14 @@ final class RegistryView {
         this.defaultUpstream = defaultUpstream;
         this.ledger = ledger;
         this.facts = new ImageFactsReader(store.manifests());
-        this.listing = Caffeine.newBuilder().expireAfterWrite(LISTING_FOR).build(key -> read());
+        this.loader = Executors.newSingleThreadExecutor(named("mirrorball-web-page-listing"));
+        this.readers = Executors.newFixedThreadPool(READERS, named("mirrorball-web-page-reader"));
+        this.listing = Caffeine.newBuilder().expireAfterWrite(LISTING_FOR).maximumSize(4).executor(loader)
+                .buildAsync(changes -> {
+                    Map<String, Entry> read = read();
+                    lastListing = read;
+                    return read;
+                });
     }
 
     /** The repositories the visitor may see, sorted by name, whose name contains {@code query} (any case). */
@@ -109,13 +134,46 @@ final class RegistryView {
                 known.get(), cid, time));
     }
 
-    private List<Entry> visible(Visitor visitor) throws IOException {
-        Map<String, Entry> all;
+    /** Stops the threads. */
+    void close() {
+        loader.shutdownNow();
+        readers.shutdownNow();
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /**
+     * The current listing: read again when this gateway changed something or it is {@link #LISTING_FOR}
+     * old; a read that takes longer than {@link #FRESH_WAIT} (a large registry) leaves the page with the
+     * previous listing, so that pages stay fast while pushes arrive.
+     */
+    private Map<String, Entry> current() throws IOException {
+        CompletableFuture<Map<String, Entry>> reading = listing.get(store.changes());
+        Map<String, Entry> previous = lastListing;
         try {
-            all = listing.get(KEY);
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
+            return previous == null ? reading.get() : reading.get(FRESH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return previous;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while reading the repositories");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UncheckedIOException io) {
+                throw io.getCause();
+            }
+            throw new IOException("reading the repositories: " + e.getCause(), e.getCause());
         }
+    }
+
+    private List<Entry> visible(Visitor visitor) throws IOException {
+        Map<String, Entry> all = current();
         List<Entry> seen = new ArrayList<>();
         boolean seesEverything = true;
         for (Entry entry : all.values()) {
@@ -144,32 +202,52 @@ final class RegistryView {
 
     private Map<String, Entry> read() {
         try {
-            Map<String, Entry> entries = new LinkedHashMap<>();
+            List<CompletableFuture<Entry>> reads = new ArrayList<>();
             for (String pushed : store.repositories().catalog()) {
                 RepositoryName name = RepositoryName.parse(pushed);
-                entries.put(pushed, new Entry(new RepositoryRow(pushed, RepositoryRow.PUSHED, null,
-                        store.manifests().tags(name).size()), name, null, name));
+                reads.add(entry(name, RepositoryRow.PUSHED, null, name));
             }
             UpstreamTags upstreamTags = store.upstreamTags();
             for (String upstream : upstreamTags.upstreams()) {
                 for (RepositoryName remote : upstreamTags.repositories(upstream)) {
-                    RepositoryName shown = pullName(upstream, remote);
-                    if (!entries.containsKey(shown.value())) { // a pushed repository of that name wins, as in a pull
-                        entries.put(shown.value(), new Entry(new RepositoryRow(shown.value(), RepositoryRow.UPSTREAM,
-                                upstream, upstreamTags.tags(upstream, remote).size()), shown, upstream, remote));
-                    }
+                    reads.add(entry(pullName(upstream, remote), RepositoryRow.UPSTREAM, upstream, remote));
                 }
             }
             for (RepositoryName cid : store.repositories().contentAddressed()) {
-                entries.put(cid.value(), new Entry(new RepositoryRow(cid.value(), RepositoryRow.CONTENT_ADDRESSED,
-                        null, store.manifests().tags(cid).size()), cid, null, cid));
+                reads.add(entry(cid, RepositoryRow.CONTENT_ADDRESSED, null, cid));
+            }
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            for (CompletableFuture<Entry> read : reads) {
+                Entry entry = read.join();
+                // a pushed repository of the same name as an upstream one wins, as it does in a pull
+                if (entry != null) {
+                    entries.putIfAbsent(entry.row().name(), entry);
+                }
             }
             return entries;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (OciException e) {
-            throw new UncheckedIOException(new IOException(e.getMessage(), e)); // a repository removed while read
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof UncheckedIOException io) {
+                throw io;
+            }
+            throw e;
         }
+    }
+
+    /** Reads a repository's tag count on the readers; null when it went away meanwhile. */
+    private CompletableFuture<Entry> entry(RepositoryName name, String kind, String upstream, RepositoryName remote) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                int tags = upstream != null ? store.upstreamTags().tags(upstream, remote).size()
+                        : store.manifests().tags(name).size();
+                return new Entry(new RepositoryRow(name.value(), kind, upstream, tags), name, upstream, remote);
+            } catch (OciException e) {
+                return null; // NAME_UNKNOWN: removed since the listing was read
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, readers);
     }
 
     /** The name a client pulls an upstream repository by: as is from the default, else under the upstream's name. */

@@ -87,6 +87,13 @@ public final class WebPageServlet extends HttpServlet {
     }
 
     @Override
+    public void destroy() {
+        if (view != null) {
+            view.close();
+        }
+    }
+
+    @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String path = request.getRequestURI().substring(request.getContextPath().length());
         if (path.isEmpty() || path.equals("/") || path.equals("/ui")) {
