@@ -97,6 +97,16 @@ public final class PushHistory {
         return pushes == null ? Set.of() : Set.copyOf(pushes.keySet());
     }
 
+    /**
+     * Whether some push of this CID's image here was by tag: an image pushed by digest only is usually a
+     * platform image of a multi-platform push (its index was pushed by tag).
+     */
+    public boolean pushedByTag(Cid cid) {
+        Map<RepositoryName, Push> pushes = byCid.get(cid);
+        return pushes != null && pushes.values().stream().anyMatch(p -> p.tag() != null)
+                || lastPerTag.values().stream().anyMatch(p -> cid.equals(p.cid()));
+    }
+
     /** The most recent pushes, newest first (at most {@link #RECENT}). */
     public synchronized List<Push> recent() {
         return List.copyOf(recent);

@@ -40,7 +40,8 @@ import java.io.InterruptedIOException;
  * <p>An image published from a repository the visitor may not see stays hidden under its CID too: a CID
  * row is shown when one of the repositories it was published for is visible, or, when this instance does
  * not know where it came from (a clone, or another instance's publish), only to a visitor who sees every
- * repository. The listing is read again after every change this gateway made (a push, a pull-through of a
+ * repository; an image this instance only took pushes of by digest (a platform image of a multi-platform
+ * push) is not listed under its CID. The listing is read again after every change this gateway made (a push, a pull-through of a
  * new tag), else at most every {@link #LISTING_FOR}; tags and images are read per page.
  */
 final class RegistryView {
@@ -188,9 +189,11 @@ final class RegistryView {
         PushHistory history = store.pushHistory();
         for (Entry entry : all.values()) {
             if (entry.row().kind().equals(RepositoryRow.CONTENT_ADDRESSED) && visitor.mayPull().test(entry.name())) {
-                Set<RepositoryName> origins = history.repositoriesOf(Cid.parse(entry.name().value()));
+                Cid cid = Cid.parse(entry.name().value());
+                Set<RepositoryName> origins = history.repositoriesOf(cid);
+                // an image pushed by digest only (a platform of a multi-platform push) is not listed on its own
                 boolean shown = origins.isEmpty() ? seesEverything
-                        : origins.stream().anyMatch(visitor.mayPull());
+                        : history.pushedByTag(cid) && origins.stream().anyMatch(visitor.mayPull());
                 if (shown) {
                     seen.add(entry);
                 }

@@ -56,7 +56,7 @@ public final class WebPageServlet extends HttpServlet {
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.\\-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?");
     private static final String CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self';"
             + " form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-    private static final Set<String> STATIC = Set.of("ui.css", "ui.js");
+    private static final Set<String> STATIC = Set.of("ui.css", "ui.js", "favicon.svg");
 
     private transient Gateway gateway;
     private transient RegistryView view;
@@ -158,7 +158,8 @@ public final class WebPageServlet extends HttpServlet {
         }
         List<Overview.PublishRow> recent = new ArrayList<>();
         for (PushHistory.Push push : gateway.store().pushHistory().recent()) {
-            if (recent.size() < RECENT_SHOWN && view.sees(visitor, push.repository())) {
+            // pushes by digest are left out: the platform images of a multi-platform push, before its index
+            if (recent.size() < RECENT_SHOWN && push.tag() != null && view.sees(visitor, push.repository())) {
                 recent.add(new Overview.PublishRow(push.repository().value(), push.tag(), push.digest().toString(),
                         push.cid() == null ? null : push.cid().toString(), TimeText.of(push.at()),
                         push.at().toString()));
@@ -255,7 +256,8 @@ public final class WebPageServlet extends HttpServlet {
     private static void serveStatic(String file, HttpServletResponse response) throws IOException {
         response.setHeader("X-Content-Type-Options", "nosniff");
         response.setHeader("Cache-Control", "public, max-age=3600");
-        response.setContentType(file.endsWith(".css") ? "text/css;charset=utf-8" : "text/javascript;charset=utf-8");
+        response.setContentType(file.endsWith(".css") ? "text/css;charset=utf-8" : file.endsWith(".svg")
+                ? "image/svg+xml" : "text/javascript;charset=utf-8");
         try (InputStream in = WebPageServlet.class.getResourceAsStream("static/" + file)) {
             if (in == null) {
                 throw new IOException("resource static/" + file + " is missing from the build");

@@ -60,6 +60,9 @@ final class WebPageServletTest {
         Skopeo skopeo = Skopeo.in(tmp.resolve("skopeo"));
         OciLayoutBuilder.Image app = push(skopeo, "app:1.0", 1);
         push(skopeo, "org/tools:latest", 2);
+        OciLayoutBuilder.MultiArch multi = OciLayoutBuilder.at(tmp.resolve("multi")).seed(5).layer(10_000, true)
+                .buildMultiArch("m");
+        skopeo.copyAll(multi.skopeoRef(), "docker://" + gateway.uri().getAuthority() + "/org/multi:m");
 
         HttpResponse<String> root = get("/", null);
         assertEquals(302, root.statusCode());
@@ -74,6 +77,10 @@ final class WebPageServletTest {
         assertTrue(body.contains("data-repository=\"org/tools\" data-kind=\"pushed\""), body);
         assertTrue(body.contains("data-kind=\"content-addressed\""), "the published CIDs are listed");
         assertTrue(body.contains("<li data-repository=\"app\" data-cid=\"bafy"), "recent publishes name the CID");
+        assertEquals(3, body.split("data-kind=\"content-addressed\"", -1).length - 1,
+                "one CID per image pushed by tag, none for the platform images of org/multi: " + body);
+        assertFalse(body.contains("org/multi@sha256:"), "the platform images pushed by digest are not publishes to show");
+        assertTrue(get("/ui/r/org/multi/-/m", null).body().contains("linux/amd64, linux/arm64"), "the index's platforms");
 
         String searched = get("/ui/?q=TOOL", null).body();
         assertTrue(searched.contains("data-repository=\"org/tools\""));
