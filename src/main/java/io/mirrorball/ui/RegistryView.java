@@ -242,7 +242,10 @@ final class RegistryView {
     private CompletableFuture<Entry> entry(RepositoryName name, String kind, String upstream, RepositoryName remote) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                int tags = upstream != null ? store.upstreamTags().tags(upstream, remote).size()
+                // an image named by its CID has the tag latest (a clone of another program's image may have
+                // more): not counted, which would read two directories per image, and there can be thousands
+                int tags = kind.equals(RepositoryRow.CONTENT_ADDRESSED) ? RepositoryRow.NOT_COUNTED
+                        : upstream != null ? store.upstreamTags().tags(upstream, remote).size()
                         : store.manifests().tags(name).size();
                 return new Entry(new RepositoryRow(name.value(), kind, upstream, tags), name, upstream, remote);
             } catch (OciException e) {

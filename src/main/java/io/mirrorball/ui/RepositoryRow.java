@@ -7,12 +7,18 @@ package io.mirrorball.ui;
  * @param kind     {@code pushed}, {@code upstream} (pulled through, a cache of {@code upstream}) or
  *                 {@code content-addressed} (an image named by its CID)
  * @param upstream the upstream's name for kind {@code upstream}, else null
- * @param tags     how many tags it has here
+ * @param tags     how many tags it has here, or {@link #NOT_COUNTED} (content-addressed ones)
  */
 public record RepositoryRow(String name, String kind, String upstream, int tags) {
     static final String PUSHED = "pushed";
     static final String UPSTREAM = "upstream";
     static final String CONTENT_ADDRESSED = "content-addressed";
+    static final int NOT_COUNTED = -1;
+
+    /** What the tags column says. */
+    public String tagsText() {
+        return tags == NOT_COUNTED ? "" : Integer.toString(tags);
+    }
 
     /** What the kind column says. */
     public String kindText() {

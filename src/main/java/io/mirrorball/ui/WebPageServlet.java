@@ -77,7 +77,8 @@ public final class WebPageServlet extends HttpServlet {
         view = new RegistryView(gateway.store(), defaultUpstream,
                 gateway.retention().map(r -> r.ledger()).orElse(null));
         templates = TemplateEngine.createPrecompiled(null, ContentType.Html, WebPageServlet.class.getClassLoader());
-        usage = Caffeine.newBuilder().expireAfterWrite(USAGE_FOR).build(key -> {
+        // read again in the background once USAGE_FOR old: a page waits for it only the first time
+        usage = Caffeine.newBuilder().refreshAfterWrite(USAGE_FOR).build(key -> {
             try {
                 return gateway.store().usage();
             } catch (IOException e) {
