@@ -221,13 +221,17 @@ public record Manifest(String mediaType, Descriptor config, List<Descriptor> lay
         List<String> urls = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {
             JsonNode url = node.get(i);
-            if (!url.isTextual() || !isHttpUrl(url.textValue())) {
-                throw new OciException(OciErrorCode.MANIFEST_INVALID, where + "[" + i + "] must be an http or https URL");
+            if (!url.isTextual() || !(isHttpUrl(url.textValue()) || IPFS_URL.matcher(url.textValue()).matches())) {
+                throw new OciException(OciErrorCode.MANIFEST_INVALID, where + "[" + i + "] must be an http or https URL"
+                        + " or ipfs://<cid>");
             }
             urls.add(url.textValue());
         }
         return urls;
     }
+
+    /** nerdctl's urls (docs/formats.md): a CID alone, no path, query or other name below it. */
+    private static final java.util.regex.Pattern IPFS_URL = java.util.regex.Pattern.compile("ipfs://[A-Za-z0-9]{2,200}");
 
     private static boolean isHttpUrl(String text) {
         try {

@@ -33,6 +33,10 @@ final class ForeignManifests {
         this.image = image;
     }
 
+    String image() {
+        return image;
+    }
+
     OciException invalid(String why) {
         return new OciException(OciErrorCode.MANIFEST_INVALID, image + " is not a valid image: " + why
                 + "; nothing was cloned");

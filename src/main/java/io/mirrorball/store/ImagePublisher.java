@@ -253,54 +253,7 @@ public final class ImagePublisher {
             root.link("blobs/" + path(blob.digest()), new DagPb.Link(blob.digest().hex(), blob.cid(),
                     tsize(blob)));
         }
-        ipdrEntries(root, top, image);
         return root;
-    }
-
-    /**
-     * ipdr's layout beside disco's, so that ipdr pulls the image by its CID (docs/formats.md): every blob as
-     * {@code blobs/sha256:<hex>}, every manifest as {@code manifests/sha256:<hex>}, and {@code manifests/latest}:
-     * the top manifest, or for an index (which ipdr cannot read) its linux/amd64 image, else its first. Links
-     * to the same blocks: no byte is stored twice.
-     */
-    private void ipdrEntries(Tree root, Digest top, Image image) throws IOException {
-        for (BlobInfo blob : image.ordered().values()) {
-            if (!blob.digest().algorithm().equals("sha256")) {
-                continue; // ipdr knows sha256 only
-            }
-            String name = blob.digest().toString();
-            if (image.revisions().contains(blob.digest())) {
-                root.link("manifests/" + name, new DagPb.Link(name, blob.cid(), tsize(blob)));
-            } else {
-                root.link("blobs/" + name, new DagPb.Link(name, blob.cid(), tsize(blob)));
-            }
-        }
-        Digest latest = ipdrLatest(top);
-        BlobInfo manifest = image.ordered().get(latest);
-        if (manifest != null) {
-            root.link("manifests/latest", new DagPb.Link("latest", manifest.cid(), tsize(manifest)));
-        }
-    }
-
-    /** The manifest ipdr gets as {@code latest}: the top one, or an index's linux/amd64 image (else its first). */
-    private Digest ipdrLatest(Digest top) throws IOException {
-        Optional<StoredManifest> stored = manifests.read(top);
-        if (stored.isEmpty() || !stored.get().manifest().isIndex() || stored.get().manifest().manifests().isEmpty()) {
-            return top;
-        }
-        com.fasterxml.jackson.databind.JsonNode entries = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(stored.get().content()).path("manifests");
-        for (com.fasterxml.jackson.databind.JsonNode entry : entries) {
-            if (entry.path("platform").path("os").asText("").equals("linux")
-                    && entry.path("platform").path("architecture").asText("").equals("amd64")
-                    && Digest.isDigest(entry.path("digest").asText(""))) {
-                Digest digest = Digest.parse(entry.path("digest").asText());
-                if (stored.get().manifest().manifests().stream().anyMatch(d -> d.digest().equals(digest))) {
-                    return digest;
-                }
-            }
-        }
-        return stored.get().manifest().manifests().get(0).digest();
     }
 
     /** {@code <alg>/<hex>}: where a digest's entries live in the image directory (disco's layout for sha256). */

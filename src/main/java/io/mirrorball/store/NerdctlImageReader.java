@@ -98,11 +98,11 @@ final class NerdctlImageReader {
         try {
             node = JSON.readTree(content);
         } catch (IOException e) {
-            throw manifests.invalid("it is neither a directory nor a JSON descriptor");
+            throw notAnImage();
         }
         if (node == null || !node.isObject() || !node.path("digest").isTextual() || !node.path("size").canConvertToLong()
-                || !node.path("mediaType").isTextual()) {
-            throw manifests.invalid("it is neither a directory nor a JSON descriptor");
+                || !node.path("mediaType").isTextual() || !node.path("urls").isArray()) {
+            throw notAnImage();
         }
         String digest = node.path("digest").asText();
         if (!Digest.isDigest(digest)) {
@@ -115,6 +115,11 @@ final class NerdctlImageReader {
             throw manifests.invalid("its descriptor has a negative size");
         }
         return new Descriptor(node.path("mediaType").asText(), Digest.parse(digest), size, null, Map.of(), urls);
+    }
+
+    private io.mirrorball.oci.OciException notAnImage() {
+        return new io.mirrorball.oci.OciException(io.mirrorball.oci.OciErrorCode.NAME_UNKNOWN, manifests.image()
+                + " is not an image: no disco.json, no ipdr manifests/ directory and no OCI descriptor");
     }
 
     private static String shorten(String text) {

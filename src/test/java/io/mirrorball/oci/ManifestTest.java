@@ -287,13 +287,22 @@ final class ManifestTest {
     }
 
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"\"https://x\"", "[1]", "[\"file:///etc/passwd\"]", "[\"relative\"]"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"\"https://x\"", "[1]", "[\"file:///etc/passwd\"]", "[\"relative\"]",
+            "[\"ipfs://bafkreiabc/x\"]", "[\"ipfs://../ipns/x\"]", "[\"ipns://k51abc\"]"})
     void parse_invalidUrls_manifestInvalid(String urls) {
         String json = ociManifest().replace("\"size\":1000}", "\"size\":1000,\"urls\":" + urls + "}");
 
         OciException e = assertThrows(OciException.class, () -> Manifest.parse(bytes(json), OCI));
 
         assertEquals(OciErrorCode.MANIFEST_INVALID, e.code());
+    }
+
+    /** nerdctl's images name each blob's CID (docs/formats.md). */
+    @Test
+    void parse_ipfsUrl_kept() {
+        String json = ociManifest().replace("\"size\":1000}", "\"size\":1000,\"urls\":[\"ipfs://bafkreiabc\"]}");
+
+        assertEquals(List.of("ipfs://bafkreiabc"), Manifest.parse(bytes(json), OCI).layers().get(0).urls());
     }
 
     /** Issue 9: the pushed Content-Type of a Docker manifest without a mediaType field must be kept. */

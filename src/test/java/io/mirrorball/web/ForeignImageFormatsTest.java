@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Images other programs put on IPFS, pulled through the gateway by their CID on real Kubo: ipdr's image
  * directories (both generations) and nerdctl's descriptors, each built on the node exactly as that program
  * lays it out (docs/formats.md); crafted ones that map a digest to other bytes are refused and leave nothing
- * in the store. And the other way: a published image carries ipdr's entries, as links to the same blocks.
+ * in the store.
  */
 final class ForeignImageFormatsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -214,22 +214,5 @@ final class ForeignImageFormatsTest {
         String withPath = new String(top, StandardCharsets.UTF_8).replaceFirst("\"ipfs://([a-z0-9]+)\"",
                 "\"ipfs://$1/x\"");
         assertRefused(add(withPath.getBytes(StandardCharsets.UTF_8)) + ":latest", layer);
-    }
-
-    @Test
-    void publish_imageDirectory_carriesIpdrEntriesAsLinksToTheSameBlocks() throws Exception {
-        OciLayoutBuilder.Image image = image(5);
-        Skopeo.in(tmp.resolve("skopeo")).copy(image.skopeoRef(), "docker://" + gateway.uri().getAuthority() + "/app:1");
-        HttpResponse<String> head = get("/v2/app/manifests/1");
-        String cid = head.headers().firstValue("X-Ipfs-Path").orElseThrow().substring("/ipfs/".length());
-
-        byte[] manifest = blob(image, image.manifestDigest());
-        assertArrayEquals(manifest, node.cat(cid + "/manifests/latest", 0, -1).readAllBytes());
-        assertArrayEquals(manifest, node.cat(cid + "/manifests/" + image.manifestDigest(), 0, -1).readAllBytes());
-        for (Digest blob : List.of(image.config().digest(), image.layerDigests().get(0), image.layerDigests().get(1))) {
-            IpfsNode.FileStat ipdr = node.filesStat("/ipfs/" + cid + "/blobs/" + blob).orElseThrow();
-            IpfsNode.FileStat disco = node.filesStat("/ipfs/" + cid + "/blobs/sha256/" + blob.hex()).orElseThrow();
-            assertEquals(disco.cid(), ipdr.cid(), "the same blocks under both names: " + blob);
-        }
     }
 }
