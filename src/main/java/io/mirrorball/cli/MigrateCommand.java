@@ -6,7 +6,7 @@ import io.mirrorball.migrate.MigrateException;
 import io.mirrorball.migrate.MigrateOptions;
 import io.mirrorball.migrate.Migration;
 import io.mirrorball.migrate.MigrationReport;
-import io.mirrorball.migrate.Platform;
+import io.mirrorball.oci.Platform;
 import io.mirrorball.migrate.Progress;
 import io.mirrorball.migrate.ResumeJournal;
 import io.mirrorball.migrate.dest.Destination;

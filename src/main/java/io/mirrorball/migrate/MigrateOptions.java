@@ -1,5 +1,6 @@
 package io.mirrorball.migrate;
 
+import io.mirrorball.oci.Platform;
 import java.time.Duration;
 
 /**

@@ -1,9 +1,8 @@
-package io.mirrorball.migrate;
+package io.mirrorball.oci;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.mirrorball.oci.Digest;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,7 @@
-package io.mirrorball.migrate;
+package io.mirrorball.oci;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.mirrorball.oci.Digest;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.Optional;
@@ -25,7 +24,7 @@ public record Platform(String os, String architecture, String variant) {
     }
 
     /** The digest of the index's child for this platform, if it has one. */
-    Optional<Digest> pick(byte[] index) {
+    public Optional<Digest> pick(byte[] index) {
         JsonNode root;
         try {
             root = JSON.readTree(index);
