@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Sweep: blob entries under {@code blobs/} that nothing marked (and their pins), the layer links of
  * ordinary repositories to them, published copies of manifests no ordinary repository holds any more,
- * and (offline only) clones a crash left in {@code _staging}. On the embedded node, its gc then deletes
+ * ipdr views ({@code _ipdr}) of images no longer published, and (offline only) clones a crash left in {@code _staging}. On the embedded node, its gc then deletes
  * the blocks nothing reaches; Kubo deletes unpinned blocks at its own GC.
  */
 public final class GarbageCollector {
@@ -165,6 +165,21 @@ public final class GarbageCollector {
                 if (removedBlobs.contains(link.digest()) && !blobs.recentlyWritten(link.digest(), grace)) {
                     blobs.unlink(link.name(), link.digest());
                 }
+            }
+        }
+        // ipdr views whose image is no longer published (a crash between placing the view and the
+        // digest repository, or an older version's unpublish)
+        for (IpfsNode.FileEntry view : list(paths.ipdrImages())) {
+            if (!view.name().matches("[a-f0-9]{64}")) {
+                continue;
+            }
+            Digest digest = Digest.parse("sha256:" + view.name());
+            if (node.filesStat(paths.repository(view.name())).isPresent() || blobs.recentlyWritten(digest, grace)) {
+                continue;
+            }
+            removed.add(new Removal("ipdr-view", view.name(), 0));
+            if (!options.dryRun()) {
+                node.filesRm(paths.ipdrImage(digest));
             }
         }
         if (options.offline()) {

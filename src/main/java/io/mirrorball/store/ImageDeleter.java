@@ -19,7 +19,8 @@ import java.util.Set;
  * Deletion of manifests (docs/gc.md). A DELETE by digest removes the revision from its repository with
  * every tag pointing at it; a DELETE by tag removes only the tag. Once no ordinary repository holds a
  * manifest any more, its published copies go too: the digest repository {@code repositories/<hex>},
- * the CID repository {@code repositories/<cid>}, and the CID's pin; the CID is marked deleted
+ * the CID repository {@code repositories/<cid>}, the ipdr view {@code _ipdr/<hex>}, and the CID's pin;
+ * every CID of the image is marked deleted
  * ({@link MfsPaths#deletedImage}), so that a pull of it is not cloned from blocks the node still holds.
  * The bytes stay under {@code blobs/} until a gc sweeps them.
  */
@@ -130,6 +131,7 @@ public final class ImageDeleter {
                 }
             }
         }
+        publisher.ipdrCid(digest).ifPresent(cids::add);
         return cids;
     }
 
@@ -147,6 +149,9 @@ public final class ImageDeleter {
                 io.mirrorball.log.Events.log("delete", "repository", cid, "digest", digest);
             }
             node.pinRm(cid);
+        }
+        if (digest.algorithm().equals("sha256") && node.filesStat(paths.ipdrImage(digest)).isPresent()) {
+            node.filesRm(paths.ipdrImage(digest));
         }
         if (digest.algorithm().equals("sha256") && node.filesStat(paths.repository(digest.hex())).isPresent()) {
             node.filesRm(paths.repository(digest.hex()));

@@ -13,6 +13,7 @@ import io.mirrorball.oci.Descriptor;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
+import io.mirrorball.oci.Platform;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +42,8 @@ public final class ImagePublisher {
     static final DirectoryParams DIRECTORIES = DirectoryParams.KUBO_DEFAULTS;
     /** Deepest index nesting followed (an index of indexes of manifests is depth 2). */
     private static final int MAX_DEPTH = 4;
+    /** The platform of an index whose image ipdr's {@code manifests/latest} names. */
+    private static final Platform LINUX_AMD64 = new Platform("linux", "amd64", null);
 
     private final IpfsNode node;
     private final ExecutorService putThreads;
@@ -63,8 +66,11 @@ public final class ImagePublisher {
         this.manifests = manifests;
     }
 
-    /** The image CID, and the repository named by the manifest digest that reveals it. */
-    public record Published(Cid cid, Digest digest) {
+    /**
+     * The image CID, the repository named by the manifest digest that reveals it, and the CID of the
+     * image in ipdr's layout (sha256 manifests only).
+     */
+    public record Published(Cid cid, Digest digest, Optional<Cid> ipdrCid) {
     }
 
     /**
@@ -78,6 +84,7 @@ public final class ImagePublisher {
         long start = System.nanoTime();
         Published result = publish(top);
         io.mirrorball.log.Events.log("publish", "repository", repository, "digest", top.digest(), "cid", result.cid(),
+                "ipdr_cid", result.ipdrCid().map(Cid::toString).orElse("-"),
                 "duration_ms", (System.nanoTime() - start) / 1_000_000);
         return result;
     }
@@ -86,26 +93,38 @@ public final class ImagePublisher {
         long start = System.nanoTime();
         Image image = collect(top);
         Blocks blocks = new Blocks();
-        Tree tree = tree(top.digest(), image);
+        Tree tree = tree(top, image);
         Cid cid = tree.encode(blocks);
         String hex = top.digest().hex();
         // the repository named by the digest exists for sha256 only: content-addressed names are 64 hex
         boolean digestRepository = top.digest().algorithm().equals("sha256");
         Cid digestRepositoryCid = null;
+        Cid ipdrCid = null;
         if (digestRepository) {
             tree.file("_manifests/tags/" + cid + "/current/link", link(top.digest()));
             tree.file("_manifests/tags/" + cid + "/index/" + path(top.digest()) + "/link", link(top.digest()));
             digestRepositoryCid = tree.encode(blocks);
+            ipdrCid = ipdrTree(top, image).encode(blocks);
         }
         putAll(blocks);
         node.filesRm(paths.deletedImage(cid)); // published again: no longer a deleted image
         place(cid, paths.repository(cid.toString()));
         if (digestRepository) {
-            place(digestRepositoryCid, paths.repository(hex));
+            node.filesRm(paths.deletedImage(ipdrCid));
+            place(ipdrCid, paths.ipdrImage(top.digest()));
+            place(digestRepositoryCid, paths.repository(hex)); // last: the digest repository says it is published
         }
         published.put(top.digest(), cid);
         publishes.update(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-        return new Published(cid, top.digest());
+        return new Published(cid, top.digest(), Optional.ofNullable(ipdrCid));
+    }
+
+    /** The CID of the ipdr view of the image published for this manifest here, if there is one. */
+    public Optional<Cid> ipdrCid(Digest digest) throws IOException {
+        if (!digest.algorithm().equals("sha256")) {
+            return Optional.empty();
+        }
+        return node.filesStat(paths.ipdrImage(digest)).map(IpfsNode.FileStat::cid);
     }
 
     /** The publishes that finished (for metrics), with their durations. */
@@ -169,7 +188,7 @@ public final class ImagePublisher {
             if (top.isEmpty() || !isComplete(top.get())) {
                 return Optional.empty();
             }
-            cid = tree(digest, collect(top.get())).encode(new Blocks());
+            cid = tree(top.get(), collect(top.get())).encode(new Blocks());
         } catch (OciException e) {
             return Optional.empty(); // not an image publish() would take: nothing was published for it
         }
@@ -236,11 +255,11 @@ public final class ImagePublisher {
                 "blob " + digest + " is not stored"));
     }
 
-    private Tree tree(Digest top, Image image) throws IOException {
+    private Tree tree(StoredManifest top, Image image) throws IOException {
         Tree root = new Tree();
         root.file("disco.json", discoJson(image));
-        root.file("_manifests/tags/latest/current/link", link(top));
-        root.file("_manifests/tags/latest/index/" + path(top) + "/link", link(top));
+        root.file("_manifests/tags/latest/current/link", link(top.digest()));
+        root.file("_manifests/tags/latest/index/" + path(top.digest()) + "/link", link(top.digest()));
         for (Digest revision : image.revisions()) {
             root.file("_manifests/revisions/" + path(revision) + "/link", link(revision));
         }
@@ -254,6 +273,47 @@ public final class ImagePublisher {
                     tsize(blob)));
         }
         return root;
+    }
+
+    /**
+     * The image in ipdr's layout (docs/formats.md, "ipdr"), as links to the same blocks, so that ipdr's
+     * server pulls it: {@code blobs/<alg>:<hex>} for every config and layer, {@code manifests/<alg>:<hex>}
+     * for every manifest, and {@code manifests/latest}. ipdr reads no index, so for an index
+     * {@code latest} is its linux/amd64 image (else its first image manifest). A tree of its own, not
+     * entries of the published image: disco refuses to clone a directory with a colon in any name.
+     */
+    private Tree ipdrTree(StoredManifest top, Image image) throws IOException {
+        Tree root = new Tree();
+        for (Digest layer : image.layers()) {
+            root.link("blobs/" + layer, entry(layer.toString(), image.ordered().get(layer)));
+        }
+        for (Digest revision : image.revisions()) {
+            root.link("manifests/" + revision, entry(revision.toString(), image.ordered().get(revision)));
+        }
+        Digest latest = ipdrLatest(top);
+        root.link("manifests/latest", entry("latest", image.ordered().get(latest)));
+        return root;
+    }
+
+    private Digest ipdrLatest(StoredManifest top) throws IOException {
+        if (!top.manifest().isIndex()) {
+            return top.digest();
+        }
+        Optional<Digest> amd64 = LINUX_AMD64.pick(top.content());
+        if (amd64.isPresent()) {
+            return amd64.get();
+        }
+        for (Descriptor child : top.manifest().manifests()) {
+            Optional<StoredManifest> stored = manifests.read(child.digest());
+            if (stored.isPresent() && !stored.get().manifest().isIndex()) {
+                return child.digest();
+            }
+        }
+        return top.digest();
+    }
+
+    private DagPb.Link entry(String name, BlobInfo blob) throws IOException {
+        return new DagPb.Link(name, blob.cid(), tsize(blob));
     }
 
     /** {@code <alg>/<hex>}: where a digest's entries live in the image directory (disco's layout for sha256). */

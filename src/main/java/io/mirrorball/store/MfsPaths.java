@@ -76,6 +76,23 @@ final class MfsPaths {
         return root + "/_deleted/" + cid;
     }
 
+    /**
+     * {@code _ipdr/<hex>}: the ipdr view of the image published for manifest {@code sha256:<hex>}
+     * (docs/formats.md). It lives outside {@code repositories/} because its entry names hold a colon,
+     * which disco (distribution's path rules) refuses anywhere it walks.
+     */
+    String ipdrImage(Digest digest) {
+        if (!digest.algorithm().equals("sha256")) {
+            throw new IllegalArgumentException("ipdr views are named by sha256 digests, not " + digest);
+        }
+        return root + "/_ipdr/" + digest.hex();
+    }
+
+    /** {@code _ipdr}: every ipdr view. */
+    String ipdrImages() {
+        return root + "/_ipdr";
+    }
+
     /** A private directory where a clone is assembled before one move makes it visible. */
     String staging(String id) {
         return root + "/_staging/" + id;

@@ -63,6 +63,7 @@ final class ManifestHandler {
         }
         if (result.published() != null) {
             response.setHeader("X-Ipfs-Path", "/ipfs/" + result.published());
+            publisher.ipdrCid(result.digest()).ifPresent(cid -> response.setHeader("X-Ipdr-Path", "/ipfs/" + cid));
         }
         response.setContentLength(0);
     }
