@@ -105,7 +105,7 @@ public final class GcCommand implements Callable<Integer> {
             try (LocalStore local = LocalStore.open(loaded)) {
                 Set<Digest> keep = keep(items, CacheRetention.plan(local.store(), items, loaded.cache(),
                         clock.instant()).removals());
-                return AdminServlet.gcJson(run(local, keep));
+                return AdminServlet.gcJson(run(local, keep, false));
             }
         }
         // the ledger first: a gateway that mirrors holds it (and on the embedded node, the node), exit 3
@@ -114,16 +114,16 @@ public final class GcCommand implements Callable<Integer> {
             List<CachedItem> items = ledger.items();
             Set<Digest> keep = keep(items, CacheRetention.of(local.store(), ledger, loaded.cache(), clock,
                     Duration.ZERO).plan().removals());
-            GarbageCollector.Result result = run(local, keep);
+            GarbageCollector.Result result = run(local, keep, loaded.storage().ipfs().kuboGc());
             result.blobDigests().forEach(ledger::removed);
             ledger.flush();
             return AdminServlet.gcJson(result);
         }
     }
 
-    private GarbageCollector.Result run(LocalStore local, Set<Digest> keep) throws IOException {
+    private GarbageCollector.Result run(LocalStore local, Set<Digest> keep, boolean kuboGc) throws IOException {
         return local.store().collector().run(new GarbageCollector.Options(dryRun, true, keep, Duration.ZERO,
-                Duration.ZERO));
+                Duration.ZERO, kuboGc));
     }
 
     private static Set<Digest> keep(List<CachedItem> items, List<CachedItem> removals) {

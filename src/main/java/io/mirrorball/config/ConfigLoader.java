@@ -112,7 +112,8 @@ public final class ConfigLoader {
                 parseMfsRoot("storage.ipfs.mfs-root", i.mfsRoot()),
                 parseBoolean("storage.ipfs.clone", i.cloneEnabled()),
                 positive("storage.ipfs.clone-timeout", i.cloneTimeout()),
-                parseInt("storage.ipfs.max-clone-waits", i.maxCloneWaits(), 1, 100_000));
+                parseInt("storage.ipfs.max-clone-waits", i.maxCloneWaits(), 1, 100_000),
+                parseBoolean("storage.ipfs.kubo-gc", i.kuboGc()));
         RawConfig.Uploads u = v.storage().uploads();
         MirrorballConfig.Uploads uploads = new MirrorballConfig.Uploads(
                 parsePath("storage.uploads.path", u.path(), workDir),

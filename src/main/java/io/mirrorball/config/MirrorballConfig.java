@@ -71,9 +71,10 @@ public record MirrorballConfig(Http http, Storage storage, Upstream upstream, Li
      * @param nodeAuth      the secret of Kubo's API.Authorizations ({@code basic:user:password} or
      *                      {@code bearer:token}), or "" for none; never printed
      * @param maxCloneWaits requests that may wait for clones at once, and clones that may be in progress
+     * @param kuboGc        the offline {@code mirrorball gc} runs Kubo's block gc ({@code repo/gc}) after its sweep
      */
     public record Ipfs(String node, String nodeAuth, Embedded embedded, String mfsRoot, boolean cloneEnabled,
-                       Duration cloneTimeout, int maxCloneWaits) {
+                       Duration cloneTimeout, int maxCloneWaits, boolean kuboGc) {
         public boolean isEmbedded() {
             return "embedded".equals(node);
         }

@@ -29,7 +29,8 @@ record RawConfig(Http http, Storage storage, Upstream upstream, List<Upstream> u
     /** {@code clone} is a name records may not use: it binds as {@code cloneEnabled}. */
     @JsonNaming(PropertyNamingStrategies.KebabCaseStrategy.class)
     record Ipfs(String node, String nodeAuth, Embedded embedded, String mfsRoot,
-                @JsonProperty("clone") String cloneEnabled, String cloneTimeout, String maxCloneWaits) {
+                @JsonProperty("clone") String cloneEnabled, String cloneTimeout, String maxCloneWaits,
+                String kuboGc) {
     }
 
     /** {@code gateways} is the list joined with commas, as the environment spells it. */

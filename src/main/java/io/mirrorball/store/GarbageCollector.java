@@ -4,6 +4,7 @@ import io.mirrorball.ipfs.Cid;
 import io.mirrorball.ipfs.IpfsNode;
 import io.mirrorball.ipfs.embedded.EmbeddedNode;
 import io.mirrorball.ipfs.embedded.GcReport;
+import io.mirrorball.ipfs.kubo.KuboRpcNode;
 import io.mirrorball.oci.Descriptor;
 import io.mirrorball.oci.Digest;
 import io.mirrorball.oci.Manifest;
@@ -61,13 +62,23 @@ public final class GarbageCollector {
      * @param keep       digests kept besides the repositories' (the cache within its retention)
      * @param grace      blobs placed or linked this recently are kept (a push between blob and manifest)
      * @param blockGrace block files written this recently stay on the embedded node
+     * @param kuboGc     on Kubo, run its block gc after the sweep ({@code storage.ipfs.kubo-gc}; offline only)
      */
-    public record Options(boolean dryRun, boolean offline, Set<Digest> keep, Duration grace, Duration blockGrace) {
+    public record Options(boolean dryRun, boolean offline, Set<Digest> keep, Duration grace, Duration blockGrace,
+                          boolean kuboGc) {
         public Options {
             keep = Set.copyOf(keep);
             if (grace.isNegative() || blockGrace.isNegative()) {
                 throw new IllegalArgumentException("negative gc grace");
             }
+            if (kuboGc && !offline) {
+                throw new IllegalArgumentException("Kubo's block gc runs only offline");
+            }
+        }
+
+        /** Without Kubo's block gc. */
+        public Options(boolean dryRun, boolean offline, Set<Digest> keep, Duration grace, Duration blockGrace) {
+            this(dryRun, offline, keep, grace, blockGrace, false);
         }
     }
 
@@ -196,6 +207,11 @@ public final class GarbageCollector {
             freed = report.bytesFreed();
             LOG.info("gc: the embedded node freed {} bytes ({} blob files, {} block files)", report.bytesFreed(),
                     report.blobFilesRemoved(), report.blockFilesRemoved());
+        } else if (!options.dryRun() && options.kuboGc() && node instanceof KuboRpcNode kubo) {
+            long before = kubo.repoSize();
+            long blocks = kubo.repoGc();
+            freed = Math.max(0, before - kubo.repoSize());
+            LOG.info("gc: Kubo's repo gc removed {} blocks and freed {} bytes", blocks, freed);
         }
         io.mirrorball.log.Events.log("gc", "removed", removed.size(), "freed", freed, "dry-run", options.dryRun());
         return new Result(options.dryRun(), removed, freed, removedBlobs);

@@ -202,4 +202,48 @@ final class GcCommandTest {
         HttpResponse<String> blob = send("GET", "/v2/team/cached/blobs/" + image.layerDigests().get(0));
         assertEquals(200, blob.statusCode(), "served from the store with the upstream gone");
     }
+    private static long repoSize(KuboNode kubo) throws IOException {
+        return JSON.readTree(kubo.rpc("repo/stat?size-only=true")).path("RepoSize").asLong();
+    }
+
+    @Test
+    void gc_kuboGcConfigured_freesTheDeletedLayersBlocksOnKubo() throws Exception {
+        OciLayoutBuilder.Image a = OciLayoutBuilder.at(tmp.resolve("a")).seed(21).layer(100_000, false)
+                .layer(4 << 20, false).build("v1");
+        OciLayoutBuilder.Image b = OciLayoutBuilder.at(tmp.resolve("b")).seed(21).layer(100_000, false)
+                .build("v1");
+        // a node of its own: Kubo's gc deletes whatever the shared test node holds unpinned
+        try (KuboNode kubo = KuboNode.start(tmp.resolve("kubo"))) {
+            String mfsRoot = "/gc-" + UUID.randomUUID();
+            Map<String, String> kuboGc = Map.of("MIRRORBALL_STORAGE_IPFS_KUBO_GC", "true");
+            gateway = TestGateway.start(kubo.apiUrl().toString(), mfsRoot, tmp.resolve("gw"), kuboGc);
+            Skopeo skopeo = Skopeo.in(tmp.resolve("skopeo"));
+            skopeo.copy(a.skopeoRef(), "docker://" + gateway.uri().getAuthority() + "/team/a:v1");
+            skopeo.copy(b.skopeoRef(), "docker://" + gateway.uri().getAuthority() + "/team/b:v1");
+            JsonNode layersOfA = JSON.readTree(send("GET", "/v2/team/a/manifests/v1").body()).path("layers");
+            Digest unique = Digest.parse(layersOfA.path(1).path("digest").asText());
+            long layerSize = layersOfA.path(1).path("size").asLong();
+            HttpResponse<String> head = send("HEAD", "/v2/team/a/manifests/v1");
+            String manifest = head.headers().firstValue("Docker-Content-Digest").orElseThrow();
+            assertEquals(202, send("DELETE", "/v2/team/a/manifests/" + manifest).statusCode());
+            Map<String, String> env = gateway.env();
+            gateway.close();
+            gateway = null;
+            long before = repoSize(kubo);
+
+            Run gc = mirrorball(env, "gc", "--output", "json");
+
+            assertEquals(0, gc.code(), gc.err());
+            assertTrue(gc.out().contains(unique.toString()), gc.out());
+            long freed = before - repoSize(kubo);
+            // Kubo's repo size is its datastore's estimate: within a few percent of the layer's bytes
+            assertTrue(freed >= layerSize * 9 / 10, "Kubo freed " + freed + " bytes, the deleted layer has " + layerSize);
+            assertTrue(JSON.readTree(gc.out()).path("freedBytes").asLong() >= layerSize * 9 / 10, gc.out());
+            gateway = TestGateway.start(kubo.apiUrl().toString(), mfsRoot, tmp.resolve("gw"), kuboGc);
+            skopeo.copy("docker://" + gateway.uri().getAuthority() + "/team/b:v1", "dir:" + tmp.resolve("out-b"));
+            HttpResponse<String> cid = send("GET", "/v2/" + head.headers().firstValue("X-Ipfs-Path").orElseThrow()
+                    .substring("/ipfs/".length()) + "/manifests/latest");
+            assertEquals(404, cid.statusCode(), "the deleted image is not cloned back: " + cid.body());
+        }
+    }
 }

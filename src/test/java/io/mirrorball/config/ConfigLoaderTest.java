@@ -299,7 +299,7 @@ final class ConfigLoaderTest {
         for (String key : ConfigLoader.keys()) {
             assertTrue(names.add(ConfigLoader.envName(key)), key);
         }
-        assertEquals(39, names.size());
+        assertEquals(40, names.size());
         assertEquals("MIRRORBALL_STORAGE_IPFS_CLONE_TIMEOUT", ConfigLoader.envName("storage.ipfs.clone-timeout"));
         assertEquals("MIRRORBALL_AUTH_HTPASSWD_PATH", ConfigLoader.envName("auth.htpasswd.path"));
     }
@@ -460,7 +460,8 @@ final class ConfigLoaderTest {
         assertEquals(List.of("http.addr", "http.idle-timeout", "http.max-threads", "http.max-connections-per-client",
                 "http.min-data-rate", "http.min-data-rate-window", "http.tls.certificate", "http.tls.key", "storage.ipfs.node", "storage.ipfs.node-auth",
                 "storage.ipfs.embedded.path", "storage.ipfs.embedded.gateways", "storage.ipfs.embedded.gateway-timeout", "storage.ipfs.mfs-root",
-                "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.uploads.path",
+                "storage.ipfs.clone", "storage.ipfs.clone-timeout", "storage.ipfs.max-clone-waits", "storage.ipfs.kubo-gc",
+                "storage.uploads.path",
                 "storage.uploads.expire-after", "upstream.name", "upstream.url", "upstream.username", "upstream.password",
                 "upstream.tag-ttl", "upstream.mirror", "upstream.publish", "upstream.redirect-allow", "cache.max-size", "cache.max-idle", "auth.htpasswd.path",
                 "auth.token.realm", "auth.token.service", "auth.token.issuer", "auth.token.rootcertbundle",

@@ -542,6 +542,37 @@ public final class KuboRpcNode implements IpfsNode {
         text(new Call("pin/add").arg(cid.toString()).opt("recursive", "true").opt("progress", "false"), null);
     }
 
+    /**
+     * Kubo's block gc ({@code repo/gc}): deletes every block that nothing pins and MFS does not reach.
+     * Blocks another program added but has not linked yet go too, so only the offline gc runs it.
+     *
+     * @return the blocks removed
+     */
+    public long repoGc() throws IOException {
+        long removed = 0;
+        try (InputStream in = stream(new Call("repo/gc").opt("stream-errors", "true"), false);
+             java.io.BufferedReader lines = new java.io.BufferedReader(
+                     new java.io.InputStreamReader(in, StandardCharsets.UTF_8))) {
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode answer = json.readTree(line);
+                String error = answer.path("Error").asText("");
+                if (!error.isEmpty()) {
+                    throw new IpfsException(IpfsException.Kind.FAILED, "ipfs repo gc: " + error);
+                }
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /** The bytes of the node's block store ({@code repo/stat --size-only}). */
+    public long repoSize() throws IOException {
+        return json.readTree(text(new Call("repo/stat").opt("size-only", "true"), null)).path("RepoSize").asLong();
+    }
+
     @Override
     public void pinRm(Cid cid) throws IOException {
         Call call = new Call("pin/rm").arg(cid.toString()).opt("recursive", "true");
