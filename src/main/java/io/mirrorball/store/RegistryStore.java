@@ -140,12 +140,17 @@ public final class RegistryStore implements AutoCloseable {
     public record Usage(long bytes, long blobs) {
     }
 
+    /** Bytes under {@code blobs/}: the cumulative size of its DAG (every blob, manifest and config, once). */
+    public long storedBytes() throws IOException {
+        return node.filesStat(paths.blobs()).map(IpfsNode.FileStat::cumulativeSize).orElse(0L);
+    }
+
     /**
      * The size and number of blobs under {@code blobs/}: one stat and one listing per two-hex prefix,
      * so a caller that shows it often caches it.
      */
     public Usage usage() throws IOException {
-        long bytes = node.filesStat(paths.blobs()).map(IpfsNode.FileStat::cumulativeSize).orElse(0L);
+        long bytes = storedBytes();
         long count = 0;
         for (IpfsNode.FileEntry algorithm : MfsListing.entries(node, paths.blobs())) {
             if (!algorithm.directory() || !algorithm.name().matches("[a-z0-9]+")) {

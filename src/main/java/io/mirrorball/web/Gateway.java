@@ -54,6 +54,8 @@ public final class Gateway implements AutoCloseable {
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(named("mirrorball-housekeeping"));
     }
 
+    /** How long a scrape's store size is reused (one {@code files/stat} of the blob tree). */
+    private static final Duration STORE_BYTES_AGE = Duration.ofSeconds(30);
     /** How often the cache ledger's last uses are written, and how often retention runs. */
     static final Duration LEDGER_FLUSH = Duration.ofMinutes(1);
     static final Duration RETENTION_PERIOD = Duration.ofMinutes(10);
@@ -125,6 +127,17 @@ public final class Gateway implements AutoCloseable {
                 return store.uploads().openSessions();
             } catch (IOException e) {
                 return null; // not exported this time
+            }
+        });
+        metrics.register("store.bytes", new com.codahale.metrics.CachedGauge<Long>(STORE_BYTES_AGE.toSeconds(),
+                TimeUnit.SECONDS) {
+            @Override
+            protected Long loadValue() {
+                try {
+                    return store.storedBytes();
+                } catch (IOException e) {
+                    return null; // not exported this time
+                }
             }
         });
         if (retention != null) {

@@ -79,7 +79,9 @@ final class PrometheusExport implements MultiCollector {
                     "Repositories cloned from IPFS by CID, and how long it took"),
             new Family("uploads.open", "mirrorball_uploads_open", Map.of(), "Upload sessions open"),
             new Family("cache.bytes", "mirrorball_cache_bytes", Map.of(),
-                    "Bytes of pulled-through content the cache ledger holds"));
+                    "Bytes of pulled-through content the cache ledger holds"),
+            new Family("store.bytes", "mirrorball_store_bytes", Map.of(),
+                    "Bytes of every blob, manifest and config in the store (read at most every 30 s)"));
 
     private final MetricRegistry metrics;
     private final Mapper mapper;

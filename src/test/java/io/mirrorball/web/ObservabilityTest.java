@@ -114,6 +114,25 @@ final class ObservabilityTest {
     }
 
     @Test
+    void metrics_storeBytes_countsEveryPushedBlobAndManifest() throws Exception {
+        gateway = TestGateway.start(tmp.resolve("gw"));
+        TestImages.Image image = TestImages.ociImage(4);
+        long pushed = image.manifest().length;
+        for (TestImages.Blob blob : image.blobs()) {
+            gateway.client().pushBlob("size/app", blob.content());
+            pushed += blob.content().length;
+        }
+        RegistryClient.expect(gateway.client().put("/v2/size/app/manifests/v1", image.manifest(), image.mediaType()),
+                201, "push size/app:v1");
+
+        PrometheusText scraped = scrape();
+
+        scraped.require("mirrorball_store_bytes", "gauge");
+        double stored = scraped.value("mirrorball_store_bytes", Map.of());
+        assertTrue(stored >= pushed && stored < pushed + 64 * 1024, "store " + stored + " bytes, pushed " + pushed);
+    }
+
+    @Test
     void metrics_openMetricsAsked_openMetricsAnswered() throws Exception {
         gateway = TestGateway.start(tmp.resolve("gw"));
         RegistryClient.expect(gateway.client().get("/v2/"), 200, "version check");
