@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code mirrorball cid NAME[:TAG|@DIGEST]}: asks a running gateway for the IPFS CID of an image
- * (the {@code X-Ipfs-Path} header of a manifest HEAD) and prints it. A gateway it cannot reach is
+ * (the {@code X-Ipfs-Path} header of a manifest HEAD; with {@code --ipdr}, {@code X-Ipdr-Path}, the image
+ * in ipdr's layout) and prints it. A gateway it cannot reach is
  * one line on standard error and exit code 1.
  */
 @Command(name = "cid", mixinStandardHelpOptions = true,
@@ -40,6 +41,9 @@ public final class CidCommand implements Callable<Integer> {
 
     @Option(names = "--user", paramLabel = "USER:PASSWORD", description = "Basic credentials, if the gateway needs them")
     String user;
+
+    @Option(names = "--ipdr", description = "print the CID of the image in ipdr's layout instead (for ipdr pulls)")
+    boolean ipdr;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -68,10 +72,10 @@ public final class CidCommand implements Callable<Integer> {
             err.println("mirrorball cid: " + name + ":" + reference + ": the gateway answered " + response.statusCode());
             return 1;
         }
-        String path = response.headers().firstValue("X-Ipfs-Path").orElse(null);
+        String path = response.headers().firstValue(ipdr ? "X-Ipdr-Path" : "X-Ipfs-Path").orElse(null);
         if (path == null || !path.startsWith("/ipfs/")) {
-            err.println("mirrorball cid: " + name + ":" + reference + " has no IPFS CID at " + registry
-                    + " (not published there)");
+            err.println("mirrorball cid: " + name + ":" + reference + " has no " + (ipdr ? "ipdr CID" : "IPFS CID")
+                    + " at " + registry + " (not published there)");
             return 1;
         }
         out.println(path.substring("/ipfs/".length()));

@@ -191,6 +191,7 @@ public final class GarbageCollector {
             removed.add(new Removal("ipdr-view", view.name(), 0));
             if (!options.dryRun()) {
                 node.filesRm(paths.ipdrImage(digest));
+                store.publisher().forget(digest);
             }
         }
         if (options.offline()) {

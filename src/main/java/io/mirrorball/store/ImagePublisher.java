@@ -54,6 +54,8 @@ public final class ImagePublisher {
     private final Cache<Cid, Long> tsizes = Caffeine.newBuilder().maximumSize(100_000).build();
     /** The image CID published for a top manifest digest (immutable). */
     private final Cache<Digest, Cid> published = Caffeine.newBuilder().maximumSize(100_000).build();
+    /** The CID of the ipdr view of the image published for a top manifest digest (immutable). */
+    private final Cache<Digest, Cid> ipdrViews = Caffeine.newBuilder().maximumSize(100_000).build();
     /** Finished publishes and their durations. */
     private final com.codahale.metrics.Timer publishes = new com.codahale.metrics.Timer();
 
@@ -115,6 +117,9 @@ public final class ImagePublisher {
             place(digestRepositoryCid, paths.repository(hex)); // last: the digest repository says it is published
         }
         published.put(top.digest(), cid);
+        if (ipdrCid != null) {
+            ipdrViews.put(top.digest(), ipdrCid);
+        }
         publishes.update(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         return new Published(cid, top.digest(), Optional.ofNullable(ipdrCid));
     }
@@ -124,7 +129,13 @@ public final class ImagePublisher {
         if (!digest.algorithm().equals("sha256")) {
             return Optional.empty();
         }
-        return node.filesStat(paths.ipdrImage(digest)).map(IpfsNode.FileStat::cid);
+        Cid cached = ipdrViews.getIfPresent(digest);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<Cid> view = node.filesStat(paths.ipdrImage(digest)).map(IpfsNode.FileStat::cid);
+        view.ifPresent(cid -> ipdrViews.put(digest, cid));
+        return view;
     }
 
     /** The publishes that finished (for metrics), with their durations. */
@@ -135,6 +146,7 @@ public final class ImagePublisher {
     /** Forgets the CID published for a manifest (its copies were deleted). */
     void forget(Digest digest) {
         published.invalidate(digest);
+        ipdrViews.invalidate(digest);
     }
 
     /** True when IPFS holds every manifest and blob of the image (so that it can be published). */

@@ -1,5 +1,6 @@
 package io.mirrorball.web;
 
+import io.mirrorball.ipfs.Cid;
 import io.mirrorball.oci.Manifest;
 import io.mirrorball.oci.OciErrorCode;
 import io.mirrorball.oci.OciException;
@@ -13,6 +14,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.Optional;
 
 /** GET, HEAD, PUT and DELETE of {@code /v2/<name>/manifests/<reference>} for local repositories. */
 final class ManifestHandler {
@@ -28,7 +30,11 @@ final class ManifestHandler {
 
     void get(Route route, HttpServletRequest request, HttpServletResponse response) throws IOException {
         StoredManifest manifest = manifests.get(route.name(), route.reference());
-        publisher.publishedCid(manifest.digest()).ifPresent(cid -> response.setHeader("X-Ipfs-Path", "/ipfs/" + cid));
+        Optional<Cid> published = publisher.publishedCid(manifest.digest());
+        if (published.isPresent()) {
+            response.setHeader("X-Ipfs-Path", "/ipfs/" + published.get());
+            publisher.ipdrCid(manifest.digest()).ifPresent(cid -> response.setHeader("X-Ipdr-Path", "/ipfs/" + cid));
+        }
         serve(manifest, request, response, route.isHead());
     }
 

@@ -72,6 +72,11 @@ final class CidCommandTest {
         String[] byDigest = run("cid", "--registry", server.uri().toString(), "org/app@" + Digest.ofBytes(
                 manifest.getBytes(StandardCharsets.UTF_8)));
         assertEquals(expected, byDigest[1]);
+        String ipdr = put.headers().firstValue("X-Ipdr-Path").orElseThrow().substring("/ipfs/".length());
+        String[] ipdrByTag = run("cid", "--ipdr", "--registry", server.uri().toString(), "org/app:v1");
+        assertEquals("0", ipdrByTag[0], ipdrByTag[2]);
+        assertEquals(ipdr, ipdrByTag[1]);
+        assertTrue(!ipdr.equals(expected), "the ipdr view is a CID of its own");
         String[] missing = run("cid", "--registry", server.uri().toString(), "org/app:nope");
         assertEquals("1", missing[0]);
         assertTrue(missing[2].contains("404"), missing[2]);

@@ -104,6 +104,10 @@ final class IpdrViewTest {
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(201, put.statusCode(), put.body());
         assertEquals("/ipfs/" + view, put.headers().firstValue("X-Ipdr-Path").orElse(null));
+        HttpResponse<String> head = http.send(HttpRequest.newBuilder(URI.create(gateway.uri() + "/v2/ipdr/app/manifests/v1"))
+                .header("Accept", MediaTypes.OCI_MANIFEST).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("/ipfs/" + view, head.headers().firstValue("X-Ipdr-Path").orElse(null), "and every GET or HEAD");
         // ipdr's names, each the very CID the store holds: no byte stored twice
         assertEquals(blobCid(image.config().digest()), entry(view, "blobs/" + image.config().digest()));
         for (Digest layer : image.layerDigests()) {
