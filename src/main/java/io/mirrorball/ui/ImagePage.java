@@ -15,9 +15,10 @@ public record ImagePage(Header header, Image image, List<PullCommand> commands) 
      *
      * @param tag  the tag it was asked by, or null when asked by digest
      * @param cid  the CID of its published image, or null when it has none here
+     * @param ipdrCid the CID of the image in ipdr's layout, or null when it has none here
      * @param time when the tag was pushed or last pulled, or null
      */
-    public record Image(RepositoryRow repository, String tag, ImageFacts facts, Cid cid, Instant time) {
+    public record Image(RepositoryRow repository, String tag, ImageFacts facts, Cid cid, Cid ipdrCid, Instant time) {
         /** {@code name:tag} or {@code name@digest}. */
         public String reference() {
             return repository.name() + (tag != null ? ":" + tag : "@" + facts.digest());

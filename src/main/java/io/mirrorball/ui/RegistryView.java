@@ -131,8 +131,9 @@ final class RegistryView {
         Cid cid = entry.row().kind().equals(RepositoryRow.CONTENT_ADDRESSED) ? Cid.parse(entry.name().value())
                 : store.publisher().publishedCid(digest.get()).orElse(null);
         Instant time = reference.isDigest() ? null : time(entry, reference.tag(), digest.get());
+        Cid ipdrCid = store.publisher().ipdrCid(digest.get()).orElse(null);
         return Optional.of(new ImagePage.Image(entry.row(), reference.isDigest() ? null : reference.tag(),
-                known.get(), cid, time));
+                known.get(), cid, ipdrCid, time));
     }
 
     /** Stops the threads. */

@@ -16,7 +16,7 @@ final class PullCommandTest {
 
     private static ImagePage.Image image(String tag, Cid cid) {
         return new ImagePage.Image(new RepositoryRow("org/app", RepositoryRow.PUSHED, null, 1), tag,
-                new ImageFacts(DIGEST, MediaTypes.OCI_MANIFEST, List.of("linux/amd64"), 10), cid, null);
+                new ImageFacts(DIGEST, MediaTypes.OCI_MANIFEST, List.of("linux/amd64"), 10), cid, null, null);
     }
 
     @ParameterizedTest

@@ -96,6 +96,10 @@ final class WebPageServletTest {
         assertEquals(200, image.statusCode());
         String cid = image.body().replaceAll("(?s).*id=\"cid-link\" href=\"/ipfs/([a-z0-9]+)\\?format=car\".*", "$1");
         assertTrue(cid.startsWith("bafy"), image.body());
+        String ipdr = get("/v2/app/manifests/1.0", null).headers().firstValue("X-Ipdr-Path").orElseThrow()
+                .substring("/ipfs/".length());
+        assertTrue(image.body().contains("<dd data-field=\"ipdr-cid\"><code class=\"cid\">" + ipdr + "</code>"),
+                image.body());
         String host = gateway.uri().getAuthority();
         assertTrue(image.body().contains("skopeo copy --src-tls-verify=false docker://" + host + "/app:1.0 oci:app"));
         assertTrue(image.body().contains("ctr images pull --plain-http " + host + "/" + cid + ":latest"));
