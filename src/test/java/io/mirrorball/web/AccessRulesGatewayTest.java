@@ -125,4 +125,33 @@ final class AccessRulesGatewayTest {
                 "docker://" + registry + "/team-a/app:v1"));
         assertNotEquals(0, refused.exitCode());
     }
+
+    @Test
+    void deleteManifest_pushUserWithoutTheDeleteRule_403DeniedAndTheManifestStays_deleteUser202()
+            throws Exception {
+        RegistryClient client = gateway.client();
+        String alice = HtpasswdFile.basic("alice", "alice-pw");
+        TestImages.Image image = TestImages.ociImage(1);
+        for (TestImages.Blob blob : image.blobs()) {
+            RegistryClient.expect(client.post("/v2/team-a/app/blobs/uploads/?digest=" + RegistryClient.digestOf(
+                    blob.content()), blob.content(), "Content-Type", RegistryClient.OCTET_STREAM, "Authorization",
+                    alice), 201, "alice pushes a blob");
+        }
+        RegistryClient.expect(client.send("PUT", "/v2/team-a/app/manifests/v1",
+                HttpRequest.BodyPublishers.ofByteArray(image.manifest()), "Content-Type", image.mediaType(),
+                "Authorization", alice), 201, "alice pushes the manifest");
+        String manifest = "/v2/team-a/app/manifests/" + image.digest();
+
+        HttpResponse<String> denied = send("DELETE", manifest, "alice");
+
+        assertEquals(403, denied.statusCode(), denied.body());
+        assertTrue(denied.body().contains("\"DENIED\""), denied.body());
+        assertEquals(200, send("GET", manifest, "alice").statusCode(), "the manifest stays");
+        assertEquals(200, send("GET", "/v2/team-a/app/manifests/v1", "alice").statusCode(), "and its tag");
+
+        HttpResponse<String> deleted = send("DELETE", manifest, "root");
+
+        assertEquals(202, deleted.statusCode(), deleted.body());
+        assertEquals(404, send("GET", manifest, "alice").statusCode(), "deleted");
+    }
 }

@@ -85,11 +85,12 @@ final class EventLinesTest {
         HttpResponse<byte[]> put = first.put("/v2/events/app/manifests/v1", image.manifest(), image.mediaType());
         RegistryClient.expect(put, 201, "push");
         String cid = put.headers().firstValue("X-Ipfs-Path").orElseThrow().substring("/ipfs/".length());
+        String ipdrCid = put.headers().firstValue("X-Ipdr-Path").orElseThrow().substring("/ipfs/".length());
 
         List<String> publishes = messages(events, "publish ");
         assertEquals(1, publishes.size(), publishes.toString());
         assertTrue(publishes.get(0).matches("publish repository=events/app digest=" + image.digest() + " cid=" + cid
-                + " duration_ms=\\d+"), publishes.get(0));
+                + " ipdr_cid=" + ipdrCid + " duration_ms=\\d+"), publishes.get(0));
 
         HttpResponse<byte[]> pulled = second.get("/v2/" + cid + "/manifests/latest");
         RegistryClient.expect(pulled, 200, "pull by CID");
@@ -109,5 +110,71 @@ final class EventLinesTest {
         assertTrue(lines.get(0).contains(" status=200 bytes_in=0 bytes_out=" + image.manifest().length + " "),
                 lines.get(0));
         assertTrue(lines.get(0).contains(" source=ipfs "), lines.get(0));
+    }
+
+    @Test
+    void deleteByTag_logsDeleteWithRepositoryTagAndDigest() throws Exception {
+        RegistryClient client = gateway();
+        TestImages.Image image = client.pushImage("events/del", "v1", 1);
+
+        RegistryClient.expect(client.delete("/v2/events/del/manifests/v1"), 202, "delete by tag");
+
+        List<String> deletes = messages(events, "delete ");
+        assertEquals(List.of("delete repository=events/del tag=v1 digest=" + image.digest()), deletes);
+    }
+
+    @Test
+    void deleteByDigest_logsDeleteOfTheRepositoryAndOfItsPublishedCopies() throws Exception {
+        RegistryClient client = gateway();
+        TestImages.Image image = TestImages.ociImage(1);
+        for (TestImages.Blob blob : image.blobs()) {
+            client.pushBlob("events/del", blob.content());
+        }
+        HttpResponse<byte[]> put = client.put("/v2/events/del/manifests/v1", image.manifest(), image.mediaType());
+        RegistryClient.expect(put, 201, "push");
+        String cid = put.headers().firstValue("X-Ipfs-Path").orElseThrow().substring("/ipfs/".length());
+
+        RegistryClient.expect(client.delete("/v2/events/del/manifests/" + image.digest()), 202, "delete by digest");
+
+        List<String> deletes = messages(events, "delete ");
+        assertEquals("delete repository=events/del digest=" + image.digest(), deletes.get(0), deletes.toString());
+        assertTrue(deletes.contains("delete repository=" + cid + " digest=" + image.digest()), deletes.toString());
+        assertTrue(deletes.stream().allMatch(m -> m.endsWith(" digest=" + image.digest()) && !m.contains(" tag=")),
+                deletes.toString());
+        assertEquals(List.of(), messages(events, "delete repository=events/del tag="), "no tag line for a digest");
+    }
+
+    @Test
+    void adminGc_logsGcWithTheRemovedCountFreedBytesAndDryRun() throws Exception {
+        RegistryClient client = gateway();
+        TestImages.Image image = client.pushImage("events/gc", "v1", 1);
+        RegistryClient.expect(client.delete("/v2/events/gc/manifests/" + image.digest()), 202, "delete");
+        // online, the grace keeps what was placed this recently: the counts are those of the answer
+
+        HttpResponse<byte[]> dryRun = client.post("/admin/gc?dry-run=true", new byte[0]);
+        RegistryClient.expect(dryRun, 200, "gc dry run");
+        HttpResponse<byte[]> gc = client.post("/admin/gc", new byte[0]);
+        RegistryClient.expect(gc, 200, "gc");
+
+        com.fasterxml.jackson.databind.JsonNode planned = RegistryClient.json(dryRun);
+        com.fasterxml.jackson.databind.JsonNode done = RegistryClient.json(gc);
+        assertEquals(List.of(
+                "gc removed=" + planned.path("count").asInt() + " freed=" + planned.path("freedBytes").asLong()
+                        + " dry-run=true",
+                "gc removed=" + done.path("count").asInt() + " freed=" + done.path("freedBytes").asLong()
+                        + " dry-run=false"), messages(events, "gc "));
+    }
+
+    @Test
+    void adminFsck_logsFsckWithTheCheckedCount() throws Exception {
+        RegistryClient client = gateway();
+        TestImages.Image image = client.pushImage("events/fsck", "v1", 2);
+
+        HttpResponse<byte[]> fsck = client.post("/admin/fsck", new byte[0]);
+        RegistryClient.expect(fsck, 200, "fsck");
+
+        int checked = RegistryClient.json(fsck).path("blobsChecked").asInt();
+        assertTrue(checked >= image.blobs().size(), RegistryClient.describe(fsck));
+        assertEquals(List.of("fsck checked=" + checked + " problems=0 repaired=0"), messages(events, "fsck "));
     }
 }

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mirrorball.oci.Digest;
+import io.mirrorball.oci.MediaTypes;
 import io.mirrorball.testing.DockerRegistry;
 import io.mirrorball.testing.HtpasswdFile;
 import io.mirrorball.testing.KuboNode;
+import io.mirrorball.upstream.FakeUpstream;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -25,13 +28,21 @@ final class ObservabilityTest {
     @TempDir
     Path tmp;
     private TestGateway gateway;
+    private TestGateway cloning;
     private DockerRegistry registry;
+    private FakeUpstream fake;
     private KuboNode ownNode;
 
     @AfterEach
     void tearDown() throws Exception {
         if (gateway != null) {
             gateway.close();
+        }
+        if (cloning != null) {
+            cloning.close();
+        }
+        if (fake != null) {
+            fake.close();
         }
         if (registry != null) {
             registry.close();
@@ -42,6 +53,10 @@ final class ObservabilityTest {
     }
 
     private PrometheusText scrape() {
+        return scrape(gateway);
+    }
+
+    private static PrometheusText scrape(TestGateway gateway) {
         HttpResponse<byte[]> response = gateway.client().get("/metrics");
         RegistryClient.expect(response, 200, "scrape /metrics");
         assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
@@ -209,5 +224,64 @@ final class ObservabilityTest {
         RegistryClient.expect(response, status, "/readyz");
         assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         return RegistryClient.json(response);
+    }
+
+    @Test
+    void metrics_pullByCidElsewhere_cloningGatewayCountsTheClone() throws Exception {
+        String kubo = KuboNode.shared().apiUrl().toString();
+        gateway = TestGateway.start(kubo, "/obs-" + UUID.randomUUID(), tmp.resolve("gw"), Map.of());
+        cloning = TestGateway.start(kubo, "/obs-" + UUID.randomUUID(), tmp.resolve("clone"), Map.of());
+        TestImages.Image image = TestImages.ociImage(1);
+        for (TestImages.Blob blob : image.blobs()) {
+            gateway.client().pushBlob("obs/app", blob.content());
+        }
+        HttpResponse<byte[]> put = gateway.client().put("/v2/obs/app/manifests/v1", image.manifest(),
+                image.mediaType());
+        RegistryClient.expect(put, 201, "push");
+        String cid = put.headers().firstValue("X-Ipfs-Path").orElseThrow().substring("/ipfs/".length());
+        double before = scrape(cloning).value("mirrorball_clone_seconds_count", Map.of());
+
+        RegistryClient.expect(cloning.client().get("/v2/" + cid + "/manifests/latest"), 200, "pull by CID");
+
+        PrometheusText after = scrape(cloning);
+        after.require("mirrorball_clone_seconds", "summary");
+        assertEquals(0, before, "nothing cloned before the pull");
+        assertTrue(after.value("mirrorball_clone_seconds_count", Map.of()) >= 1, "the clone is counted");
+        assertEquals(0, scrape().value("mirrorball_clone_seconds_count", Map.of()), "the publisher cloned nothing");
+    }
+
+    @Test
+    void metrics_upstreamStatesRateLimit_gaugesHoldTheLastValues() throws Exception {
+        fake = FakeUpstream.start();
+        for (int remaining : new int[] {41, 40}) {
+            byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
+                    + "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+                    + Digest.ofBytes(new byte[] {'{', '}'}) + "\",\"size\":2},\"layers\":[],\"annotations\":"
+                    + "{\"n\":\"" + remaining + "\"}}").getBytes(StandardCharsets.UTF_8);
+            Map<String, String> headers = Map.of("Content-Type", MediaTypes.OCI_MANIFEST,
+                    "Docker-Content-Digest", Digest.ofBytes(manifest).toString(),
+                    "ratelimit-limit", "50;w=21600", "ratelimit-remaining", remaining + ";w=21600");
+            fake.on("/v2/limited/manifests/v" + remaining, (method, socket, out) -> {
+                if (method.equals("HEAD")) {
+                    FakeUpstream.writeHead(out, 200, headers, manifest.length);
+                } else {
+                    FakeUpstream.respond(out, 200, headers, manifest);
+                }
+            });
+        }
+        gateway = TestGateway.start(tmp.resolve("gw"), Map.of("MIRRORBALL_UPSTREAM_URL", fake.uri().toString()));
+        Map<String, String> ofUpstream = Map.of("upstream", gateway.gateway().upstream().orElseThrow().name());
+
+        RegistryClient.expect(gateway.client().get("/v2/limited/manifests/v41"), 200, "the first pull");
+        PrometheusText first = scrape();
+        RegistryClient.expect(gateway.client().get("/v2/limited/manifests/v40"), 200, "the second pull");
+        PrometheusText second = scrape();
+
+        first.require("mirrorball_upstream_ratelimit_limit", "gauge");
+        first.require("mirrorball_upstream_ratelimit_remaining", "gauge");
+        assertEquals(50, first.value("mirrorball_upstream_ratelimit_limit", ofUpstream));
+        assertEquals(41, first.value("mirrorball_upstream_ratelimit_remaining", ofUpstream));
+        assertEquals(50, second.value("mirrorball_upstream_ratelimit_limit", ofUpstream));
+        assertEquals(40, second.value("mirrorball_upstream_ratelimit_remaining", ofUpstream), "the last stated");
     }
 }

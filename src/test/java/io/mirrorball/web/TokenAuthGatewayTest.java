@@ -40,7 +40,7 @@ final class TokenAuthGatewayTest {
         issuer = TestTokenIssuer.start(tmp.resolve("issuer"), "alice", "alice-pw").addUser("bob", "bob-pw");
         Map<String, String> env = new HashMap<>(issuer.gatewayEnv());
         env.put("MIRRORBALL_AUTH_ANONYMOUS_PULL", "false");
-        env.put("MIRRORBALL_AUTH_ACCESS", "[{prefix: team-a/, pull: [alice, bob], push: [alice]}]");
+        env.put("MIRRORBALL_AUTH_ACCESS", "[{prefix: team-a/, pull: [alice, bob], push: [alice], delete: [alice]}]");
         env.put("MIRRORBALL_AUTH_ADMINS", "alice");
         gateway = TestGateway.start(tmp, env);
         registry = gateway.uri().getAuthority();
@@ -198,5 +198,42 @@ final class TokenAuthGatewayTest {
         }
         assertEquals(200, send("HEAD", "/v2/team-a/copy/manifests/v2",
                 issuer.token("alice", "repository:team-a/copy:pull")).statusCode());
+    }
+
+    @Test
+    void deleteManifest_tokenWithoutDelete_401InsufficientScopeAndTheManifestStays_withDelete202() throws Exception {
+        String pullPush = issuer.token("alice", "repository:team-a/app:pull,push");
+        RegistryClient client = gateway.client();
+        TestImages.Image image = TestImages.ociImage(1);
+        for (TestImages.Blob blob : image.blobs()) {
+            RegistryClient.expect(client.post("/v2/team-a/app/blobs/uploads/?digest=" + RegistryClient.digestOf(
+                    blob.content()), blob.content(), "Content-Type", RegistryClient.OCTET_STREAM, "Authorization",
+                    "Bearer " + pullPush), 201, "push a blob");
+        }
+        RegistryClient.expect(client.send("PUT", "/v2/team-a/app/manifests/v1",
+                HttpRequest.BodyPublishers.ofByteArray(image.manifest()), "Content-Type", image.mediaType(),
+                "Authorization", "Bearer " + pullPush), 201, "push the manifest");
+        String manifest = "/v2/team-a/app/manifests/" + image.digest();
+
+        HttpResponse<String> refused = send("DELETE", manifest, pullPush);
+
+        assertEquals(401, refused.statusCode(), refused.body());
+        assertEquals(challenge + ",scope=\"repository:team-a/app:delete\",error=\"insufficient_scope\"",
+                wwwAuthenticate(refused));
+        assertTrue(refused.body().contains("\"UNAUTHORIZED\""), refused.body());
+        assertEquals(200, send("GET", manifest, pullPush).statusCode(), "the manifest stays");
+        assertEquals(200, send("GET", "/v2/team-a/app/manifests/v1", pullPush).statusCode(), "and its tag");
+
+        HttpResponse<String> notTheRules = send("DELETE", manifest,
+                issuer.token("bob", "repository:team-a/app:delete"));
+        assertEquals(403, notTheRules.statusCode(), "the token grants it, the rules do not: " + notTheRules.body());
+        assertTrue(notTheRules.body().contains("\"DENIED\""), notTheRules.body());
+        assertEquals(200, send("GET", manifest, pullPush).statusCode(), "the manifest still stays");
+
+        HttpResponse<String> deleted = send("DELETE", manifest,
+                issuer.token("alice", "repository:team-a/app:pull,push,delete"));
+
+        assertEquals(202, deleted.statusCode(), deleted.body());
+        assertEquals(404, send("GET", manifest, pullPush).statusCode(), "deleted");
     }
 }
