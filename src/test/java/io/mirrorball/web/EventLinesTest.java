@@ -79,11 +79,7 @@ final class EventLinesTest {
         RegistryClient first = gateway();
         RegistryClient second = gateway();
         TestImages.Image image = TestImages.ociImage(2);
-        for (TestImages.Blob blob : image.blobs()) {
-            first.pushBlob("events/app", blob.content());
-        }
-        HttpResponse<byte[]> put = first.put("/v2/events/app/manifests/v1", image.manifest(), image.mediaType());
-        RegistryClient.expect(put, 201, "push");
+        HttpResponse<byte[]> put = first.pushImage("events/app", "v1", image);
         String cid = put.headers().firstValue("X-Ipfs-Path").orElseThrow().substring("/ipfs/".length());
         String ipdrCid = put.headers().firstValue("X-Ipdr-Path").orElseThrow().substring("/ipfs/".length());
 
@@ -127,11 +123,7 @@ final class EventLinesTest {
     void deleteByDigest_logsDeleteOfTheRepositoryAndOfItsPublishedCopies() throws Exception {
         RegistryClient client = gateway();
         TestImages.Image image = TestImages.ociImage(1);
-        for (TestImages.Blob blob : image.blobs()) {
-            client.pushBlob("events/del", blob.content());
-        }
-        HttpResponse<byte[]> put = client.put("/v2/events/del/manifests/v1", image.manifest(), image.mediaType());
-        RegistryClient.expect(put, 201, "push");
+        HttpResponse<byte[]> put = client.pushImage("events/del", "v1", image);
         String cid = put.headers().firstValue("X-Ipfs-Path").orElseThrow().substring("/ipfs/".length());
 
         RegistryClient.expect(client.delete("/v2/events/del/manifests/" + image.digest()), 202, "delete by digest");

@@ -153,12 +153,17 @@ final class IpdrViewTest {
         }
     }
 
+    /** A one-layer image pushed with skopeo to {@code ref}; its manifest digest. */
+    private Digest pushed(long seed, String ref) throws Exception {
+        OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("image-" + seed)).seed(seed)
+                .layer(3_000, true).build("v1");
+        push(image.skopeoRef(), ref, false);
+        return image.manifestDigest();
+    }
+
     @Test
     void delete_takesTheViewDown_andItIsNotClonedBack() throws Exception {
-        OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("image")).seed(18).layer(3_000, true)
-                .build("v1");
-        push(image.skopeoRef(), "ipdr/del:v1", false);
-        Digest digest = image.manifestDigest();
+        Digest digest = pushed(18, "ipdr/del:v1");
         Cid view = ipdrCid(digest);
         assertEquals(200, get(gateway, "/v2/" + view + "/manifests/latest").statusCode(),
                 "the view pulls here too, before the delete");
@@ -175,10 +180,7 @@ final class IpdrViewTest {
 
     @Test
     void gc_removesAViewWhoseImageIsNotPublished() throws Exception {
-        OciLayoutBuilder.Image image = OciLayoutBuilder.at(tmp.resolve("image")).seed(19).layer(3_000, true)
-                .build("v1");
-        push(image.skopeoRef(), "ipdr/gc:v1", false);
-        Digest digest = image.manifestDigest();
+        Digest digest = pushed(19, "ipdr/gc:v1");
         ipdrCid(digest);
         GarbageCollector.Options options = new GarbageCollector.Options(false, false, Set.of(), Duration.ZERO,
                 Duration.ZERO);

@@ -167,6 +167,16 @@ final class RegistryClient {
         return pushManifest(repo, reference, manifest.getBytes(StandardCharsets.UTF_8), mediaType);
     }
 
+    /** Pushes the blobs of {@code image}, then its manifest under {@code reference}; the manifest PUT's answer (201). */
+    HttpResponse<byte[]> pushImage(String repo, String reference, TestImages.Image image) {
+        for (TestImages.Blob blob : image.blobs()) {
+            pushBlob(repo, blob.content());
+        }
+        HttpResponse<byte[]> put = put("/v2/" + repo + "/manifests/" + reference, image.manifest(), image.mediaType());
+        expect(put, 201, "push " + repo + ":" + reference);
+        return put;
+    }
+
     /** Pushes a config and {@code layers} random layers, then an OCI manifest under {@code reference}. */
     TestImages.Image pushImage(String repo, String reference, int layers) {
         TestImages.Image image = TestImages.ociImage(layers);
