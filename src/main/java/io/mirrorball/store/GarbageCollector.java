@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Sweep: blob entries under {@code blobs/} that nothing marked (and their pins), the layer links of
  * ordinary repositories to them, published copies of manifests no ordinary repository holds any more,
- * ipdr views ({@code _ipdr}) of images no longer published, and (offline only) clones a crash left in {@code _staging}. On the embedded node, its gc then deletes
- * the blocks nothing reaches; Kubo deletes unpinned blocks at its own GC.
+ * ipdr views ({@code _ipdr}) of images no longer published, and (offline only) clones a crash left in
+ * {@code _staging}. On the embedded node, its gc then deletes the blocks nothing reaches; Kubo deletes
+ * unpinned blocks at its own GC, or right after the sweep when the options ask for it.
  */
 public final class GarbageCollector {
     private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);

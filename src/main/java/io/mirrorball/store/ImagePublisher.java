@@ -95,7 +95,7 @@ public final class ImagePublisher {
         long start = System.nanoTime();
         Image image = collect(top);
         Blocks blocks = new Blocks();
-        Tree tree = tree(top, image);
+        Tree tree = tree(top.digest(), image);
         Cid cid = tree.encode(blocks);
         String hex = top.digest().hex();
         // the repository named by the digest exists for sha256 only: content-addressed names are 64 hex
@@ -200,7 +200,7 @@ public final class ImagePublisher {
             if (top.isEmpty() || !isComplete(top.get())) {
                 return Optional.empty();
             }
-            cid = tree(top.get(), collect(top.get())).encode(new Blocks());
+            cid = tree(digest, collect(top.get())).encode(new Blocks());
         } catch (OciException e) {
             return Optional.empty(); // not an image publish() would take: nothing was published for it
         }
@@ -267,11 +267,11 @@ public final class ImagePublisher {
                 "blob " + digest + " is not stored"));
     }
 
-    private Tree tree(StoredManifest top, Image image) throws IOException {
+    private Tree tree(Digest top, Image image) throws IOException {
         Tree root = new Tree();
         root.file("disco.json", discoJson(image));
-        root.file("_manifests/tags/latest/current/link", link(top.digest()));
-        root.file("_manifests/tags/latest/index/" + path(top.digest()) + "/link", link(top.digest()));
+        root.file("_manifests/tags/latest/current/link", link(top));
+        root.file("_manifests/tags/latest/index/" + path(top) + "/link", link(top));
         for (Digest revision : image.revisions()) {
             root.file("_manifests/revisions/" + path(revision) + "/link", link(revision));
         }
@@ -302,8 +302,8 @@ public final class ImagePublisher {
         for (Digest revision : image.revisions()) {
             root.link("manifests/" + revision, entry(revision.toString(), image.ordered().get(revision)));
         }
-        Digest latest = ipdrLatest(top);
-        root.link("manifests/latest", entry("latest", image.ordered().get(latest)));
+        BlobInfo latest = image.ordered().get(ipdrLatest(top));
+        root.link("manifests/latest", entry("latest", latest != null ? latest : image.ordered().get(top.digest())));
         return root;
     }
 
